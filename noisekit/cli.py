@@ -1,0 +1,34 @@
+"""The `noisekit` command line: a click group; each command lives in noisekit/commands/."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from noisekit import __version__
+from noisekit.commands.manifest import manifest_group
+from noisekit.errors import NoisekitError
+
+
+class _Group(click.Group):
+    """Turns a NoisekitError anywhere in a command into one clear line on stderr and exit status 2."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except NoisekitError as exc:
+            click.secho(f"error: {exc}", fg="red", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="noisekit")
+def main() -> None:
+    """Build real-noise datasets for restoring historical recordings, and train the denoiser that uses them.
+
+    Every command that reads or writes data takes --data DIR (or the NOISEKIT_DATA environment variable).
+    """
+
+
+main.add_command(manifest_group)

@@ -1,0 +1,108 @@
+"""Atomic file writes, safe joining of untrusted names, and file checksums."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+
+from noisekit.errors import UnsafePathError
+
+_CHUNK = 1 << 20
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | Path, mode: str = "wb") -> Iterator:
+    """Open a temporary file beside `path`; on success fsync and rename it into place, else remove it.
+
+    A crash at any moment leaves either the previous file or the new one, never a partial file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside `path` for libraries that write by name; rename it on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def check_safe_name(name: str, allow_subdirs: bool = False) -> str:
+    """Return `name` if it is safe as a file name from untrusted input, else raise UnsafePathError.
+
+    Refuses empty names, `.`/`..` components, absolute paths, backslashes, NUL and control characters;
+    path separators only when `allow_subdirs` (archive items may hold files in subfolders).
+    """
+    if not isinstance(name, str) or not name:
+        raise UnsafePathError(str(name), "empty or not a string")
+    if any(unicodedata.category(ch) == "Cc" for ch in name):
+        raise UnsafePathError(name, "contains NUL or control characters")
+    if "\\" in name:
+        raise UnsafePathError(name, "contains a backslash")
+    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        raise UnsafePathError(name, "is an absolute path")
+    parts = name.split("/")
+    if len(parts) > 1 and not allow_subdirs:
+        raise UnsafePathError(name, "contains a path separator")
+    for part in parts:
+        if part in ("", ".", ".."):
+            raise UnsafePathError(name, "has an empty, '.' or '..' path component")
+    if len(name.encode("utf-8")) > 1024 or any(len(p.encode("utf-8")) > 255 for p in parts):
+        raise UnsafePathError(name, "is too long")
+    return name
+
+
+def safe_join(root: str | Path, *names: str, allow_subdirs: bool = False) -> Path:
+    """Join untrusted `names` under `root`, refusing anything that would land outside it."""
+    root_path = Path(root).resolve()
+    for name in names:
+        check_safe_name(name, allow_subdirs=allow_subdirs)
+    target = root_path.joinpath(*names).resolve()
+    if target != root_path and root_path not in target.parents:
+        raise UnsafePathError("/".join(names), f"resolves outside {root_path}")
+    return target
+
+
+def _digest(path: str | Path, algorithm: str) -> str:
+    hasher = hashlib.new(algorithm)
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            hasher.update(chunk)
+    return hasher.hexdigest()
+
+
+def md5_file(path: str | Path) -> str:
+    """Hex md5 of a file, read in 1 MiB chunks (the Internet Archive's checksum)."""
+    return _digest(path, "md5")
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB chunks (contribution bundles, content hashes)."""
+    return _digest(path, "sha256")
