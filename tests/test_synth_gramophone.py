@@ -1,0 +1,100 @@
+"""Tests for noisekit.synth.gramophone and noisekit.synth.era: determinism, scratch periodicity, stereo, era bands."""
+
+import numpy as np
+import pytest
+
+from noisekit.synth.gramophone import (
+    PROFILES,
+    apply_era,
+    draw_era_params,
+    draw_gramophone_params,
+    render_gramophone_noise,
+)
+from noisekit.synth.mix import rms_db
+
+SR = 16000
+
+
+def _render(seed: int, dur: float = 2.0, channels: int = 1, **kw) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    p = draw_gramophone_params(rng, **kw)
+    return render_gramophone_noise(p, dur, SR, rng, channels=channels)
+
+
+def test_same_seed_same_noise_different_seed_differs() -> None:
+    a, b, c = _render(3), _render(3), _render(4)
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == (1, 2 * SR) and a.dtype == np.float32
+    assert not np.array_equal(a, c)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_finite_bounded_and_audible(seed: int) -> None:
+    x = _render(seed, channels=2)
+    assert np.all(np.isfinite(x)) and np.max(np.abs(x)) <= 1.0
+    assert -90.0 < rms_db(x) < -5.0
+
+
+def test_profiles_and_params_are_serialisable() -> None:
+    import json
+
+    rng = np.random.default_rng(0)
+    for prof in PROFILES:
+        p = draw_gramophone_params(rng, profile=prof, era="acoustic")
+        assert p.profile == prof and p.era == "acoustic"
+        json.dumps(p.to_dict())
+    with pytest.raises(ValueError, match="era"):
+        draw_gramophone_params(rng, era="digital")
+    with pytest.raises(ValueError, match="unknown parameter"):
+        draw_gramophone_params(rng, wobble=3)
+
+
+def test_profiles_differ_in_level() -> None:
+    def level(prof: str) -> float:
+        return float(np.median([rms_db(_render(s, 1.0, profile=prof, era="electrical")) for s in range(6)]))
+
+    assert level("hiss_heavy") > level("clean_shellac") + 8.0
+
+
+def test_scratch_repeats_once_per_revolution() -> None:
+    rpm = 78.0
+    x = _render(7, dur=4.0, rpm=rpm, profile="clean_shellac", hiss_db=-70.0, crackle_db=-80.0, click_rate=0.0,
+                thump_rate_per_min=0.0, hum_hz=0.0, rumble_db=-90.0, scratches=[(0.1, -12.0, 3.0)])[0]
+    env = np.abs(x.astype(np.float64))
+    ac = np.fft.irfft(np.abs(np.fft.rfft(env, 2 * env.size)) ** 2)[: env.size]
+    lag_min = int(0.2 * SR)
+    peak_lag = lag_min + int(np.argmax(ac[lag_min: int(1.2 * SR)]))
+    assert peak_lag / SR == pytest.approx(60.0 / rpm, abs=2.0 / SR)
+
+
+def test_stereo_channels_highly_but_not_perfectly_correlated() -> None:
+    x = _render(11, channels=2, click_rate=0.0, vertical_db=-15.0, profile="balanced")
+    r = np.corrcoef(x.astype(np.float64))[0, 1]
+    assert 0.8 < r < 0.9999
+
+
+def _band_gain(y: np.ndarray, x: np.ndarray, lo: float, hi: float, sr: int) -> float:
+    f = np.fft.rfftfreq(x.size, 1 / sr)
+    sel = (f >= lo) & (f < hi)
+    return 10 * np.log10(np.sum(np.abs(np.fft.rfft(y)[sel]) ** 2) / np.sum(np.abs(np.fft.rfft(x)[sel]) ** 2))
+
+
+@pytest.mark.parametrize("era,lo_edge,hi_edge", [("acoustic", 120, 5000), ("electrical", 30, 10000)])
+def test_era_band_limiting(era: str, lo_edge: float, hi_edge: float) -> None:
+    sr = 44100
+    x = np.random.default_rng(0).standard_normal(sr).astype(np.float32) * 0.1
+    y = apply_era(x, sr, era, np.random.default_rng(1))
+    assert y.shape == x.shape and y.dtype == np.float32
+    assert _band_gain(y, x, hi_edge * 1.6, 20000, sr) < -15.0
+    assert _band_gain(y, x, 5, lo_edge / 2.0, sr) < -10.0
+    assert _band_gain(y, x, 900, 1100, sr) > -6.0
+
+
+def test_era_params_ranges() -> None:
+    rng = np.random.default_rng(2)
+    for _ in range(20):
+        a = draw_era_params(rng, "acoustic")
+        e = draw_era_params(rng, "electrical")
+        assert 150 <= a.lo_hz <= 320 and a.hi_hz <= 4500 and len(a.resonances) >= 2
+        assert e.lo_hz <= 110 and e.hi_hz >= 5000
+        assert 0 < a.wow_depth < 0.005
