@@ -37,3 +37,12 @@ class UnsafePathError(NoisekitError):
         self.name = name
         self.reason = reason
         super().__init__(f"unsafe name {name!r}: {reason}")
+
+
+class CheckpointError(NoisekitError):
+    """Model weights that cannot be trusted or used: missing, tampered (checksum), corrupt or mismatched."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
