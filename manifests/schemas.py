@@ -48,6 +48,7 @@ RECORDINGS = TableSpec(
         _f("status", pa.string(), False),
         _f("error", pa.string()),
         _f("harvested_at", UTC_TIMESTAMP, False),
+        _f("selection", pa.string()),  # the file choice that picked it, e.g. 'main/lossless' (rerun skips)
     ]),
 )
 
