@@ -1,0 +1,113 @@
+"""Pipeline runner: stages skip when inputs and parameters are unchanged, rerun when anything changes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from manifests import merge_manifest, read_manifest, write_manifest
+from noisekit.datadir import DataDir
+from pipelines.runner import PipelineError, load_pipeline, run_pipeline, stage_type
+
+CALLS: list[str] = []
+
+
+@stage_type("test-labels", writes=("labels",), path_params=("source",))
+def _make_labels(data: DataDir, params: dict) -> None:
+    CALLS.append("labels")
+    n = int(params.get("n", 2))
+    text = Path(params["source"]).read_text() if "source" in params else ""
+    write_manifest(data, "labels", [{"path": f"{text}{i}.wav", "start_s": 0.0, "end_s": 1.0, "label": "noise"}
+                                    for i in range(n)])
+
+
+@stage_type("test-count", reads=("labels",), writes=("clean",))
+def _count(data: DataDir, params: dict) -> None:
+    CALLS.append("count")
+    n = read_manifest(data, "labels").num_rows
+    merge_manifest(data, "clean", [{"path": "x", "group": "g", "duration_s": float(n), "sample_rate": 1,
+                                    "channels": 1, "split": "train"}])
+
+
+def _config(tmp_path, n: int = 2) -> str:
+    source = tmp_path / "source.txt"
+    if not source.exists():
+        source.write_text("s")
+    path = tmp_path / "p.toml"
+    path.write_text(f"""
+[pipeline]
+name = "t"
+[[stage]]
+name = "make"
+uses = "test-labels"
+params = {{ n = {n}, source = "source.txt" }}
+[[stage]]
+name = "count"
+uses = "test-count"
+""")
+    return str(path)
+
+
+@pytest.fixture(autouse=True)
+def _reset():
+    CALLS.clear()
+
+
+def _run(tmp_path, n=2, **kw):
+    data = DataDir(tmp_path / "data")
+    outcomes = run_pipeline(load_pipeline(_config(tmp_path, n)), data, echo=lambda s: None, **kw)
+    return {o.name: o.status for o in outcomes}, data
+
+
+def test_second_run_skips_every_stage(tmp_path):
+    assert _run(tmp_path)[0] == {"make": "ran", "count": "ran"}
+    assert _run(tmp_path)[0] == {"make": "skipped", "count": "skipped"}
+    assert CALLS == ["labels", "count"]
+    data = DataDir(tmp_path / "data")
+    assert "stage make (test-labels)" in (data.logs / "make.log").read_text()
+
+
+def test_changed_parameters_rerun_the_stage_and_its_dependents(tmp_path):
+    _run(tmp_path, n=2)
+    status, data = _run(tmp_path, n=3)
+    assert status == {"make": "ran", "count": "ran"}
+    assert read_manifest(data, "clean").column("duration_s").to_pylist() == [3.0]
+
+
+def test_unchanged_output_does_not_rerun_dependents(tmp_path):
+    _run(tmp_path)
+    assert _run(tmp_path, force=("make",))[0] == {"make": "ran", "count": "skipped"}
+
+
+def test_changed_input_file_or_tampered_output_reruns(tmp_path):
+    _, data = _run(tmp_path)
+    source = tmp_path / "source.txt"
+    source.write_text("t")
+    os.utime(source, ns=(1, 1))
+    assert _run(tmp_path)[0] == {"make": "ran", "count": "ran"}
+    data.manifest_path("clean").unlink()
+    assert _run(tmp_path)[0] == {"make": "skipped", "count": "ran"}
+
+
+def test_from_and_to_select_stages(tmp_path):
+    assert _run(tmp_path, stop="make")[0] == {"make": "ran"}
+    assert _run(tmp_path, start="count")[0] == {"count": "ran"}
+    with pytest.raises(PipelineError, match="not a stage"):
+        _run(tmp_path, start="nope")
+    with pytest.raises(PipelineError, match="unknown stage"):
+        _run(tmp_path, force=("nope",))
+
+
+def test_bad_configs_are_refused(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text('[[stage]]\nname = "a"\nuses = "no-such-type"\n')
+    with pytest.raises(PipelineError, match="unknown type 'no-such-type'"):
+        load_pipeline(path)
+    path.write_text('[[stage]]\nname = "a"\nuses = "test-count"\n[[stage]]\nname = "a"\nuses = "test-count"\n')
+    with pytest.raises(PipelineError, match="duplicate stage name"):
+        load_pipeline(path)
+    path.write_text("[[stage]\n")
+    with pytest.raises(PipelineError, match="cannot read"):
+        load_pipeline(path)
