@@ -1,0 +1,74 @@
+"""`noisekit harvest`: Great 78 recordings from the Internet Archive into DIR/recordings/, verified."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from noisekit.archive.choose import FILE_CHOICES
+from noisekit.commands.common import data_option, summary
+from noisekit.datadir import DataDir
+
+
+def _read_identifiers(path: str | None) -> list[str]:
+    if path is None:
+        return []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.BadParameter(f"cannot read {path}: {exc}", param_hint="--identifiers-file") from None
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+@click.command("harvest")
+@data_option
+@click.option("--collection", default="georgeblood", show_default=True,
+              help="Archive collection to search (the Great 78 Project is georgeblood).")
+@click.option("--query", default=None, help="Extra Lucene clause, e.g. 'year:[1920 TO 1929]'.")
+@click.option("--limit", type=click.IntRange(min=0), default=None, help="Harvest at most N items (not files).")
+@click.option("--identifier", "identifiers", multiple=True, help="Harvest this item (repeatable); no search.")
+@click.option("--identifiers-file", type=click.Path(dir_okay=False), default=None,
+              help="File of identifiers, one a line ('#' comments); no search.")
+@click.option("--jobs", type=click.IntRange(min=1, max=64), default=4, show_default=True,
+              help="Items worked on at once (bounded concurrency).")
+@click.option("--rate", type=click.FloatRange(min=0), default=8.0, show_default=True,
+              help="Global limit on requests per second (0: none; keep it polite).")
+@click.option("--endpoint", envvar="NOISEKIT_IA_ENDPOINT", show_envvar=True, default=None,
+              help="Replace https://archive.org for every API and download call (mirrors, tests).")
+@click.option("--source-dir", type=click.Path(file_okay=False, exists=True), default=None,
+              help="Harvest items already on disk in the layout 'ia download' leaves.")
+@click.option("--files", "files", type=click.Choice(FILE_CHOICES), default="main", show_default=True,
+              help="main: the main-track lossless original(s); all-transfers: also the stylus transfers.")
+@click.option("--format", "fmt", type=click.Choice(["lossless", "mp3"]), default="lossless", show_default=True,
+              help="lossless originals, or their MP3 derivatives instead.")
+@click.option("--progress/--no-progress", default=True, show_default=True, help="Show the progress bar.")
+def harvest_command(data: DataDir, collection: str, query: str | None, limit: int | None,
+                    identifiers: tuple[str, ...], identifiers_file: str | None, jobs: int, rate: float,
+                    endpoint: str | None, source_dir: str | None, files: str, fmt: str, progress: bool) -> None:
+    """Download Great 78 recordings, md5-verified, into DIR/recordings/<identifier>/<file>.
+
+    Resumable: a rerun skips verified files without a request and resumes partial downloads. Writes
+    manifests/recordings.parquet (failures are rows). Exit 0 when the run completed, 1 when the search
+    failed, 2 for usage errors.
+    """
+    from noisekit.archive.session import DEFAULT_ENDPOINT  # noqa: PLC0415 (keeps `--help` fast)
+    from pipelines.harvest import HarvestOptions, harvest  # noqa: PLC0415
+
+    if source_dir is not None and endpoint is not None:
+        raise click.UsageError("--source-dir and --endpoint exclude each other")
+    options = HarvestOptions(
+        collection=collection or None, query=query, limit=limit,
+        identifiers=[*identifiers, *_read_identifiers(identifiers_file)], jobs=jobs,
+        endpoint=endpoint or DEFAULT_ENDPOINT, source_dir=Path(source_dir) if source_dir else None,
+        files=files, format=fmt, rate=rate or None, progress=progress,
+    )
+    try:
+        result = harvest(data, options)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    summary(result.summary())
+    if result.search_error:
+        click.secho(f"error: {result.search_error}", fg="red", err=True)
+        sys.exit(1)
