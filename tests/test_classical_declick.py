@@ -1,0 +1,91 @@
+import numpy as np
+import pytest
+from classical_signals import SR, plant_clicks, sinusoids, snr_db
+
+from denoiser.classical.declick import DeclickParams, declick, fit_block_models, lsar_interpolate, runs
+from denoiser.classical.lpc import coefficient_autocorrelation
+
+SECONDS = 3.0
+
+
+@pytest.fixture(scope="module")
+def planted():
+    clean = sinusoids(SECONDS, seed=3)
+    noisy, clicks = plant_clicks(clean, 60, seed=4)
+    return clean, noisy, clicks, declick(noisy, SR)
+
+
+def test_planted_clicks_are_found_with_few_false_alarms(planted):
+    clean, noisy, clicks, result = planted
+    truth = np.zeros(len(clean), dtype=bool)
+    for start, stop in clicks:
+        truth[start:stop] = True
+    recall = np.mean([result.mask[s:e].any() for s, e in clicks])
+    false_runs = sum(not truth[s:e].any() for s, e in result.clicks)
+    false_sample_rate = np.sum(result.mask & ~truth) / np.sum(~truth)
+    assert recall >= 0.97
+    assert false_runs / SECONDS <= 0.5
+    assert false_sample_rate < 0.01
+
+
+def test_interpolated_samples_are_close_to_the_original(planted):
+    clean, noisy, clicks, result = planted
+    truth = np.zeros(len(clean), dtype=bool)
+    for start, stop in clicks:
+        truth[start:stop] = True
+    before = snr_db(clean[truth], noisy[truth])
+    after = snr_db(clean[truth], result.audio[truth])
+    assert after - before >= 15.0
+    assert np.max(np.abs(result.audio[truth] - clean[truth])) < 0.08
+
+
+def test_untouched_samples_are_bit_exact(planted):
+    _, noisy, _, result = planted
+    np.testing.assert_array_equal(result.audio[~result.mask], noisy[~result.mask])
+    assert result.audio.dtype == noisy.dtype
+    np.testing.assert_array_equal(runs(result.mask), result.clicks)
+
+
+def test_clean_signal_passes_through_bit_exact():
+    clean = sinusoids(2.0, seed=8)
+    result = declick(clean, SR)
+    assert result.stats["clicks"] == 0
+    np.testing.assert_array_equal(result.audio, clean)
+
+
+def test_lsar_recovers_a_known_mask():
+    x = sinusoids(0.5, seed=9).astype(np.float64)
+    mask = np.zeros(len(x), dtype=bool)
+    mask[3000:3020] = True
+    mask[9000] = True
+    c = coefficient_autocorrelation(fit_block_models(x, 2205, 32))
+    y = lsar_interpolate(np.where(mask, 0.5, x), mask, c, 2205)
+    assert np.max(np.abs(y[mask] - x[mask])) < 0.02
+    np.testing.assert_array_equal(y[~mask], x[~mask])
+
+
+def test_overlong_bursts_are_reported_and_left_alone():
+    x = sinusoids(1.0, seed=10)
+    burst = np.random.default_rng(0).uniform(-0.5, 0.5, 882).astype(np.float32)
+    x[20000:20882] += burst
+    result = declick(x, SR, DeclickParams(max_click_s=0.005))
+    assert len(result.too_long) >= 1
+    np.testing.assert_array_equal(result.audio[20100:20800], x[20100:20800])
+
+
+def test_ignore_mask_protects_samples():
+    clean = sinusoids(1.0, seed=11)
+    noisy, clicks = plant_clicks(clean, 10, seed=12)
+    ignore = np.ones(len(noisy), dtype=bool)
+    result = declick(noisy, SR, ignore=ignore)
+    assert result.stats["clicks"] == 0
+    np.testing.assert_array_equal(result.audio, noisy)
+
+
+def test_bad_input_is_refused():
+    with pytest.raises(ValueError, match="1-D"):
+        declick(np.zeros((2, 1000), np.float32), SR)
+    with pytest.raises(ValueError, match="NaN"):
+        declick(np.full(10000, np.nan, np.float32), SR)
+    with pytest.raises(ValueError, match="threshold"):
+        declick(np.zeros(10000, np.float32), SR, DeclickParams(threshold=0))

@@ -1,0 +1,64 @@
+import numpy as np
+import pytest
+from classical_signals import SR, sinusoids, snr_db
+
+from denoiser.classical.inpaint import InpaintParams, detect_gaps, fill_gap, inpaint
+
+GAP_SNR_DB = 30.0  # stated threshold for refilled gaps of up to 20 ms in a sum of sinusoids
+
+
+@pytest.mark.parametrize("gap_s", [0.002, 0.01, 0.02])
+def test_gap_in_sinusoids_is_refilled_above_threshold(gap_s):
+    clean = sinusoids(1.0, hiss=0.001, seed=1)
+    x = clean.copy()
+    start, stop = 20000, 20000 + int(gap_s * SR)
+    x[start:stop] = 0.0
+    result = inpaint(x, SR)
+    assert [(g.start, g.stop, g.status) for g in result.gaps] == [(start, stop, "filled")]
+    assert snr_db(clean[start:stop], result.audio[start:stop]) > GAP_SNR_DB
+    np.testing.assert_array_equal(result.audio[:start], x[:start])
+    np.testing.assert_array_equal(result.audio[stop:], x[stop:])
+
+
+def test_overlong_gap_is_reported_and_left_alone():
+    x = sinusoids(1.0, seed=2)
+    x[10000:10000 + int(0.2 * SR)] = 0.0
+    result = inpaint(x, SR, InpaintParams(max_gap_s=0.1))
+    assert [g.status for g in result.gaps] == ["too_long"]
+    np.testing.assert_array_equal(result.audio, x)
+
+
+def test_gaps_at_the_edges_are_not_invented():
+    x = sinusoids(0.5, seed=3)
+    x[:500] = 0.0
+    x[-300:] = 0.0
+    result = inpaint(x, SR)
+    assert [g.status for g in result.gaps] == ["edge", "edge"]
+    np.testing.assert_array_equal(result.audio, x)
+
+
+def test_dropout_without_digital_silence_is_detected():
+    x = sinusoids(1.0, seed=4)
+    x[15000:15441] *= 1e-3
+    kinds = [kind for start, stop, kind in detect_gaps(x, SR) if start <= 15100 and stop >= 15300]
+    assert kinds == ["dropout"]
+
+
+def test_clean_signal_has_no_gaps_and_is_unchanged():
+    x = sinusoids(1.0, seed=5)
+    result = inpaint(x, SR)
+    assert result.gaps == []
+    np.testing.assert_array_equal(result.audio, x)
+
+
+def test_crossfade_weights_sum_to_one():
+    left = np.ones(400)
+    right = np.ones(400)
+    np.testing.assert_allclose(fill_gap(left, right, 50, order=4), 1.0, atol=1e-6)
+
+
+def test_bad_input_is_refused():
+    with pytest.raises(ValueError, match="1-D"):
+        inpaint(np.zeros((2, 100)), SR)
+    with pytest.raises(ValueError, match="max_gap_s"):
+        inpaint(np.zeros(100), SR, InpaintParams(max_gap_s=0))
