@@ -67,7 +67,8 @@ def conform(table: pa.Table, spec: TableSpec, source: object = None) -> pa.Table
                                 column=fld.name, path=source)
         if fld.name in spec.enums:
             allowed = pa.array(spec.enums[fld.name])
-            bad = pc.filter(col, pc.invert(pc.fill_null(pc.is_in(col, allowed), True))).unique()
+            valid = pc.or_(pc.is_in(col, value_set=allowed), pc.is_null(col))
+            bad = pc.filter(col, pc.invert(valid)).unique()
             if len(bad):
                 raise ManifestError(spec.name, f"value(s) {bad.to_pylist()[:5]} not in {list(allowed.to_pylist())}",
                                     column=fld.name, path=source)

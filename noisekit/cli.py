@@ -8,6 +8,7 @@ import click
 
 from noisekit import __version__
 from noisekit.commands.manifest import manifest_group
+from noisekit.commands.report import report_command
 from noisekit.errors import NoisekitError
 
 
@@ -32,3 +33,4 @@ def main() -> None:
 
 
 main.add_command(manifest_group)
+main.add_command(report_command)

@@ -25,7 +25,7 @@ from manifests import (
 from noisekit.datadir import DataDir
 from noisekit.errors import ManifestError
 
-NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC)
 
 
 def _rec(identifier: str, file: str = "a.flac", **kw) -> dict:
