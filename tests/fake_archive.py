@@ -39,6 +39,7 @@ import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from noisekit.archive.layout import LayoutItem, great78_item  # noqa: E402
+from noisekit.archive.session import RetryPolicy  # noqa: E402
 
 _RANGE_RE = re.compile(r"bytes=(\d+)-(\d*)$")
 
@@ -150,7 +151,7 @@ class FakeArchive:
         handler = type("Handler", (_Handler,), {"archive": self})
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -306,8 +307,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
         self.close_connection = True
         if fault == "reset":
+            time.sleep(0.1)  # let what was sent arrive: the reset comes mid-body, not before it
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
+
+
+def fast_policy(**overrides) -> RetryPolicy:
+    """A retry policy with millisecond backoff and short timeouts, for tests."""
+    values = {"connect_timeout_s": 2.0, "read_timeout_s": 2.0, "backoff_base_s": 0.005, "backoff_cap_s": 0.02,
+              "max_retry_after_s": 5.0}
+    values.update(overrides)
+    return RetryPolicy(**values)
 
 
 def main() -> None:
@@ -327,3 +337,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
