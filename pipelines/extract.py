@@ -1,0 +1,233 @@
+"""The extract stage: every recording → its noise-only cuts and 5-s loops → manifests/noise.parquet.
+
+Each recording is one task (`pipelines.extract_cut.run_task`, a plain picklable function) submitted to a
+`concurrent.futures` executor: a local process pool by default, or a running Dask cluster through
+`Client.get_executor()` when a scheduler address is given; nothing else changes. Tasks write their rows
+as their own Parquet parts, so finished work survives a crash and a rerun skips it; at the end all parts
+are merged into noise.parquet atomically. A run killed at any moment and started again ends in the same
+manifest as one uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+from tqdm import tqdm
+
+from manifests import parts_dir, read_manifest, write_manifest
+from noisekit.datadir import DataDir
+from noisekit.errors import NoisekitError
+from noisekit.seeding import stable_hash
+from pipelines.extract_cut import (
+    TABLE,
+    ClassifierFinder,
+    ExtractConfig,
+    RecordingTask,
+    SegmentFinder,
+    TaskSummary,
+    run_task,
+)
+from pipelines.splits import DEFAULT_FRACTIONS, check_fractions
+
+SCHEDULER_TIMEOUT = "30s"
+AUDIO_SUFFIXES = {".flac", ".wav", ".mp3", ".ogg", ".oga", ".opus", ".aif", ".aiff", ".aifc", ".w64", ".caf"}
+
+
+@dataclass
+class ExtractResult:
+    """What a run did: the merged manifest and the counts of the one-line summary."""
+
+    table: pa.Table
+    done: int = 0
+    failed: int = 0
+    skipped: int = 0
+    segments: int = 0
+    noise_s: float = 0.0
+    audio_s: float = 0.0
+    too_short: int = 0
+    elapsed_s: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def realtime_factor(self) -> float:
+        return self.audio_s / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    def summary(self) -> str:
+        """The one-line summary printed at the end of a run."""
+        return (f"extract: {self.done} recordings done, {self.failed} failed, {self.skipped} already done; "
+                f"{self.segments} segments, {self.noise_s / 60:.1f} min of noise"
+                + (f" ({self.too_short} cuts too short to loop)" if self.too_short else "")
+                + f"; {self.elapsed_s:.1f} s elapsed, {self.realtime_factor:.0f}x real time")
+
+
+def _slug(text: str, key: str) -> str:
+    """A safe, stable folder/part name: the readable tail of `text` plus a hash of `key`."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(text).name if "/" in text else text).strip("._-")
+    return f"{stem[:60] or 'rec'}-{stable_hash('part', key, bits=64):016x}"
+
+
+def tasks_from_recordings(datadir: DataDir) -> list[RecordingTask]:
+    """One task per ok row of recordings.parquet (path resolved inside the data directory)."""
+    table = read_manifest(datadir, "recordings", missing_ok=False)
+    tasks = []
+    for row in table.to_pylist():
+        if row["status"] != "ok" or not row["path"]:
+            continue
+        tasks.append(RecordingTask(
+            source=row["identifier"], source_path=row["path"], abs_path=str(datadir.resolve(row["path"])),
+            part=_slug(f"{row['identifier']}", f"{row['identifier']}\x1f{row['file']}"),
+            md5=row["md5"], year=row["year"], label=row["label"]))
+    return tasks
+
+
+def tasks_from_inputs(inputs: Iterable[str | Path]) -> list[RecordingTask]:
+    """One task per audio file named or found (recursively, sorted) under the given paths."""
+    tasks = []
+    for given in inputs:
+        path = Path(given)
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+            if not files:
+                raise NoisekitError(f"{path}: no audio files ({', '.join(sorted(AUDIO_SUFFIXES))}) found")
+        elif path.exists():
+            files = [path]
+        else:
+            raise NoisekitError(f"{path}: input not found")
+        for f in files:
+            text = f.as_posix()
+            tasks.append(RecordingTask(source=text, source_path=text, abs_path=str(f.resolve()),
+                                       part=_slug(f.stem, text)))
+    return tasks
+
+
+def _unique(tasks: Sequence[RecordingTask]) -> list[RecordingTask]:
+    seen: dict[str, RecordingTask] = {}
+    for t in tasks:
+        seen.setdefault(t.part, t)
+    return list(seen.values())
+
+
+class InlineExecutor(cf.Executor):
+    """Runs each task at submit time in this process (one job: no pickling, no worker start-up)."""
+
+    def submit(self, fn: Callable, /, *args, **kwargs) -> cf.Future:
+        future: cf.Future = cf.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+            future.set_exception(exc)
+        return future
+
+
+def open_executor(jobs: int, scheduler: str | None) -> tuple[cf.Executor, Callable[[], None], int]:
+    """(executor, close, slots): a Dask cluster's executor, a spawn process pool, or inline for one job."""
+    if scheduler:
+        from distributed import Client
+
+        try:
+            client = Client(scheduler, set_as_default=False, timeout=SCHEDULER_TIMEOUT)
+        except OSError as exc:
+            raise NoisekitError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
+        slots = max(1, sum(client.nthreads().values()))
+        executor = client.get_executor()
+        return executor, client.close, slots
+    if jobs <= 1:
+        executor = InlineExecutor()
+        return executor, executor.shutdown, 1
+    pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+    return pool, pool.shutdown, jobs
+
+
+def run_tasks(executor: cf.Executor, tasks: Sequence[RecordingTask], config: ExtractConfig,
+              slots: int) -> Iterator[TaskSummary]:
+    """Submit tasks with a bounded number in flight and yield their summaries as they complete."""
+    pending: set[cf.Future] = set()
+    queue = iter(tasks)
+    window = 2 * slots + 2
+    while True:
+        for task in queue:
+            pending.add(executor.submit(run_task, task, config))
+            if len(pending) >= window:
+                break
+        if not pending:
+            return
+        done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+        for future in done:
+            yield future.result()
+
+
+def _finished_parts(datadir: DataDir, retry_failed: bool) -> set[str]:
+    folder = parts_dir(datadir, TABLE)
+    names = {p.stem for p in folder.glob("*.parquet")} if folder.exists() else set()
+    if retry_failed:
+        for name in list(names):
+            status = read_manifest(folder / f"{name}.parquet", TABLE).column("status").to_pylist()
+            if "failed" in status:
+                names.discard(name)
+    return names
+
+
+def consolidate(datadir: DataDir) -> pa.Table:
+    """noise.parquet := the union of every part, written atomically (stale rows of redone parts vanish)."""
+    folder = parts_dir(datadir, TABLE)
+    names = sorted(p.stem for p in folder.glob("*.parquet")) if folder.exists() else []
+    tables = [read_manifest(folder / f"{n}.parquet", TABLE) for n in names]
+    combined = pa.concat_tables(tables) if tables else read_manifest(datadir, TABLE).slice(0, 0)
+    return write_manifest(datadir, TABLE, combined)
+
+
+def extract(datadir: DataDir, inputs: Sequence[str | Path] | None = None, finder: SegmentFinder | None = None,
+            model: str | Path | None = None, jobs: int | None = None, scheduler: str | None = None,
+            rpm: float = 78.0,
+            fractions: Sequence[float] = DEFAULT_FRACTIONS, force: bool = False, retry_failed: bool = False,
+            progress: bool = True) -> ExtractResult:
+    """Run the extract stage over recordings.parquet (or `inputs`) and return the merged noise manifest."""
+    started = time.perf_counter()
+    datadir.ensure()
+    tasks = _unique(tasks_from_inputs(inputs) if inputs else tasks_from_recordings(datadir))
+    jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
+    if finder is None:
+        threads = max(1, (os.cpu_count() or 1) // jobs) if not scheduler else None
+        finder = ClassifierFinder(model_path=str(model) if model is not None else None, threads=threads)
+        finder.classifier()  # a bad --model fails here, once, not as an error row per recording
+    config = ExtractConfig(root=str(datadir.root), finder=finder, rpm=float(rpm),
+                           fractions=check_fractions(fractions))
+    done_parts = set() if force else _finished_parts(datadir, retry_failed)
+    todo = [t for t in tasks if t.part not in done_parts]
+    result = ExtractResult(table=pa.table({}), skipped=len(tasks) - len(todo))
+    if todo:
+        executor, close, slots = open_executor(min(jobs, len(todo)), scheduler)
+        bar = tqdm(total=len(todo), unit="rec", desc="extract", disable=not progress)
+        try:
+            for s in run_tasks(executor, todo, config, slots):
+                result = _count(result, s)
+                bar.update(1)
+                bar.set_postfix(segments=result.segments, failed=result.failed, refresh=False)
+        finally:
+            bar.close()
+            close()
+    result.table = consolidate(datadir)
+    result.elapsed_s = time.perf_counter() - started
+    return result
+
+
+def _count(result: ExtractResult, s: TaskSummary) -> ExtractResult:
+    """Add one task's summary to the run's counts."""
+    if not s.ok:
+        result.failed += 1
+        result.errors.append(s.error or "unknown error")
+    else:
+        result.done += 1
+        result.segments += s.segments
+        result.noise_s += s.noise_s
+        result.audio_s += s.audio_s
+        result.too_short += s.too_short
+    return result

@@ -1,0 +1,246 @@
+"""One extract task: a recording in, its noise rows out (cuts and 5-s loops written, rows as one part).
+
+`run_task(task, config)` is the plain, picklable function each executor worker runs. It streams the
+recording's mono mix at 44.1 kHz through the segment finder (bounded memory), re-reads only the noise
+spans with soundfile seeks (all channels kept), writes each raw cut and its loop as FLAC, and writes the
+rows as the task's own Parquet part atomically: the part's presence marks the recording done. Any
+failure of a recording becomes one row with status='failed' and the reason, and the run goes on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from manifests import write_part
+from noisekit.audio import SAMPLE_RATE, audio_info, iter_blocks, write_audio
+from noisekit.datadir import DataDir
+from noisekit.errors import AudioError, NoisekitError
+from noisekit.seeding import stable_hash
+from pipelines.loop import LoopError, make_loop, min_loopable_samples
+from pipelines.splits import DEFAULT_FRACTIONS, split_for
+
+TABLE = "noise"
+BLOCK_S = 30.0
+_SPAN_PAD_S = 0.05  # extra native-rate context read around a span so resampling has no edge effects
+
+
+class Segment(Protocol):
+    """What a segment finder returns per noise-only run (classifier.segmenter.NoiseSegment fits)."""
+
+    start_s: float
+    end_s: float
+    p_noise: float
+
+
+class SegmentFinder(Protocol):
+    """Finds noise-only runs in a mono signal given as consecutive 1-D blocks at `sr`."""
+
+    def __call__(self, blocks: Iterable[np.ndarray], sr: int) -> Sequence[Segment]: ...
+
+
+_MODELS: dict[tuple[str | None, str], object] = {}
+_MODELS_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class ClassifierFinder:
+    """The shipped CNN classifier plus segmenter, loaded once per worker process and then reused."""
+
+    model_path: str | None = None
+    params: object | None = None  # classifier.segmenter.SegmenterParams; None = its defaults
+    threads: int | None = None  # torch threads per worker (None leaves torch's setting alone)
+    device: str = "cpu"
+
+    def classifier(self):
+        """The loaded NoiseClassifier of this worker (loaded on first use, then cached)."""
+        key = (self.model_path, self.device)
+        with _MODELS_LOCK:
+            if key not in _MODELS:
+                import torch
+
+                from classifier import load_classifier
+
+                if self.threads:
+                    torch.set_num_threads(self.threads)
+                _MODELS[key] = load_classifier(self.model_path, device=self.device)
+            return _MODELS[key]
+
+    def __call__(self, blocks: Iterable[np.ndarray], sr: int) -> list:
+        from classifier.segmenter import segments_from_probs
+
+        return segments_from_probs(self.classifier().window_probs_stream(blocks, sr), self.params)
+
+
+@dataclass(frozen=True)
+class RecordingTask:
+    """One recording to process: where it is, what identifies it, and what the rows inherit from it."""
+
+    source: str  # archive identifier, or the input path as given
+    source_path: str  # the audio file as given (relative to the data directory for harvested files)
+    abs_path: str
+    part: str  # the part name and the folder of its segments (safe, stable)
+    md5: str | None = None  # from recordings.parquet when known (saves hashing the file)
+    year: int | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class ExtractConfig:
+    """Options shared by every task of a run (picklable: sent to each worker)."""
+
+    root: str
+    finder: SegmentFinder = field(default_factory=ClassifierFinder)
+    rpm: float = 78.0
+    fractions: tuple[float, float, float] = DEFAULT_FRACTIONS
+    block_s: float = BLOCK_S
+
+
+@dataclass(frozen=True)
+class TaskSummary:
+    """What one task did, returned to the parent for the progress bar and the summary."""
+
+    part: str
+    ok: bool
+    segments: int = 0
+    noise_s: float = 0.0
+    audio_s: float = 0.0
+    too_short: int = 0
+    error: str | None = None
+
+
+def segment_id(checksum: str, start: int, end: int) -> str:
+    """Stable id of a cut: a hash of the source's checksum and the cut's sample span at 44.1 kHz."""
+    return f"{stable_hash('noise-cut', checksum, start, end):016x}"
+
+
+def source_checksum(task: RecordingTask) -> tuple[str, str | None]:
+    """('md5:<hex>' or 'sha256:<hex>', sha256 or None): the archive's md5 when known, else the file's sha256."""
+    if task.md5:
+        return f"md5:{task.md5.lower()}", None
+    from noisekit.fsutil import sha256_file
+
+    try:
+        digest = sha256_file(task.abs_path)
+    except OSError as exc:
+        raise AudioError(task.abs_path, f"unreadable: {exc.strerror or exc}") from exc
+    return f"sha256:{digest}", digest
+
+
+def read_span(path: str | Path, start: int, end: int, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """Samples [start, end) at rate `sr` of a file, all channels, reading only that span (seek)."""
+    try:
+        with sf.SoundFile(str(path)) as handle:
+            sr_in, n_in = handle.samplerate, handle.frames
+            if sr_in == sr:
+                a, b = start, end
+            else:
+                a = max(0, math.floor((start / sr - _SPAN_PAD_S) * sr_in))
+                b = min(n_in, math.ceil((end / sr + _SPAN_PAD_S) * sr_in))
+            handle.seek(a)
+            data = handle.read(b - a, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, OSError) as exc:
+        raise AudioError(path, f"cannot read {start / sr:.2f}-{end / sr:.2f} s: {exc}") from exc
+    if sr_in != sr:
+        data = soxr.resample(data, sr_in, sr, quality="HQ")
+        offset = int(round((start / sr - a / sr_in) * sr))
+        data = data[offset:offset + (end - start)]
+    if len(data) != end - start:
+        raise AudioError(path, f"truncated: {start / sr:.2f}-{end / sr:.2f} s gave {len(data)} of "
+                               f"{end - start} samples")
+    if not np.isfinite(data).all():
+        raise AudioError(path, f"NaN or infinite samples in {start / sr:.2f}-{end / sr:.2f} s")
+    return np.ascontiguousarray(data.T)
+
+
+def rms_dbfs(audio: np.ndarray) -> float:
+    """RMS level over all channels in dB relative to full scale (-200 for digital silence)."""
+    rms = float(np.sqrt(np.mean(np.square(audio, dtype=np.float64)))) if audio.size else 0.0
+    return 20.0 * math.log10(rms) if rms > 1e-10 else -200.0
+
+
+def _base_row(task: RecordingTask, split: str) -> dict:
+    return {"kind": "gramophone", "source": task.source, "source_path": task.source_path,
+            "year": task.year, "label": task.label, "split": split}
+
+
+def extract_recording(task: RecordingTask, config: ExtractConfig) -> tuple[list[dict], TaskSummary]:
+    """Find, cut and loop the noise-only runs of one recording; returns its ok rows and a summary."""
+    datadir = DataDir(config.root)
+    info = audio_info(task.abs_path)
+    checksum, sha256 = source_checksum(task)
+    blocks = iter_blocks(task.abs_path, block_s=config.block_s, sr=SAMPLE_RATE, mono=True)
+    segments = config.finder((b[0] for b in blocks), SAMPLE_RATE)
+    folder = datadir.noise_gramophone / task.part
+    split = split_for(task.source, config.fractions)
+    shortest = min_loopable_samples(config.rpm)
+    total = int(round(info.duration_s * SAMPLE_RATE))
+    rows, kept, too_short = [], set(), 0
+    for seg in sorted(segments, key=lambda s: (s.start_s, s.end_s)):
+        start = max(0, int(round(seg.start_s * SAMPLE_RATE)))
+        end = min(total, int(round(seg.end_s * SAMPLE_RATE)))
+        if end - start < shortest:
+            too_short += 1
+            continue
+        cut = read_span(task.abs_path, start, end)
+        try:
+            loop = make_loop(cut, config.rpm)
+        except LoopError:
+            too_short += 1
+            continue
+        sid = segment_id(checksum, start, end)
+        raw_file, loop_file = folder / "raw" / f"{sid}.flac", folder / f"{sid}.flac"
+        write_audio(raw_file, cut, SAMPLE_RATE)
+        write_audio(loop_file, loop, SAMPLE_RATE)
+        kept.update({raw_file, loop_file})
+        rows.append({**_base_row(task, split), "segment_id": sid, "source_sha256": sha256,
+                     "start_s": start / SAMPLE_RATE, "end_s": end / SAMPLE_RATE,
+                     "path": datadir.relative(loop_file), "raw_path": datadir.relative(raw_file),
+                     "duration_s": (end - start) / SAMPLE_RATE, "sample_rate": SAMPLE_RATE,
+                     "channels": int(cut.shape[0]), "p_noise": float(seg.p_noise),
+                     "rms_dbfs": rms_dbfs(cut), "status": "ok"})
+    _remove_stale(folder, kept)
+    noise_s = sum(r["duration_s"] for r in rows)
+    return rows, TaskSummary(task.part, True, len(rows), noise_s, info.duration_s, too_short)
+
+
+def _remove_stale(folder: Path, kept: set[Path]) -> None:
+    """Delete files of this recording's folder that this run did not write (old cuts, killed temp files)."""
+    for sub in (folder, folder / "raw"):
+        if not sub.is_dir():
+            continue
+        for f in sub.iterdir():
+            if f.is_file() and f not in kept:
+                with contextlib.suppress(FileNotFoundError):
+                    f.unlink()
+    for sub in (folder / "raw", folder):
+        with contextlib.suppress(OSError):
+            sub.rmdir()  # only succeeds when empty
+
+
+def error_row(task: RecordingTask, reason: str, fractions: Sequence[float] = DEFAULT_FRACTIONS) -> dict:
+    """The row recording that a recording failed, with a stable id and the reason."""
+    sid = f"{stable_hash('noise-error', task.source, task.source_path):016x}"
+    return {**_base_row(task, split_for(task.source, fractions)), "segment_id": sid, "status": "failed",
+            "error": reason}
+
+
+def run_task(task: RecordingTask, config: ExtractConfig) -> TaskSummary:
+    """Process one recording and write its part; errors of the recording become an error row."""
+    try:
+        rows, summary = extract_recording(task, config)
+    except (NoisekitError, ValueError, OSError, MemoryError) as exc:
+        reason = str(exc) if isinstance(exc, NoisekitError) else f"{task.source_path}: {exc}"
+        rows = [error_row(task, reason, config.fractions)]
+        summary = TaskSummary(task.part, False, error=reason)
+    write_part(DataDir(config.root), TABLE, task.part, rows)
+    return summary
