@@ -9,6 +9,7 @@ import click
 from noisekit import __version__
 from noisekit.commands.export import export_command
 from noisekit.commands.extract import extract_command
+from noisekit.commands.harvest import harvest_command
 from noisekit.commands.manifest import manifest_group
 from noisekit.commands.report import report_command
 from noisekit.errors import NoisekitError
@@ -37,4 +38,5 @@ def main() -> None:
 main.add_command(manifest_group)
 main.add_command(report_command)
 main.add_command(extract_command)
+main.add_command(harvest_command)
 main.add_command(export_command)

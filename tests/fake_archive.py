@@ -44,12 +44,12 @@ from noisekit.archive.session import RetryPolicy  # noqa: E402
 _RANGE_RE = re.compile(r"bytes=(\d+)-(\d*)$")
 
 
-def flac_bytes(seed: int, seconds: float = 0.25, sr: int = 44100, channels: int = 1) -> bytes:
-    """A small, valid FLAC file of noise (distinct per seed)."""
+def flac_bytes(seed: int, seconds: float = 0.25, sr: int = 44100, channels: int = 1, fmt: str = "FLAC") -> bytes:
+    """A small, valid FLAC (or MP3) file of noise (distinct per seed)."""
     rng = np.random.default_rng(seed)
     audio = (rng.standard_normal((int(seconds * sr), channels)) * 0.1).astype(np.float32)
     buf = io.BytesIO()
-    sf.write(buf, audio, sr, format="FLAC")
+    sf.write(buf, audio, sr, format=fmt)
     return buf.getvalue()
 
 
@@ -66,7 +66,7 @@ def sample_item(index: int, seconds: float = 0.25, transfers: int = 2, mp3: bool
         year=meta.pop("year", None), label=meta.pop("label", "Victor"), length_s=seconds,
         transfers=[(f"_78_{slug}_01_{mil}_CT_EQ.flac", flac_bytes(index * 100 + t, seconds))
                    for t, mil in enumerate(["2.3", "2.8", "3.3", "3.8"][:transfers])],
-        mp3=(b"ID3 fake mp3 " + bytes([index % 256])) if mp3 else None, **meta)
+        mp3=flac_bytes(index, seconds, fmt="MP3") if mp3 else None, **meta)
     return item
 
 
@@ -74,7 +74,8 @@ class FakeArchive:
     """The archive's state: items, faults, the request log. Thread-safe; `start()` serves it."""
 
     def __init__(self, items: list[LayoutItem] = (), page_size: int = 100, retry_after: int = 0,
-                 slow_s: float = 0.5, datanode_host: str | None = None, chunk: int = 1 << 16) -> None:
+                 slow_s: float = 0.5, datanode_host: str | None = None, chunk: int = 1 << 16,
+                 pace_s: float = 0.0) -> None:
         self.items: dict[str, LayoutItem] = {}
         self.raw_metadata: dict[str, bytes] = {}  # identifier -> exact metadata body (hostile tests)
         self.search_extra: list[str] = []  # identifiers the search returns beyond the items (hostile ones)
@@ -83,12 +84,13 @@ class FakeArchive:
         self.slow_s = slow_s
         self.datanode_host = datanode_host
         self.chunk = chunk
+        self.pace_s = pace_s  # pause between chunks of a file body (to catch a run mid-download)
         self.lock = threading.Lock()
         self.faults: dict[tuple, list] = defaultdict(list)
         self.log: list[tuple[str, str, str, str]] = []  # (route, identifier, file, Range header)
         self.user_agents: Counter[str] = Counter()
         self._metadata_cache: dict[str, bytes] = {}
-        self.server: ThreadingHTTPServer | None = None
+        self.server: _QuietServer | None = None
         for item in items:
             self.add(item)
 
@@ -149,8 +151,7 @@ class FakeArchive:
     def start(self) -> FakeArchive:
         """Serve on an ephemeral 127.0.0.1 port in a daemon thread."""
         handler = type("Handler", (_Handler,), {"archive": self})
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.server.daemon_threads = True
+        self.server = _QuietServer(("127.0.0.1", 0), handler)
         threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
         return self
 
@@ -158,6 +159,15 @@ class FakeArchive:
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that hung up (timeouts, by design in tests) is not an error worth printing."""
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
 
 
 def _clause_matches(clause: str, meta: dict) -> bool:
@@ -294,6 +304,8 @@ class _Handler(BaseHTTPRequestHandler):
         view = memoryview(body)
         for offset in range(0, len(body), self.archive.chunk):
             self.wfile.write(view[offset:offset + self.archive.chunk])
+            if self.archive.pace_s:
+                time.sleep(self.archive.pace_s)
         return None
 
     def _broken(self, body: bytes, fault: str, status: int = 200, extra=()) -> None:
