@@ -10,6 +10,7 @@ re-checks files verified but not yet recorded locally, and resumes partial downl
 from __future__ import annotations
 
 import contextlib
+import itertools
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -155,7 +156,7 @@ class _Harvester:
             else:
                 self.source.fetch(identifier, metadata, file, dest, self.on_bytes)
                 how = "ok"
-        except NoisekitError as exc:
+        except (NoisekitError, OSError) as exc:  # OSError: names that clash on disk (a file where a folder is)
             with contextlib.suppress(OSError, NoisekitError):
                 partial_path(safe_join(self.datadir.recordings, identifier, file.name, allow_subdirs=True)).unlink()
             return self._row(identifier, info, file, status="failed", error=str(exc)), "failed"
@@ -172,7 +173,7 @@ def _identifiers(options: HarvestOptions, source: Source) -> Iterator[str]:
     if options.identifiers:
         unique = list(dict.fromkeys(options.identifiers))
         return iter(unique[: options.limit] if options.limit is not None else unique)
-    return source.identifiers(options.collection, options.query, options.limit)
+    return itertools.islice(source.identifiers(options.collection, options.query, options.limit), options.limit)
 
 
 def make_source(options: HarvestOptions) -> Source:

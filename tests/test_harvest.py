@@ -216,3 +216,21 @@ def test_no_partials_or_empty_folders_left(archive, tmp_path):
     leftovers = [p for p in data.root.rglob("*") if p.name.startswith((".", PARTIAL_PREFIX)) and p.is_file()]
     assert leftovers == [] and os.listdir(data.manifests) == ["recordings.parquet", "parts"] or \
         sorted(os.listdir(data.manifests)) == ["parts", "recordings.parquet"]
+
+
+def test_names_that_clash_on_disk_fail_cleanly(archive, tmp_path):
+    ident = sorted(archive.items)[0]
+    archive.items[ident].files.append(LayoutFile("a", data=b"file"))
+    archive.items[ident].files.append(LayoutFile("a/b.flac", data=b"under a file"))
+    result = harvest(DataDir(tmp_path / "d"), _opts(archive, identifiers=[ident]))
+    rows = _rows(DataDir(tmp_path / "d"))
+    assert result.failed == 2 and rows[(ident, "a/b.flac")]["status"] == "failed"  # 'a' is no audio either
+
+
+def test_data_node_redirect_to_archive_host_is_routed_to_the_endpoint(tmp_path):
+    fake = FakeArchive([sample_item(1)], datanode_host="ia800123.us.archive.org").start()
+    try:
+        result = harvest(DataDir(tmp_path / "d"), _opts(fake))
+    finally:
+        fake.stop()
+    assert result.ok == 1 and fake.count("data") == 1
