@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 
@@ -183,3 +184,21 @@ def render_length(who: str, duration_s: float, sr: int, channels: int = 1) -> in
     if sr <= 0:
         raise ValueError(f"{who}: sample rate must be positive, got {sr}")
     return int(round(duration_s * sr))
+
+
+@functools.lru_cache(maxsize=32)
+def _noise_table(sr: int, lo: float, hi: float) -> np.ndarray:
+    rng = np.random.default_rng(0x5EED)  # fixed: the table is a constant, the slice offsets are random
+    x = apply_sos(rng.standard_normal(1 << 18), band_sos(lo, hi, sr, order=2)).astype(np.float32)
+    x /= float(np.sqrt(np.mean(x * x)))
+    x.setflags(write=False)
+    return x
+
+
+def noise_slice(rng: np.random.Generator, n: int, sr: int, lo: float, hi: float) -> np.ndarray:
+    """``n`` samples of unit-RMS band-passed noise, a random slice of a cached table (cheap per note)."""
+    table = _noise_table(int(sr), float(round(lo, -1)), float(round(hi, -1)))
+    start = int(rng.integers(0, table.size))
+    if start + n <= table.size:
+        return table[start:start + n]
+    return np.resize(np.roll(table, -start), n)

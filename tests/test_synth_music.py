@@ -1,0 +1,78 @@
+"""Tests for noisekit.synth.music and score: determinism, bounds, hard cases, dynamics, serialisable params."""
+
+import json
+
+import numpy as np
+import pytest
+
+from noisekit.synth import score
+from noisekit.synth.mix import rms_db
+from noisekit.synth.music import STYLES, draw_music_params, hard_cases, render_music
+
+SR = 22050
+
+
+def _piece(seed: int, dur: float = 4.0, **kw) -> tuple[np.ndarray, object]:
+    rng = np.random.default_rng(seed)
+    p = draw_music_params(rng, **kw)
+    return render_music(p, dur, SR, rng), p
+
+
+def test_same_seed_same_music_different_seed_differs() -> None:
+    a, _ = _piece(1)
+    b, _ = _piece(1)
+    c, _ = _piece(2)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+    assert a.dtype == np.float32 and a.shape == (4 * SR,)
+
+
+@pytest.mark.parametrize("style", sorted(STYLES))
+def test_every_style_renders_bounded_and_ends_at_zero(style: str) -> None:
+    x, p = _piece(3, 3.0, style=style)
+    assert np.all(np.isfinite(x)) and np.max(np.abs(x)) <= 0.99
+    assert x[-1] == 0.0 and abs(float(x[0])) < 1e-3
+    assert rms_db(x) > -70.0
+    json.dumps(p.to_dict())
+
+
+def test_pp_passage_is_very_soft() -> None:
+    x, p = _piece(4, 12.0, style="piano_solo", pp_passage=[0.5, 3.0, -55.0], crescendo=None, fade_in_s=0.0,
+                  fade_out_s=0.0, sustained=None, swell_db=0.5)
+    (s, e, _), = [c for c in hard_cases(p, 12.0) if c[2] == "pp_passage"]
+    inner = x[int((s + 0.8) * SR): int((e - 0.8) * SR)]
+    loud = x[: int(max(s - 0.5, 0.5) * SR)]
+    assert rms_db(inner) < -40.0 and rms_db(loud) - rms_db(inner) > 15.0
+
+
+def test_fade_in_and_out() -> None:
+    x, p = _piece(5, 10.0, style="organ", fade_in_s=3.0, fade_out_s=3.0, pp_passage=None, crescendo=None)
+    kinds = {c[2] for c in hard_cases(p, 10.0)}
+    assert {"fade_in", "fade_out"} <= kinds
+    assert rms_db(x[: int(0.5 * SR)]) < rms_db(x[int(4 * SR): int(6 * SR)]) - 20.0
+    assert rms_db(x[-int(0.5 * SR):]) < rms_db(x[int(4 * SR): int(6 * SR)]) - 20.0
+
+
+def test_hard_cases_lie_inside_the_piece() -> None:
+    for seed in range(30):
+        rng = np.random.default_rng(seed)
+        p = draw_music_params(rng)
+        for s, e, kind in hard_cases(p, 20.0):
+            assert 0.0 <= s <= e <= 20.0, (kind, s, e)
+
+
+def test_unknown_style_or_field_is_refused() -> None:
+    with pytest.raises(ValueError, match="style"):
+        draw_music_params(np.random.default_rng(0), style="bebop")
+    with pytest.raises(ValueError, match="unknown parameter"):
+        draw_music_params(np.random.default_rng(0), loudness=3)
+
+
+def test_score_progression_cadences_and_scale() -> None:
+    chords = score.progression(np.random.default_rng(0), 8)
+    assert chords[3] == 4 and chords[7] == 0 and chords[0] == 0
+    assert score.scale_pitch(60, "major", 7) == 72 and score.scale_pitch(60, "minor", 2) == 63
+    ev = score.melody(np.random.default_rng(1), chords, 4, 60, "major", 0, 60, 84)
+    assert ev and all(60 <= e.midi <= 84 for e in ev)
+    with pytest.raises(ValueError):
+        score.accompaniment(np.random.default_rng(0), chords, 4, 60, "major", 0, 48, "boogie")
