@@ -35,6 +35,7 @@ from pipelines.extract_cut import (
     TaskSummary,
     run_task,
 )
+from pipelines.loop import parse_rpm
 from pipelines.splits import DEFAULT_FRACTIONS, check_fractions
 
 SCHEDULER_TIMEOUT = "30s"
@@ -186,11 +187,12 @@ def consolidate(datadir: DataDir) -> pa.Table:
 
 def extract(datadir: DataDir, inputs: Sequence[str | Path] | None = None, finder: SegmentFinder | None = None,
             model: str | Path | None = None, jobs: int | None = None, scheduler: str | None = None,
-            rpm: float = 78.0,
+            rpm: float | str = 78.0,
             fractions: Sequence[float] = DEFAULT_FRACTIONS, force: bool = False, retry_failed: bool = False,
             progress: bool = True) -> ExtractResult:
     """Run the extract stage over recordings.parquet (or `inputs`) and return the merged noise manifest."""
     started = time.perf_counter()
+    fractions = check_fractions(fractions)
     datadir.ensure()
     tasks = _unique(tasks_from_inputs(inputs) if inputs else tasks_from_recordings(datadir))
     jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
@@ -198,8 +200,8 @@ def extract(datadir: DataDir, inputs: Sequence[str | Path] | None = None, finder
         threads = max(1, (os.cpu_count() or 1) // jobs) if not scheduler else None
         finder = ClassifierFinder(model_path=str(model) if model is not None else None, threads=threads)
         finder.classifier()  # a bad --model fails here, once, not as an error row per recording
-    config = ExtractConfig(root=str(datadir.root), finder=finder, rpm=float(rpm),
-                           fractions=check_fractions(fractions))
+    config = ExtractConfig(root=str(datadir.root), finder=finder, rpm=parse_rpm(rpm),
+                           fractions=fractions)
     done_parts = set() if force else _finished_parts(datadir, retry_failed)
     todo = [t for t in tasks if t.part not in done_parts]
     result = ExtractResult(table=pa.table({}), skipped=len(tasks) - len(todo))

@@ -1,0 +1,70 @@
+"""`noisekit extract` on the command line, through the real classifier path (a small random-weights checkpoint)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from click.testing import CliRunner
+from extract_fakes import write_fake_side
+
+from classifier import save_checkpoint
+from classifier.model import ModelConfig, NoiseCNN
+from manifests import part_names, read_manifest
+from noisekit.cli import main
+from noisekit.datadir import DataDir
+from pipelines.extract_cut import ClassifierFinder
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    torch.manual_seed(0)
+    out = tmp_path_factory.mktemp("ckpt")
+    save_checkpoint(NoiseCNN(ModelConfig()), out)
+    return out
+
+
+def _run(*args: str):
+    return CliRunner().invoke(main, ["extract", *args, "--no-progress"])
+
+
+def test_extract_command_runs_the_classifier_path(tmp_path: Path, checkpoint: Path) -> None:
+    side = tmp_path / "side.flac"
+    write_fake_side(side, seed=4)
+    data = tmp_path / "d"
+    res = _run("--data", str(data), "--input", str(side), "--model", str(checkpoint), "--jobs", "1")
+    assert res.exit_code == 0, res.output
+    assert "1 recordings done, 0 failed" in res.output and "x real time" in res.output
+    table = read_manifest(DataDir(data), "noise", missing_ok=False)
+    assert set(table.column("status").to_pylist()) <= {"ok"}
+    again = _run("--data", str(data), "--input", str(side), "--model", str(checkpoint), "--jobs", "1")
+    assert again.exit_code == 0 and "1 already done" in again.output
+
+
+def test_finder_loads_the_model_once_per_process(checkpoint: Path) -> None:
+    finder = ClassifierFinder(model_path=str(checkpoint))
+    assert finder.classifier() is finder.classifier()
+    assert ClassifierFinder(model_path=str(checkpoint)).classifier() is finder.classifier()
+
+
+def test_bad_model_fails_once_not_per_recording(tmp_path: Path) -> None:
+    side = tmp_path / "side.flac"
+    write_fake_side(side, seed=4)
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "noise_cnn.json").write_text("{not json")
+    (broken / "noise_cnn.safetensors").write_bytes(b"x")
+    res = _run("--data", str(tmp_path / "d"), "--input", str(side), "--model", str(broken))
+    assert res.exit_code == 2 and "malformed JSON" in res.output
+    assert part_names(DataDir(tmp_path / "d"), "noise") == set()
+
+
+@pytest.mark.parametrize("option,value,message", [("--rpm", "fast", "invalid rpm"),
+                                                  ("--splits", "0.5,0.5", "fractions"),
+                                                  ("--splits", "a,b,c", "three numbers")])
+def test_bad_options_are_usage_errors(tmp_path: Path, option: str, value: str, message: str) -> None:
+    side = tmp_path / "side.flac"
+    write_fake_side(side, seed=4)
+    res = _run("--data", str(tmp_path / "d"), "--input", str(side), option, value)
+    assert res.exit_code == 2 and message in res.output
