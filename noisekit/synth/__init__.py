@@ -1,5 +1,6 @@
 """Deterministic synthetic audio: music, speech, rooms, 78-rpm and tape noise, mixing, whole synthetic sides."""
 
-from noisekit.synth import dsp, era, gramophone, instruments, mix, music, rooms, score, speech, tape, voices
+from noisekit.synth import dsp, era, gramophone, instruments, mix, music, rooms, score, side, speech, tape, voices
 
-__all__ = ["dsp", "era", "gramophone", "instruments", "mix", "music", "rooms", "score", "speech", "tape", "voices"]
+__all__ = ["dsp", "era", "gramophone", "instruments", "mix", "music", "rooms", "score", "side", "speech", "tape",
+           "voices"]

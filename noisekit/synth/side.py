@@ -1,0 +1,164 @@
+"""A whole synthetic 78-rpm side with exact ground truth: run-in, music (and speech), pauses, run-out.
+
+The music track is built piece by piece into its own buffer: every piece (reverb tail and fades included)
+is rendered to exactly its slot and ends at exactly 0.0, so nothing leaks into the noise-only stretches.
+The noise-only intervals are then *measured* on the final float32 music track (maximal runs where every
+channel is exactly zero), so they are exact by definition; the surface noise covers the whole side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from noisekit.seeding import rng_for
+from noisekit.synth.era import apply_era_params, draw_era_params
+from noisekit.synth.gramophone import draw_gramophone_params, render_gramophone_noise
+from noisekit.synth.mix import rms_db
+from noisekit.synth.music import draw_music_params, hard_cases, render_music
+from noisekit.synth.params import jsonable
+from noisekit.synth.speech import draw_speech_params, render_speech
+
+MIN_INTERVAL_S = 0.02  # exact-zero runs shorter than this (a few samples where pieces meet) are not listed
+_KNOWN = {"run_in_s", "run_out_s", "n_pieces", "pause_s", "snr_db", "era", "noise", "music", "announcement",
+          "piece_s"}
+
+
+@dataclass
+class SyntheticSide:
+    """A rendered side: mixture, its music and noise components, and the exact ground truth."""
+
+    audio: np.ndarray  # (channels, n) float32 = music + noise
+    music: np.ndarray  # (channels, n) float32
+    noise: np.ndarray  # (channels, n) float32
+    sr: int
+    noise_intervals: list[tuple[float, float]] = field(default_factory=list)
+    hard_cases: list[tuple[float, float, str]] = field(default_factory=list)
+    params: dict = field(default_factory=dict)
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the side in seconds."""
+        return self.audio.shape[-1] / self.sr
+
+
+def zero_runs(music: np.ndarray, sr: int, min_s: float = MIN_INTERVAL_S) -> list[tuple[float, float]]:
+    """Maximal runs (start_s, end_s) where every channel of ``music`` is exactly 0.0, at least ``min_s`` long."""
+    silent = np.all(np.atleast_2d(music) == 0.0, axis=0)
+    edges = np.diff(np.concatenate([[0], silent.astype(np.int8), [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    keep = (ends - starts) >= max(1, int(round(min_s * sr)))
+    return [(float(a) / sr, float(b) / sr) for a, b in zip(starts[keep], ends[keep], strict=True)]
+
+
+def _layout(rng: np.random.Generator, duration_s: float | None, ov: dict) -> dict:
+    """Draw the time plan: run-in, pieces (with optional spoken announcement), pauses, run-out."""
+    n_pieces = int(ov.get("n_pieces", 1 if rng.random() < 0.65 else 2))
+    if n_pieces < 1:
+        raise ValueError(f"synth_side: n_pieces must be ≥ 1, got {n_pieces}")
+    run_in = float(ov.get("run_in_s", rng.uniform(2.0, 8.0)))
+    run_out = float(ov.get("run_out_s", rng.uniform(3.0, 20.0)))
+    announce = bool(ov.get("announcement", rng.random() < 0.1))
+    pauses = []
+    for _ in range(n_pieces - 1 + announce):
+        pause = ov.get("pause_s", rng.uniform(0.8, 6.0) if rng.random() < 0.6 else -rng.uniform(0.05, 0.6))
+        pauses.append(float(pause))  # negative: the next piece overlaps (segue, no noise-only gap)
+    lengths = [float(rng.uniform(2.0, 5.0))] if announce else []
+    lengths += [float(ov.get("piece_s", rng.uniform(15.0, 90.0))) for _ in range(n_pieces)]
+    if duration_s is not None:
+        fixed = run_in + run_out + sum(max(p, 0.0) for p in pauses)
+        if duration_s < 2.0:
+            raise ValueError(f"synth_side: duration_s must be ≥ 2 s, got {duration_s}")
+        if fixed > 0.6 * duration_s:  # short side: shrink the noise-only parts, keep at least 0.4 of music
+            scale = 0.6 * duration_s / fixed
+            run_in, run_out, pauses = run_in * scale, run_out * scale, [p * scale for p in pauses]
+            fixed *= scale
+        music_total = duration_s - fixed - sum(min(p, 0.0) for p in pauses)
+        lengths = [music_total * w / sum(lengths) for w in lengths]
+    starts, t = [], run_in
+    for i, length in enumerate(lengths):
+        starts.append(t)
+        t += length + (pauses[i] if i < len(pauses) else 0.0)
+    total = duration_s if duration_s is not None else t + run_out
+    return {"run_in_s": run_in, "run_out_s": total - (starts[-1] + lengths[-1]), "pauses_s": pauses,
+            "announcement": announce, "starts_s": starts, "lengths_s": lengths, "duration_s": total}
+
+
+def _place(track: np.ndarray, piece: np.ndarray, start: int) -> None:
+    end = min(track.size, start + piece.size)
+    track[start:end] += piece[: end - start]
+
+
+def synth_side(seed: int, duration_s: float | None = None, sr: int = 44100, channels: int = 2, rpm: float = 78.0,
+               **overrides) -> SyntheticSide:
+    """Render synthetic side ``seed`` (deterministic): music + 78-rpm noise with exact noise-only intervals.
+
+    Overrides: run_in_s, run_out_s, n_pieces, pause_s (negative = segue), piece_s, snr_db, era,
+    announcement (bool), noise (dict of gramophone fields), music (dict of music fields for every piece).
+    """
+    unknown = set(overrides) - _KNOWN
+    if unknown:
+        raise ValueError(f"synth_side: unknown override(s) {sorted(unknown)}; known: {sorted(_KNOWN)}")
+    if channels < 1 or sr <= 0 or rpm <= 0:
+        raise ValueError(f"synth_side: need channels ≥ 1, sr > 0, rpm > 0 (got {channels}, {sr}, {rpm})")
+    rng = rng_for(seed, "side", "layout")
+    lay = _layout(rng, duration_s, overrides)
+    n = int(round(lay["duration_s"] * sr))
+    noise_p = draw_gramophone_params(rng_for(seed, "side", "noise-params"), overrides.get("era"),
+                                     **{"rpm": rpm, **overrides.get("noise", {})})
+    era_p = draw_era_params(rng_for(seed, "side", "era"), noise_p.era, noise_p.rpm)
+    track = np.zeros(n)
+    cases: list[tuple[float, float, str]] = []
+    pieces = []
+    for i, (start, length) in enumerate(zip(lay["starts_s"], lay["lengths_s"], strict=True)):
+        prng = rng_for(seed, "side", "piece", i)
+        a = int(round(start * sr))
+        m = int(round(length * sr))
+        if lay["announcement"] and i == 0:
+            vp = draw_speech_params(prng, "speech", syllable_rate=float(prng.uniform(2.5, 4.0)))
+            piece = render_speech(vp, m / sr, sr, prng).astype(np.float64) * 10 ** (prng.uniform(-16, -6) / 20)
+            pieces.append({"kind": "announcement", "start_s": a / sr, "duration_s": m / sr, "speech": vp.to_dict()})
+            cases.append((a / sr, (a + m) / sr, "speech"))
+        else:
+            mp = draw_music_params(prng, **overrides.get("music", {}))
+            piece = render_music(mp, m / sr, sr, prng).astype(np.float64)
+            pieces.append({"kind": "music", "start_s": a / sr, "duration_s": m / sr, "music": mp.to_dict()})
+            cases += [(a / sr + s, a / sr + e, k) for s, e, k in hard_cases(mp, m / sr)]
+        piece = apply_era_params(piece, sr, era_p).astype(np.float64)
+        edge = min(int(0.01 * sr), piece.size // 4)
+        if edge > 0:  # era filters ring a little: bring both ends back to exactly 0
+            piece[:edge] *= np.linspace(0.0, 1.0, edge)
+            piece[-edge:] *= np.linspace(1.0, 0.0, edge)
+        _place(track, piece, a)
+    srng = rng_for(seed, "side", "mix")
+    snr_db = float(overrides.get("snr_db", srng.uniform(2.0, 35.0)))
+    gains_db = srng.uniform(-0.4, 0.4, channels) if channels > 1 else np.zeros(1)
+    music = (track[None, :] * 10 ** (gains_db[:, None] / 20.0)).astype(np.float32)
+    noise = render_gramophone_noise(noise_p, n / sr, sr, rng_for(seed, "side", "noise"), channels)
+    active = np.any(music != 0.0, axis=0)
+    if active.any():
+        noise *= np.float32(10 ** ((rms_db(music[:, active]) - snr_db - rms_db(noise)) / 20.0))
+    peak = max(float(np.max(np.abs(music + noise))), 1e-12)
+    if peak > 0.99:  # scale both, keeping the SNR and the exact zeros
+        music *= np.float32(0.99 / peak)
+        noise *= np.float32(0.99 / peak)
+    intervals = zero_runs(music, sr)
+    if snr_db < 10.0:
+        cases += [(s, e, "low_snr") for s, e in _complement(intervals, n / sr)]
+    params = {"seed": int(seed), "sr": int(sr), "channels": int(channels), "rpm": float(noise_p.rpm),
+              "layout": lay, "pieces": pieces, "noise": noise_p.to_dict(), "era": era_p.to_dict(),
+              "snr_db": snr_db, "channel_gains_db": gains_db.tolist()}
+    return SyntheticSide(audio=music + noise, music=music, noise=noise, sr=sr, noise_intervals=intervals,
+                         hard_cases=sorted(cases), params=jsonable(params))
+
+
+def _complement(intervals: list[tuple[float, float]], total: float) -> list[tuple[float, float]]:
+    out, t = [], 0.0
+    for s, e in intervals:
+        if s > t:
+            out.append((t, s))
+        t = e
+    if t < total:
+        out.append((t, total))
+    return out
