@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import math
+import queue
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -173,12 +174,58 @@ def _base_row(task: RecordingTask, split: str) -> dict:
             "year": task.year, "label": task.label, "split": split}
 
 
+def prefetch(blocks: Iterator[np.ndarray], depth: int = 2) -> Iterator[np.ndarray]:
+    """Decode ahead in a thread while the consumer classifies (libsndfile, soxr and torch release the GIL).
+
+    At most `depth` blocks wait in the queue; an error of the producer is raised in the consumer, and a
+    consumer that stops early stops the producer.
+    """
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce() -> None:
+        try:
+            for block in blocks:
+                while not stop.is_set():
+                    try:
+                        q.put(block, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            item: object = done
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the consumer
+            item = exc
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    worker = threading.Thread(target=produce, name="extract-decode", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+
+
 def extract_recording(task: RecordingTask, config: ExtractConfig) -> tuple[list[dict], TaskSummary]:
     """Find, cut and loop the noise-only runs of one recording; returns its ok rows and a summary."""
     datadir = DataDir(config.root)
     info = audio_info(task.abs_path)
     checksum, sha256 = source_checksum(task)
-    blocks = iter_blocks(task.abs_path, block_s=config.block_s, sr=SAMPLE_RATE, mono=True)
+    blocks = prefetch(iter_blocks(task.abs_path, block_s=config.block_s, sr=SAMPLE_RATE, mono=True))
     segments = config.finder((b[0] for b in blocks), SAMPLE_RATE)
     folder = datadir.noise_gramophone / task.part
     split = split_for(task.source, config.fractions)

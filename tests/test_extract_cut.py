@@ -149,3 +149,37 @@ def test_rerun_of_a_task_removes_stale_and_temporary_files(tmp_path: Path, side)
     run_task(_task(path), cfg)
     assert sorted(folder.rglob("*.flac")) == before
     assert sf.info(str(before[0])).frames == 5 * SR
+
+
+def test_prefetch_keeps_order_raises_errors_and_stops_early() -> None:
+    import threading
+
+    from pipelines.extract_cut import prefetch
+
+    blocks = [np.full(4, i, np.float32) for i in range(50)]
+    assert [int(b[0]) for b in prefetch(iter(blocks))] == list(range(50))
+
+    def failing():
+        yield blocks[0]
+        raise AudioError("x.flac", "truncated")
+
+    got = []
+    with pytest.raises(AudioError, match="truncated"):
+        for b in prefetch(failing()):
+            got.append(b)
+    assert len(got) == 1
+
+    produced = []
+
+    def endless():
+        i = 0
+        while True:
+            produced.append(i)
+            yield np.zeros(1, np.float32)
+            i += 1
+
+    stream = prefetch(endless(), depth=2)
+    next(stream)
+    stream.close()  # the consumer gives up: the producer thread must end, not fill memory
+    assert not any(t.name == "extract-decode" for t in threading.enumerate())
+    assert len(produced) <= 5
