@@ -12,6 +12,7 @@ from noisekit.commands.extract import extract_command
 from noisekit.commands.harvest import harvest_command
 from noisekit.commands.manifest import manifest_group
 from noisekit.commands.report import report_command
+from noisekit.commands.tape import contribute_command, ingest_tape_command
 from noisekit.errors import NoisekitError
 
 
@@ -40,3 +41,5 @@ main.add_command(report_command)
 main.add_command(extract_command)
 main.add_command(harvest_command)
 main.add_command(export_command)
+main.add_command(ingest_tape_command)
+main.add_command(contribute_command)
