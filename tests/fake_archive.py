@@ -186,6 +186,7 @@ def _clause_matches(clause: str, meta: dict) -> bool:
 class _Handler(BaseHTTPRequestHandler):
     archive: FakeArchive
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go in separate writes: no 40 ms delayed-ACK stalls
 
     def log_message(self, *args) -> None:  # quiet
         pass
@@ -336,9 +337,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=1.0, help="audio length of each main track")
+    parser.add_argument("--channels", type=int, default=2)
+    parser.add_argument("--distinct", type=int, default=20, help="distinct audio files, reused across items")
     args = parser.parse_args()
-    archive = FakeArchive([sample_item(i, seconds=args.seconds, transfers=0) for i in range(args.items)],
-                          page_size=10000).start()
+    sides = [flac_bytes(seed, args.seconds, channels=args.channels) for seed in range(args.distinct)]
+    items = [great78_item(f"78_bench-{i:06d}_gbia{i:07d}a", sides[i % args.distinct], name=f"Side {i}.flac",
+                          title=f"Side {i}", creator="Bench", date="1925", length_s=args.seconds)
+             for i in range(args.items)]
+    archive = FakeArchive(items, page_size=10000).start()
     print(archive.url, flush=True)
     try:
         while True:

@@ -38,7 +38,7 @@ def _read_identifiers(path: str | None) -> list[str]:
 @click.option("--endpoint", envvar="NOISEKIT_IA_ENDPOINT", show_envvar=True, default=None,
               help="Replace https://archive.org for every API and download call (mirrors, tests).")
 @click.option("--source-dir", type=click.Path(file_okay=False, exists=True), default=None,
-              help="Harvest items already on disk in the layout 'ia download' leaves.")
+              help="Harvest items already on disk in the layout 'ia download' leaves (no network).")
 @click.option("--files", "files", type=click.Choice(FILE_CHOICES), default="main", show_default=True,
               help="main: the main-track lossless original(s); all-transfers: also the stylus transfers.")
 @click.option("--format", "fmt", type=click.Choice(["lossless", "mp3"]), default="lossless", show_default=True,
@@ -56,8 +56,6 @@ def harvest_command(data: DataDir, collection: str, query: str | None, limit: in
     from noisekit.archive.session import DEFAULT_ENDPOINT  # noqa: PLC0415 (keeps `--help` fast)
     from pipelines.harvest import HarvestOptions, harvest  # noqa: PLC0415
 
-    if source_dir is not None and endpoint is not None:
-        raise click.UsageError("--source-dir and --endpoint exclude each other")
     options = HarvestOptions(
         collection=collection or None, query=query, limit=limit,
         identifiers=[*identifiers, *_read_identifiers(identifiers_file)], jobs=jobs,
