@@ -68,3 +68,5 @@ def fetch_metadata(session: NoisekitArchiveSession, identifier: str, policy: Ret
             if attempt >= policy.tries:
                 raise NoisekitError(f"item {identifier!r}: metadata fetch failed: {exc}") from exc
             time.sleep(policy.backoff(attempt - 1))
+        except requests.RequestException as exc:  # too many redirects, invalid URL...: this item fails
+            raise NoisekitError(f"item {identifier!r}: metadata fetch failed: {exc}") from exc
