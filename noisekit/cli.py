@@ -7,6 +7,7 @@ import sys
 import click
 
 from noisekit import __version__
+from noisekit.commands.classifier import classifier_group
 from noisekit.commands.export import export_command
 from noisekit.commands.extract import extract_command
 from noisekit.commands.harvest import harvest_command
@@ -41,5 +42,6 @@ main.add_command(report_command)
 main.add_command(extract_command)
 main.add_command(harvest_command)
 main.add_command(export_command)
+main.add_command(classifier_group)
 main.add_command(ingest_tape_command)
 main.add_command(contribute_command)

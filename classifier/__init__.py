@@ -1,0 +1,14 @@
+"""The CNN noise/no-noise classifier: p(noise only) per 1-s window, and the segmenter built on it.
+
+Public API (used by extract and tape ingestion)::
+
+    from classifier import load_classifier, find_noise_segments, SegmenterParams
+    clf = load_classifier()                      # shipped weights in classifier/weights/
+    wp = clf.window_probs(audio_1d, sr)          # or clf.window_probs_stream(blocks, sr)
+    segments = find_noise_segments(audio_1d, sr, classifier=clf)
+"""
+
+from classifier.checkpoint import CheckpointError, load_classifier, save_checkpoint
+from classifier.inference import NoiseClassifier, WindowProbs
+
+__all__ = ["CheckpointError", "NoiseClassifier", "WindowProbs", "load_classifier", "save_checkpoint"]

@@ -1,0 +1,113 @@
+"""Window probabilities → noise-only segments: smoothing, hysteresis, minimum length, edge margins.
+
+The steps, in order (all parameters in :class:`SegmenterParams`):
+
+1. **smoothing**: a centred moving *minimum* over ``smooth_windows`` windows followed by a moving mean of
+   the same length. The minimum makes one confident "music" window veto its neighbours (music is rarely
+   isolated); the mean removes single-window flicker.
+2. **hysteresis**: a run starts where the smoothed p reaches ``high`` and continues while it stays at or
+   above ``low`` (``low <= high``). Every window of a run is taken as noise-only.
+3. **time span**: a run of windows i..j covers [start_i, start_j + window_s).
+4. **edge margin**: ``margin_s`` is trimmed from each end so onsets and reverberation tails that fall
+   just outside the windows never leak in.
+5. **minimum length**: segments shorter than ``min_run_s`` after trimming are dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from classifier.inference import NoiseClassifier, WindowProbs
+
+
+@dataclass(frozen=True)
+class SegmenterParams:
+    """Segmenter parameters; the defaults favour purity (no music in noise segments) over recall."""
+
+    smooth_windows: int = 3  # moving min+mean length in windows (1 = no smoothing)
+    high: float = 0.8  # p(noise) a run must reach to start
+    low: float = 0.5  # p(noise) a run must keep to continue
+    min_run_s: float = 2.0  # shortest segment kept, after the margins are trimmed
+    margin_s: float = 0.25  # trimmed from each end of every run
+
+    def __post_init__(self) -> None:
+        if self.smooth_windows < 1:
+            raise ValueError(f"smooth_windows must be >= 1, got {self.smooth_windows}")
+        if not 0.0 <= self.low <= self.high <= 1.0:
+            raise ValueError(f"need 0 <= low <= high <= 1, got low={self.low} high={self.high}")
+        if self.min_run_s < 0 or self.margin_s < 0:
+            raise ValueError("min_run_s and margin_s must be >= 0")
+
+
+@dataclass(frozen=True)
+class NoiseSegment:
+    """One noise-only stretch of the signal, in seconds, with the mean p(noise) of its windows."""
+
+    start_s: float
+    end_s: float
+    p_noise: float
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+def _moving(x: np.ndarray, k: int, fn) -> np.ndarray:
+    """Centred moving ``fn`` (np.min / np.mean) over ``k`` samples with edge replication."""
+    if k <= 1 or len(x) == 0:
+        return x.copy()
+    left = k // 2
+    padded = np.pad(x, (left, k - 1 - left), mode="edge")
+    view = np.lib.stride_tricks.sliding_window_view(padded, k)
+    return fn(view, axis=1)
+
+
+def smooth_probs(probs: np.ndarray, k: int) -> np.ndarray:
+    """The segmenter's smoothing: moving minimum then moving mean, both over ``k`` windows."""
+    p = np.asarray(probs, dtype=np.float64)
+    return _moving(_moving(p, k, np.min), k, np.mean)
+
+
+def hysteresis_runs(p: np.ndarray, high: float, low: float) -> list[tuple[int, int]]:
+    """Inclusive index runs [i, j] that reach ``high`` somewhere and stay >= ``low`` throughout."""
+    runs: list[tuple[int, int]] = []
+    above_low = p >= low
+    i, n = 0, len(p)
+    while i < n:
+        if not above_low[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < n and above_low[j + 1]:
+            j += 1
+        if np.any(p[i:j + 1] >= high):
+            runs.append((i, j))
+        i = j + 1
+    return runs
+
+
+def segments_from_probs(wp: WindowProbs, params: SegmenterParams | None = None) -> list[NoiseSegment]:
+    """Noise-only segments (seconds) from window probabilities; see the module docstring for the steps."""
+    params = params or SegmenterParams()
+    if len(wp) == 0:
+        return []
+    p = smooth_probs(wp.probs, params.smooth_windows)
+    out: list[NoiseSegment] = []
+    for i, j in hysteresis_runs(p, params.high, params.low):
+        start = float(wp.starts[i]) + params.margin_s
+        end = min(float(wp.starts[j]) + wp.window_s, wp.duration_s) - params.margin_s
+        if end - start >= params.min_run_s:
+            out.append(NoiseSegment(round(start, 6), round(end, 6), float(np.mean(wp.probs[i:j + 1]))))
+    return out
+
+
+def find_noise_segments(audio: np.ndarray, sr: int, classifier: NoiseClassifier | None = None,
+                        params: SegmenterParams | None = None) -> list[NoiseSegment]:
+    """Noise-only segments of a 1-D (or (channels, samples), mixed to mono) signal with the given or shipped model."""
+    if classifier is None:
+        from classifier.checkpoint import load_classifier
+
+        classifier = load_classifier()
+    return segments_from_probs(classifier.window_probs(audio, sr), params)

@@ -1,0 +1,89 @@
+"""`noisekit classifier train|evaluate`: train the noise/no-noise CNN and score it against the energy rule."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from noisekit.commands.common import summary
+
+
+@click.group("classifier")
+def classifier_group() -> None:
+    """The CNN that finds noise-only stretches in recordings: train it, evaluate it."""
+
+
+@classifier_group.command("train")
+@click.option("--labels", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Labels Parquet (path, start_s, end_s, label): mixed in and fine-tunes the shipped weights.")
+@click.option("--steps", type=int, default=2000, show_default=True, help="Optimiser steps.")
+@click.option("--out", "out", type=click.Path(file_okay=False), default="runs/classifier", show_default=True,
+              help="Folder for noise_cnn.safetensors + noise_cnn.json.")
+@click.option("--batch", type=int, default=8, show_default=True, help="Scenes per step.")
+@click.option("--scene-s", type=float, default=6.0, show_default=True, help="Seconds per training scene.")
+@click.option("--lr", type=float, default=2e-3, show_default=True, help="Peak learning rate (cosine decay).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the training stream.")
+@click.option("--workers", type=int, default=1, show_default=True, help="Data-generation processes.")
+@click.option("--threads", type=int, default=1, show_default=True, help="Torch threads.")
+@click.option("--init", type=click.Path(exists=True), default=None,
+              help="Checkpoint to start from (default: shipped weights with --labels, else from scratch).")
+@click.option("--from-scratch", is_flag=True, help="With --labels, do not start from the shipped weights.")
+@click.option("--pool-tracks", type=int, default=96, show_default=True,
+              help="Rendered programme tracks kept for re-mixing (smaller starts faster, less diverse).")
+def train_cmd(labels: str | None, steps: int, out: str, batch: int, scene_s: float, lr: float, seed: int,
+              workers: int, threads: int, init: str | None, from_scratch: bool, pool_tracks: int) -> None:
+    """Train on synthetic scenes streamed on the fly (plus --labels), write the checkpoint to --out."""
+    from classifier.checkpoint import WEIGHTS_DIR
+    from classifier.train import TrainConfig, train
+
+    if labels and not init and not from_scratch:
+        init = str(WEIGHTS_DIR)
+    cfg = TrainConfig(steps=steps, batch=batch, scene_s=scene_s, lr=lr, seed=seed, workers=workers,
+                      threads=threads, labels=labels, init=init, pool_tracks=pool_tracks)
+    res = train(cfg, out, command="noisekit " + " ".join(sys.argv[1:]))
+    summary(f"trained {res.steps} steps in {res.seconds / 60:.1f} min: loss {res.first_loss:.3f} → "
+            f"{res.last_loss:.3f}; weights in {Path(out) / 'noise_cnn.safetensors'}")
+
+
+@classifier_group.command("evaluate")
+@click.option("--labels", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Score on a labels Parquet instead of held-out synthetic audio.")
+@click.option("--sides", type=int, default=12, show_default=True,
+              help="Held-out synthetic sides (seeds from classifier.evaluate.EVAL_SEED_START).")
+@click.option("--scenes", type=int, default=4, show_default=True,
+              help="Held-out 60-s scenes per case (normal, noise-only and each hard case).")
+@click.option("--model", "model", type=click.Path(exists=True), default=None,
+              help="Checkpoint folder or file (default: the shipped weights).")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False), default=None,
+              help="Also write the figures as JSON here.")
+@click.option("--threads", type=int, default=1, show_default=True, help="Torch threads.")
+def evaluate_cmd(labels: str | None, sides: int, scenes: int, model: str | None, json_out: str | None,
+                 threads: int) -> None:
+    """Window P/R/F1/AUC and segment purity/recall by hard case, for the model and the energy rule."""
+    import itertools
+    import json
+
+    import torch
+
+    from classifier.checkpoint import load_classifier
+    from classifier.evaluate import evaluate, format_report, label_items, scene_items, side_items
+    from noisekit.fsutil import atomic_write
+
+    torch.set_num_threads(max(1, threads))
+    clf = load_classifier(model)
+    if labels:
+        items, total = label_items(labels), None
+    else:
+        items = itertools.chain(side_items(sides), scene_items(scenes))
+        total = sides + scenes * 7
+    results = evaluate(clf, items, total=total)
+    click.echo(format_report(results))
+    if json_out:
+        with atomic_write(json_out, "w") as fh:
+            fh.write(json.dumps(results, indent=2, default=float) + "\n")
+    r = results["all"]
+    summary(f"model purity {100 * r['model']['purity']:.2f} % recall {100 * r['model']['recall']:.1f} % | "
+            f"energy purity {100 * r['energy']['purity']:.2f} % recall {100 * r['energy']['recall']:.1f} % | "
+            f"model purity at energy recall {100 * r['model_purity_at_energy_recall']:.2f} %")
