@@ -92,14 +92,20 @@ def test_short_capture_fails_only_length(tmp_path, clf):
     assert "8.00 s" in result.failures[0].detail
 
 
-def test_music_fails_only_content_with_its_times(tmp_path, clf):
-    audio = blank_noise(9)
+def _music_capture_result(tmp_path, classifier, seed: int) -> tuple[tc.CaptureCheck, float, float]:
+    """Checks of blank tape with music from 3 s to 7 s: the result and the one stretch flagged."""
+    audio = blank_noise(seed)
     audio[:, 3 * SR:7 * SR] += music(4.0)[None, :]
-    result = tc.run_checks(write_capture(tmp_path / "music.wav", audio), clf)
+    result = tc.run_checks(write_capture(tmp_path / "music.wav", audio), classifier)
     assert _failed(result) == ["content"]
     (start, end), = result.failures[0].times
-    assert 2.0 <= start <= 3.0 and 7.0 <= end <= 8.0
     assert f"{start:.2f}-{end:.2f} s" in result.failures[0].detail
+    return result, start, end
+
+
+def test_music_fails_only_content_with_its_times(tmp_path, clf):
+    _, start, end = _music_capture_result(tmp_path, clf, 9)
+    assert 2.0 <= start <= 3.0 and 7.0 <= end <= 8.0
 
 
 def test_hum_is_reported_with_its_level_and_never_refuses(tmp_path, clf):
@@ -128,9 +134,5 @@ def test_shipped_classifier_accepts_blank_tape_and_refuses_music(tmp_path):
     for seed, speed in [(12, 1.875), (13, 3.75), (14, 7.5), (15, 15.0)]:
         result = tc.run_checks(write_capture(tmp_path / f"b{seed}.wav", blank_noise(seed, speed_ips=speed)), shipped)
         assert result.ok, f"{speed} ips: {result.failure_text()}"
-    audio = blank_noise(16)
-    audio[:, 3 * SR:7 * SR] += music(4.0)[None, :]
-    result = tc.run_checks(write_capture(tmp_path / "music.wav", audio), shipped)
-    assert _failed(result) == ["content"]
-    (start, end), = result.failures[0].times
+    _, start, end = _music_capture_result(tmp_path, shipped, 16)
     assert 1.5 <= start <= 3.5 and 6.5 <= end <= 8.5
