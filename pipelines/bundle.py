@@ -189,6 +189,7 @@ def build_bundle(out: str | Path, files: list[str | Path], meta: CaptureMeta, sp
             flac = Path(tmp) / member
             subtype = "PCM_16" if audio_info(path).subtype in _PCM16 else "PCM_24"
             write_audio(flac, audio.clip(-1.0, 1.0), sr, subtype=subtype)
+            audio = None  # one decoded capture in memory at a time
             _, stored, stored_sr = check_readable(flac)
             if stored is None:
                 raise BundleError(out, f"could not read back the FLAC written for {path}")

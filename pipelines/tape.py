@@ -22,7 +22,7 @@ from tqdm import tqdm
 from manifests import read_manifest, write_manifest
 from manifests.io import upsert
 from manifests.schemas import schema_for
-from noisekit.audio import SAMPLE_RATE, resample, write_audio
+from noisekit.audio import SAMPLE_RATE, load_audio, resample, write_audio
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
 from noisekit.fsutil import atomic_write, sha256_file
@@ -135,7 +135,11 @@ def _segment_rows(datadir: DataDir, item: CaptureInput, check: CaptureCheck, cap
     with open(item.path, "rb") as src, atomic_write(original) as dst:
         shutil.copyfileobj(src, dst)
     written.append(original)
-    audio = resample(check.audio, check.sr, SAMPLE_RATE)
+    native, sr = load_audio(item.path)  # decoded again: validation keeps no audio, so memory holds one capture
+    if content_sha256(native, sr) != capture_hash:
+        raise NoisekitError(f"{item.source_path}: the file changed while it was being ingested")
+    audio = resample(native, sr, SAMPLE_RATE)
+    del native
     seg_len = int(round(SEGMENT_S * SAMPLE_RATE))
     wp = check.window_probs
     probs, starts = np.asarray(wp.probs), np.asarray(wp.starts)
@@ -171,10 +175,13 @@ def _resolve_devices(datadir: DataDir, items: list[CaptureInput], new_device: bo
     return devices
 
 
-def validate_captures(datadir: DataDir, items: list[CaptureInput], classifier: ClassifierLike,
+def validate_captures(items: list[CaptureInput], classifier: ClassifierLike,
                       known: set[str], progress: bool = True,
                       ) -> tuple[list[tuple[CaptureInput, CaptureCheck, str]], list[str], list[tuple]]:
-    """Decode, hash and check each capture: (accepted with checks and hash, skipped duplicates, refused)."""
+    """Decode, hash and check each capture: (accepted with checks and hash, skipped duplicates, refused).
+
+    The decoded audio is dropped after each capture's checks, so memory holds one capture at a time.
+    """
     accepted, skipped, refused = [], [], []
     seen = set(known)
     for item in tqdm(items, desc="validating captures", unit="capture", disable=not progress):
@@ -187,6 +194,7 @@ def validate_captures(datadir: DataDir, items: list[CaptureInput], classifier: C
             skipped.append(item.source)
             continue
         check = check_decoded(item.path, readable, audio, sr, classifier)
+        check.audio = audio = None
         if check.ok:
             seen.add(capture_hash)
             accepted.append((item, check, capture_hash))
@@ -210,7 +218,7 @@ def ingest_captures(datadir: DataDir, items: list[CaptureInput], classifier: Cla
         from classifier import load_classifier
         classifier = load_classifier()
     table = read_manifest(datadir, "tape")
-    accepted, skipped, refused = validate_captures(datadir, items, classifier, _ok_hashes(table), progress)
+    accepted, skipped, refused = validate_captures(items, classifier, _ok_hashes(table), progress)
     if refused and all_or_nothing:
         raise CaptureRefused([(item.source, reason) for item, reason, _ in refused])
     now = datetime.now(UTC)
