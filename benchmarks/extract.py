@@ -42,13 +42,13 @@ if step == "decode":
 elif step == "classify":
     from classifier import load_classifier
     from noisekit.audio import iter_blocks
-    clf = load_classifier()
+    clf = load_classifier({model!r})
     wp = clf.window_probs_stream((b[0] for b in iter_blocks(path, block_s=30.0, sr=44100, mono=True)), 44100)
     out["audio_s"] = wp.duration_s
 else:
     from noisekit.datadir import DataDir
     from pipelines.extract import extract
-    r = extract(DataDir(data), inputs=[path], jobs={jobs}, progress=False)
+    r = extract(DataDir(data), inputs=[path], model={model!r}, jobs={jobs}, progress=False)
     out.update(audio_s=r.audio_s, segments=r.segments, noise_min=r.noise_s / 60, failed=r.failed)
 out["seconds"] = time.perf_counter() - t0
 out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -64,10 +64,15 @@ def make_side(path: Path, minutes: float, rate: int, seed: int = 90_000) -> None
         from noisekit.synth.side import synth_side
     except ImportError:  # the synthetic side generator is not there: surface noise with tone passages
         synth_side = None
-    chunks = []
-    for k in range(4):
+    chunks, k = [], 0
+    while len(chunks) < 4:
+        k += 1
         if synth_side is not None:
-            side = synth_side(seed + k, duration_s=60.0, channels=2)
+            try:
+                side = synth_side(seed + k, duration_s=60.0, channels=2)
+            except ValueError as exc:  # a generator bug on one seed should not stop the benchmark
+                print(f"synth_side({seed + k}) failed ({exc}); next seed")
+                continue
             audio, sr = side.audio, side.sr
         else:
             rng = np.random.default_rng(seed + k)
@@ -85,9 +90,9 @@ def make_side(path: Path, minutes: float, rate: int, seed: int = 90_000) -> None
             k += 1
 
 
-def run_step(step: str, side: Path, data: Path, jobs: int, threads: int) -> dict:
+def run_step(step: str, side: Path, data: Path, jobs: int, threads: int, model: str | None) -> dict:
     """Run one step in a fresh interpreter and return its measurements."""
-    code = _CHILD.format(root=str(ROOT), threads=threads, jobs=jobs)
+    code = _CHILD.format(root=str(ROOT), threads=threads, jobs=jobs, model=model)
     proc = subprocess.run([sys.executable, "-c", code, step, str(side), str(data)], capture_output=True,
                           text=True, cwd=ROOT)
     if proc.returncode != 0:
@@ -103,6 +108,7 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2, help="torch threads")
     ap.add_argument("--steps", default="decode,classify,extract")
+    ap.add_argument("--model", default=None, help="classifier checkpoint (default: the shipped weights)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-extract-") as tmp:
         side = Path(tmp) / "side.flac"
@@ -112,7 +118,7 @@ def main() -> None:
               f"{side.stat().st_size / 1e6:.0f} MB, built in {time.perf_counter() - t0:.0f} s; "
               f"cpus={os.cpu_count()} load={os.getloadavg()[0]:.1f}")
         for step in args.steps.split(","):
-            r = run_step(step, side, Path(tmp) / "data", args.jobs, args.threads)
+            r = run_step(step, side, Path(tmp) / "data", args.jobs, args.threads, args.model)
             extra = "".join(f", {k}={v:.1f}" if isinstance(v, float) else f", {k}={v}"
                             for k, v in r.items() if k not in ("seconds", "audio_s", "peak_rss_mb"))
             print(f"{step:9s} {r['seconds']:7.1f} s  {r['audio_s'] / r['seconds']:6.0f}x real time  "

@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from manifests import parts_dir, read_manifest, write_manifest
 from noisekit.datadir import DataDir
-from noisekit.errors import NoisekitError
+from noisekit.errors import NoisekitError, UnsafePathError
 from noisekit.seeding import stable_hash
 from pipelines.extract_cut import (
     TABLE,
@@ -82,10 +82,14 @@ def tasks_from_recordings(datadir: DataDir) -> list[RecordingTask]:
     for row in table.to_pylist():
         if row["status"] != "ok" or not row["path"]:
             continue
+        try:
+            abs_path, problem = str(datadir.resolve(row["path"])), None
+        except UnsafePathError as exc:
+            abs_path, problem = "", str(exc)
         tasks.append(RecordingTask(
-            source=row["identifier"], source_path=row["path"], abs_path=str(datadir.resolve(row["path"])),
+            source=row["identifier"], source_path=row["path"], abs_path=abs_path,
             part=_slug(f"{row['identifier']}", f"{row['identifier']}\x1f{row['file']}"),
-            md5=row["md5"], year=row["year"], label=row["label"]))
+            md5=row["md5"], year=row["year"], label=row["label"], problem=problem))
     return tasks
 
 

@@ -93,6 +93,7 @@ class RecordingTask:
     md5: str | None = None  # from recordings.parquet when known (saves hashing the file)
     year: int | None = None
     label: str | None = None
+    problem: str | None = None  # known before running (e.g. an unsafe path): the task fails with it
 
 
 @dataclass(frozen=True)
@@ -222,6 +223,8 @@ def prefetch(blocks: Iterator[np.ndarray], depth: int = 2) -> Iterator[np.ndarra
 
 def extract_recording(task: RecordingTask, config: ExtractConfig) -> tuple[list[dict], TaskSummary]:
     """Find, cut and loop the noise-only runs of one recording; returns its ok rows and a summary."""
+    if task.problem:
+        raise AudioError(task.source_path, task.problem)
     datadir = DataDir(config.root)
     info = audio_info(task.abs_path)
     checksum, sha256 = source_checksum(task)

@@ -42,6 +42,8 @@ def _harvested(root: Path) -> DataDir:
                  "status": "ok", "harvested_at": now})
     rows.append({"identifier": "78_delta_gbia04", "file": "d.flac", "path": None, "status": "failed",
                  "error": "md5 mismatch", "harvested_at": now})
+    rows.append({"identifier": "78_evil_gbia05", "file": "e.flac", "path": "../../etc/passwd", "status": "ok",
+                 "harvested_at": now})
     write_manifest(data, "recordings", rows)
     return data
 
@@ -56,9 +58,11 @@ def test_from_recordings_manifest(tmp_path: Path) -> None:
     rows = result.table.to_pylist()
     ok = [r for r in rows if r["status"] == "ok"]
     failed = [r for r in rows if r["status"] == "failed"]
-    assert (result.done, result.failed, result.skipped) == (3, 1, 0)
+    assert (result.done, result.failed, result.skipped) == (3, 2, 0)
     assert result.segments == len(ok) == 6 and result.audio_s == pytest.approx(3 * 9.1)
-    assert len(failed) == 1 and failed[0]["source"] == "78_gamma_gbia03" and "c.flac" in failed[0]["error"]
+    errors = {r["source"]: r["error"] for r in failed}
+    assert len(failed) == 2 and "c.flac" in errors["78_gamma_gbia03"]
+    assert "outside" in errors["78_evil_gbia05"] or "'..'" in errors["78_evil_gbia05"]
     assert {r["source"] for r in ok} == {"78_alpha_gbia01", "78_beta_gbia02"}
     assert {r["source_path"] for r in ok if r["source"] == "78_alpha_gbia01"} == {
         "recordings/78_alpha_gbia01/a.flac", "recordings/78_alpha_gbia01/a_2.3_CT.flac"}
@@ -67,14 +71,14 @@ def test_from_recordings_manifest(tmp_path: Path) -> None:
     assert all(r["year"] in (1925, 1931) and r["label"] == "Columbia" for r in ok)
     assert all(data.resolve(r["path"]).is_file() and data.resolve(r["raw_path"]).is_file() for r in ok)
     assert data.manifest_path("noise").is_file()
-    assert "3 recordings done, 1 failed" in result.summary() and "x real time" in result.summary()
+    assert "3 recordings done, 2 failed" in result.summary() and "x real time" in result.summary()
 
 
 def test_rerun_skips_done_work_and_keeps_the_manifest(tmp_path: Path) -> None:
     data = _harvested(tmp_path / "d")
     first = extract(data, finder=EnergyFinder(), jobs=1, progress=False)
     again = extract(data, finder=EnergyFinder(delay_s=60), jobs=1, progress=False)  # would take minutes if redone
-    assert (again.done, again.failed, again.skipped) == (0, 0, 4)
+    assert (again.done, again.failed, again.skipped) == (0, 0, 5)
     assert _comparable(again.table) == _comparable(first.table)
 
 
@@ -82,11 +86,11 @@ def test_retry_failed_and_force(tmp_path: Path) -> None:
     data = _harvested(tmp_path / "d")
     extract(data, finder=EnergyFinder(), jobs=1, progress=False)
     retried = extract(data, finder=EnergyFinder(), jobs=1, retry_failed=True, progress=False)
-    assert (retried.done, retried.failed, retried.skipped) == (0, 1, 3)
+    assert (retried.done, retried.failed, retried.skipped) == (0, 2, 3)
     forced = extract(data, finder=EnergyFinder(min_run_s=2.55), jobs=1, force=True, progress=False)
     assert forced.done == 3 and forced.segments == 3  # only the 2.6-s runs survive: old rows and files are gone
     assert len(list(data.noise_gramophone.rglob("*.flac"))) == 2 * 3
-    assert forced.table.num_rows == 4
+    assert forced.table.num_rows == 5
 
 
 def test_inputs_instead_of_the_manifest(tmp_path: Path) -> None:
