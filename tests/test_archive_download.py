@@ -89,3 +89,12 @@ def test_copy_verified(tmp_path):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["dst.flac"]
     with pytest.raises(DownloadError, match="cannot copy"):
         copy_verified(tmp_path / "missing", tmp_path / "out" / "m.flac", "0" * 32)
+
+
+def test_complete_partial_of_unknown_size_is_verified_after_416(archive, tmp_path):
+    session = make_session(archive.url, rate=None, policy=fast_policy())
+    info = session.get_item(archive.ident).get_file("big one (1).flac")
+    dest = tmp_path / "big.flac"
+    partial_path(dest).write_bytes(BIG)
+    download_verified(session, info.url, dest, info.md5, None, fast_policy())
+    assert dest.read_bytes() == BIG and [r for route, *_, r in archive.log if route == "data"] == [f"bytes={len(BIG)}-"]

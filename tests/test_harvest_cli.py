@@ -135,10 +135,9 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_run(tmp_path):
         # 2: kill just after the rerun wrote its first manifest part
         parts = killed / "manifests" / "parts" / "recordings"
         _kill_when(_start(killed, fake.url), lambda: parts.is_dir() and any(parts.iterdir()))
-        # 3: kill a few milliseconds into a run, then let the last rerun finish
-        proc = _start(killed, fake.url)
-        time.sleep(0.3)
-        _kill_when(proc, lambda: True)
+        # 3: kill after the third file request of a run, then let the last rerun finish
+        seen = fake.count("data")
+        _kill_when(_start(killed, fake.url), lambda: fake.count("data") >= seen + 3)
         proc = _start(killed, fake.url)
         assert proc.wait(timeout=60) == 0, proc.stderr.read().decode()
     finally:

@@ -61,6 +61,8 @@ def _fetch_body(session: requests.Session, url: str, partial: Path, size: int | 
     headers = {"Range": f"bytes={offset}-"} if offset else {}
     with session.get(url, stream=True, params={"cnt": "0"}, headers=headers,
                      timeout=policy.timeout) as response:
+        if response.status_code == 416 and offset:
+            return  # nothing after `offset`: the partial may be whole already; the md5 check decides
         if response.status_code >= 400:
             reason = f"HTTP {response.status_code} {response.reason or ''}".strip()
             if response.status_code in (401, 403):
