@@ -105,6 +105,8 @@ def parse_contribution(text: str, where: str | Path) -> Contribution:
         if not isinstance(cap, dict):
             raise BundleError(where, f"{CONTRIBUTION_JSON}: captures[{i}] is not an object")
         _check_fields(cap, _CAPTURE_FIELDS, where, f"{CONTRIBUTION_JSON} captures[{i}]")
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in doc["speeds_ips"]):
+        raise BundleError(where, f"{CONTRIBUTION_JSON}: speeds_ips must be a list of numbers")
     if not _DATE.match(doc["date"]):
         raise BundleError(where, f"{CONTRIBUTION_JSON}: date {doc['date']!r} is not YYYY-MM-DD")
     return Contribution(**doc)

@@ -114,6 +114,7 @@ def test_contribute_refuses_incomplete_metadata_and_duplicate_audio(tmp_path):
     (lambda d: d.update(speeds_ips="7.5"), "field 'speeds_ips' has type str"),
     (lambda d: d["captures"][0].update(sample_rate=True), "field 'sample_rate' has type bool"),
     (lambda d: d.update(date="21/11/2026"), "is not YYYY-MM-DD"),
+    (lambda d: d.update(speeds_ips=["fast"]), "speeds_ips must be a list of numbers"),
     (lambda d: d.update(captures=[]), "no captures"),
     (lambda d: d.update(schema="something-else"), "not a noisekit-tape-contribution document"),
 ])
