@@ -89,6 +89,7 @@ class FakeArchive:
         self.faults: dict[tuple, list] = defaultdict(list)
         self.log: list[tuple[str, str, str, str]] = []  # (route, identifier, file, Range header)
         self.user_agents: Counter[str] = Counter()
+        self.authorizations: Counter[str] = Counter()
         self._metadata_cache: dict[str, bytes] = {}
         self.server: _QuietServer | None = None
         for item in items:
@@ -195,6 +196,7 @@ class _Handler(BaseHTTPRequestHandler):
         with self.archive.lock:
             self.archive.log.append((route, identifier, file, self.headers.get("Range", "")))
             self.archive.user_agents[self.headers.get("User-Agent", "")] += 1
+            self.archive.authorizations[self.headers.get("Authorization", "")] += 1
 
     def _send(self, status: int, body: bytes = b"", ctype: str = "application/json", headers=()) -> None:
         self.send_response(status)

@@ -98,3 +98,13 @@ def test_backoff_grows_with_jitter_and_cap():
     assert 2.0 <= policy.backoff(2) <= 4.0
     assert 4.0 <= policy.backoff(10) <= 8.0
     assert len({policy.backoff(3) for _ in range(20)}) > 1
+
+
+def test_archive_credentials_never_go_to_another_endpoint(archive, monkeypatch):
+    monkeypatch.setenv("IA_ACCESS_KEY_ID", "KEY")
+    monkeypatch.setenv("IA_SECRET_ACCESS_KEY", "SECRET")
+    assert make_session(None).access_key == "KEY"  # archive.org itself keeps the user's keys
+    session = make_session(archive.url, rate=None, policy=fast_policy())
+    fetch_metadata(session, "78_song-00001_artist_gbia0000001a", fast_policy())
+    list(session.search_items("collection:georgeblood"))
+    assert set(archive.authorizations) == {""}

@@ -173,4 +173,9 @@ def make_session(endpoint: str | None = None, jobs: int = 4, rate: float | None 
     adapter = EndpointAdapter(endpoint or DEFAULT_ENDPOINT, policy, RateLimiter(rate, burst=max(1, jobs)),
                               pool_size=max(10, jobs))
     config = {"general": {"user_agent_suffix": user_agent_suffix()}}
-    return NoisekitArchiveSession(adapter, config)
+    session = NoisekitArchiveSession(adapter, config)
+    if not _is_archive_host(adapter.endpoint.hostname or ""):
+        # Credentials from the user's ia.ini or IA_* variables are for archive.org, never for a mirror.
+        session.access_key = session.secret_key = None  # type: ignore[assignment]
+        session.cookies.clear()
+    return session
