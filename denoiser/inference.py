@@ -22,6 +22,7 @@ import soxr
 import torch
 
 from noisekit.audio import SAMPLE_RATE, audio_info, iter_blocks, resample
+from noisekit.errors import NoisekitError
 from noisekit.fsutil import atomic_path, check_safe_name
 
 WaveFn = Callable[[torch.Tensor], torch.Tensor]
@@ -43,6 +44,23 @@ def wave_fn(model: torch.nn.Module | WaveFn, device: str | torch.device = "cpu")
             return call(wave.to(device)).float().cpu()
 
     return run
+
+
+NO_MODEL_HELP = (
+    "no denoiser model: this installation ships none in denoiser/weights/. Train one with\n"
+    "  noisekit train --data DIR --out RUN --preset small\n"
+    "and pass --checkpoint RUN/last.pt (or an exported NAME.safetensors with its NAME.json)."
+)
+
+
+def resolve_model(checkpoint: str | Path | None, device: str | torch.device = "cpu"):
+    """The model of ``checkpoint``, else the shipped ``small`` weights; a clear error saying how to get one."""
+    from denoiser.checkpoint import load_model, shipped_model_path
+
+    path = checkpoint or shipped_model_path("small")
+    if path is None:
+        raise NoisekitError(NO_MODEL_HELP)
+    return load_model(path, map_location=device)
 
 
 def crossfade(overlap: int) -> tuple[np.ndarray, np.ndarray]:

@@ -22,8 +22,8 @@ _EPS = 1e-12
 VISQOL_RATE = 48000
 MRSTFT_FFTS = (512, 1024, 2048)
 
-__all__ = ["snr_db", "delta_snr", "si_sdr", "delta_si_sdr", "mean_ci", "mr_stft_distance", "visqol_available",
-           "visqol_mos"]
+__all__ = ["snr_db", "delta_snr", "si_sdr", "delta_si_sdr", "mean_ci", "mr_stft_distance", "stft_magnitude",
+           "visqol_available", "visqol_mos"]
 
 
 def _pair(reference: np.ndarray, estimate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -61,8 +61,8 @@ def mean_ci(values: list[float] | np.ndarray, level: float = 0.95) -> tuple[floa
     return mean, mean - half, mean + half
 
 
-def _magnitudes(x: np.ndarray, n_fft: int) -> np.ndarray:
-    """|STFT| with a Hann window and hop n_fft/4, zero-padded so that short signals give one frame."""
+def stft_magnitude(x: np.ndarray, n_fft: int) -> np.ndarray:
+    """|STFT| (frames, bins) with a Hann window and hop n_fft/4; short signals are zero-padded to one frame."""
     hop = n_fft // 4
     if x.size < n_fft:
         x = np.pad(x, (0, n_fft - x.size))
@@ -76,8 +76,8 @@ def mr_stft_distance(reference: np.ndarray, estimate: np.ndarray, ffts: tuple[in
     ref, est = _pair(reference, estimate)
     total = 0.0
     for n_fft in ffts:
-        r, e = _magnitudes(ref, n_fft), _magnitudes(est, n_fft)
-        convergence = np.linalg.norm(r - e) / (np.linalg.norm(r) + _EPS)
+        r, e = stft_magnitude(ref, n_fft), stft_magnitude(est, n_fft)
+        convergence = np.sqrt(np.sum(np.square(r - e))) / (np.sqrt(np.sum(np.square(r))) + _EPS)
         log_mag = np.mean(np.abs(np.log(r + 1e-7) - np.log(e + 1e-7)))
         total += float(convergence + log_mag)
     return total / len(ffts)

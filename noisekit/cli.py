@@ -8,6 +8,8 @@ import click
 
 from noisekit import __version__
 from noisekit.commands.classifier import classifier_group
+from noisekit.commands.denoise import denoise_command
+from noisekit.commands.evaluate import evaluate_command
 from noisekit.commands.export import export_command
 from noisekit.commands.extract import extract_command
 from noisekit.commands.harvest import harvest_command
@@ -45,3 +47,5 @@ main.add_command(export_command)
 main.add_command(classifier_group)
 main.add_command(ingest_tape_command)
 main.add_command(contribute_command)
+main.add_command(denoise_command)
+main.add_command(evaluate_command)
