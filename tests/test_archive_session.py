@@ -108,3 +108,4 @@ def test_archive_credentials_never_go_to_another_endpoint(archive, monkeypatch):
     fetch_metadata(session, "78_song-00001_artist_gbia0000001a", fast_policy())
     list(session.search_items("collection:georgeblood"))
     assert set(archive.authorizations) == {""}
+    assert not any("KEY" in agent for agent in archive.user_agents) and len(archive.user_agents) == 1

@@ -178,4 +178,6 @@ def make_session(endpoint: str | None = None, jobs: int = 4, rate: float | None 
         # Credentials from the user's ia.ini or IA_* variables are for archive.org, never for a mirror.
         session.access_key = session.secret_key = None  # type: ignore[assignment]
         session.cookies.clear()
+        # (the package's User-Agent names the access key: build it again without)
+        session.headers["User-Agent"] = f"{session._get_user_agent_string()} {user_agent_suffix()}"
     return session
