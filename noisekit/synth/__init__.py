@@ -1,6 +1,20 @@
 """Deterministic synthetic audio: music, speech, rooms, 78-rpm and tape noise, mixing, whole synthetic sides."""
 
-from noisekit.synth import dsp, era, gramophone, instruments, mix, music, rooms, score, side, speech, tape, voices
+from noisekit.synth import (
+    dsp,
+    era,
+    gramophone,
+    groove,
+    instruments,
+    mix,
+    music,
+    rooms,
+    score,
+    side,
+    speech,
+    tape,
+    voices,
+)
 
-__all__ = ["dsp", "era", "gramophone", "instruments", "mix", "music", "rooms", "score", "side", "speech", "tape",
-           "voices"]
+__all__ = ["dsp", "era", "gramophone", "groove", "instruments", "mix", "music", "rooms", "score", "side", "speech",
+           "tape", "voices"]

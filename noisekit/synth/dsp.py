@@ -38,17 +38,28 @@ def shelf_sos(f0: float, gain_db: float, sr: int, high: bool = True) -> np.ndarr
 
 
 def band_sos(lo_hz: float | None, hi_hz: float | None, sr: int, order: int = 4) -> np.ndarray | None:
-    """Butterworth high-pass / low-pass / band-pass SOS for the given edges (None = open); None if both open."""
+    """Butterworth high-pass / low-pass / band-pass SOS for the given edges (None = open); None if both open.
+
+    Edges are rounded to 3 significant digits and designs are cached: per-note filters cost nothing.
+    """
     nyq = 0.5 * sr
-    lo = lo_hz if lo_hz and lo_hz > 0 else None
-    hi = hi_hz if hi_hz and hi_hz < 0.98 * nyq else None
-    if lo and hi:
-        return signal.butter(order, [lo, hi], btype="bandpass", fs=sr, output="sos")
-    if lo:
-        return signal.butter(order, lo, btype="highpass", fs=sr, output="sos")
-    if hi:
-        return signal.butter(order, hi, btype="lowpass", fs=sr, output="sos")
-    return None
+    lo = float(f"{lo_hz:.3g}") if lo_hz and lo_hz > 0 else None
+    hi = float(f"{hi_hz:.3g}") if hi_hz and hi_hz < 0.98 * nyq else None
+    sos = _butter(lo, hi, int(sr), int(order))
+    return None if sos is None else sos.copy()  # scipy wants a writeable array
+
+
+@functools.lru_cache(maxsize=4096)
+def _butter(lo: float | None, hi: float | None, sr: int, order: int) -> np.ndarray | None:
+    if lo and hi and lo < hi:
+        sos = signal.butter(order, [lo, hi], btype="bandpass", fs=sr, output="sos")
+    elif lo:
+        sos = signal.butter(order, lo, btype="highpass", fs=sr, output="sos")
+    elif hi:
+        sos = signal.butter(order, hi, btype="lowpass", fs=sr, output="sos")
+    else:
+        return None
+    return sos
 
 
 def apply_sos(x: np.ndarray, sos: np.ndarray | None) -> np.ndarray:

@@ -58,7 +58,7 @@ class GramophoneParams:
     hum_db: float = -70.0
     hum_harmonics: int = 5
     # per-revolution scratch(es): (phase_s, peak_db, width_ms) each
-    scratches: list[tuple[float, float, float]] = field(default_factory=list)
+    scratches: list[tuple[float, ...]] = field(default_factory=list)  # see _scratches
     # level modulation at the revolution rate (eccentricity, warp): depth of 1st and 2nd harmonic
     rev_mod_depth: float = 0.1
     rev_mod_depth2: float = 0.03
@@ -132,13 +132,20 @@ def draw_gramophone_params(rng: np.random.Generator, era: str | None = None, **o
         p.hum_db = base - _u(rng, 5, 30)
         p.hum_harmonics = int(rng.integers(1, 9))
     n_scr = int(rng.choice([0, 1, 2, 3], p=[0.35, 0.4, 0.18, 0.07])) + (1 if profile == "worn" else 0)
-    p.scratches = [(_u(rng, 0, p.rev_period_s), base + _u(rng, 10, 34), _lu(rng, 0.5, 30.0))
-                   for _ in range(n_scr)]
+    p.scratches = [_draw_scratch(rng, p.rev_period_s, base) for _ in range(n_scr)]
     p.rev_mod_depth = _u(rng, 0.0, 0.35 if profile == "worn" else 0.18)
     p.rev_mod_depth2 = _u(rng, 0.0, 0.5) * p.rev_mod_depth
     p.vertical_db = _u(rng, -32, -8)
     p.channel_imbalance_db = _u(rng, 0.0, 1.5)
     return _override(p, overrides)
+
+
+def _draw_scratch(rng: np.random.Generator, period_s: float, base_db: float) -> tuple[float, ...]:
+    scratch = (_u(rng, 0, period_s), base_db + _u(rng, 10, 34), _lu(rng, 0.5, 120.0))
+    if rng.random() < 0.4:  # crosses only part of the side's grooves
+        a = _u(rng, 0.0, 0.8)
+        scratch += (a, min(1.0, a + _u(rng, 0.1, 0.6)))
+    return scratch
 
 
 def _override(p: GramophoneParams, overrides: dict) -> GramophoneParams:
@@ -241,17 +248,49 @@ def _thumps(p: GramophoneParams, n: int, sr: int, rng: np.random.Generator) -> n
 
 
 def _scratches(p: GramophoneParams, n: int, sr: int, rng: np.random.Generator) -> np.ndarray:
-    """Each scratch: a fixed burst (same groove damage) repeating exactly once per revolution."""
+    """Each scratch: a fixed burst (same groove damage) repeating exactly once per revolution.
+
+    A scratch is (phase_s, peak_db, width_ms[, start_frac, end_frac]): short ones are bright ticks, long
+    ones (> 20 ms) a duller swish; the optional fractions limit it to the grooves it crosses.
+    """
     out = np.zeros(n, dtype=np.float32)
     period = p.rev_period_s * sr
-    for phase_s, peak_db, width_ms in p.scratches:
+    for scratch in p.scratches:
+        phase_s, peak_db, width_ms = scratch[:3]
+        lo_frac, hi_frac = (scratch[3], scratch[4]) if len(scratch) >= 5 else (0.0, 1.0)
         w = max(2, int(width_ms * 1e-3 * sr))
-        tpl = rng.standard_normal(w) * np.hanning(w)
-        tpl = dsp.apply_sos(tpl, dsp.band_sos(rng.uniform(200, 2500), None, sr, order=2))
+        tpl = rng.standard_normal(w) * np.hanning(w) ** rng.uniform(0.5, 2.0)
+        swish = width_ms > 20.0
+        edge = rng.uniform(150, 600) if swish else rng.uniform(200, 2500)
+        tpl = dsp.apply_sos(tpl, dsp.band_sos(edge, rng.uniform(2000, 5000) if swish else None, sr, order=2))
         tpl /= max(float(np.max(np.abs(tpl))), 1e-30)
         starts = np.round(phase_s * sr + period * np.arange(int(n / period) + 2)).astype(np.int64)
+        starts = starts[(starts >= lo_frac * n) & (starts < hi_frac * n)]
         amps = 10.0 ** (peak_db / 20.0) * (1.0 + rng.uniform(-0.15, 0.15, starts.size))
         dsp.place_events(out, starts, [tpl * min(a, 0.9) for a in amps])
+    return out
+
+
+def needle_drop(sr: int, rng: np.random.Generator, peak_db: float) -> np.ndarray:
+    """The stylus landing in the lead-in groove: a sharp click over a heavy low thump (1-D float32)."""
+    n = int(sr * rng.uniform(0.15, 0.4))
+    t = np.arange(n) / sr
+    f = rng.uniform(15, 45) * (1 + np.exp(-t / 0.02))
+    thump = np.sin(2 * np.pi * np.cumsum(f) / sr) * np.exp(-t / rng.uniform(0.03, 0.12))
+    click = rng.standard_normal(n) * np.exp(-t / rng.uniform(0.0005, 0.003))
+    x = thump + rng.uniform(0.3, 1.0) * click
+    x *= np.linspace(1.0, 0.0, n)
+    return (x / max(float(np.max(np.abs(x))), 1e-12) * 10 ** (peak_db / 20.0)).astype(np.float32)
+
+
+def locked_groove(n: int, sr: int, rng: np.random.Generator, rpm: float, peak_db: float) -> np.ndarray:
+    """Run-out (locked) groove: the stylus jumping the eccentric groove, one thud-click per revolution."""
+    out = np.zeros(n, dtype=np.float32)
+    period = 60.0 / rpm * sr
+    tpl = needle_drop(sr, rng, 0.0)[: int(0.12 * sr)] * np.float32(rng.uniform(0.5, 1.0))
+    starts = np.round(rng.uniform(0, period) + period * np.arange(int(n / period) + 1)).astype(np.int64)
+    amps = 10.0 ** ((peak_db + rng.normal(0, 1.5, starts.size)) / 20.0)
+    dsp.place_events(out, starts, [tpl * np.float32(a) for a in amps])
     return out
 
 

@@ -262,6 +262,7 @@ def render_music(params: MusicParams, duration_s: float, sr: int, rng: np.random
     sus = next(((s, e) for s, e, k in lay.cases if k == "sustained_note"), None)
     pp = next(((s, e) for s, e, k in lay.cases if k == "pp_passage"), None)
     sung: list[tuple[float, float, float]] = []
+    cache: dict[tuple, list[np.ndarray]] = {}
     for ev in events:
         t0 = float(np.interp(ev.beat, np.arange(tmap.size), tmap))
         if t0 >= lay.body_end:
@@ -277,7 +278,7 @@ def render_music(params: MusicParams, duration_s: float, sr: int, rng: np.random
         if part.instrument == "voice":
             sung.append((t0, dur, ev.midi))
             continue
-        note = play_note(part.instrument, ev.midi, dur, vel, sr, rng, part.timbre, ev.drum, duration_s - t0)
+        note = _note(cache, part, ev, dur, vel, sr, rng, duration_s - t0)
         dsp.place_events(x, np.array([t0 * sr]), [note * (10 ** (part.level_db / 20.0) * vel ** 1.3)])
     if sung and p.voice is not None:
         x += sing_notes(p.voice, sung, n, sr, rng)
@@ -286,6 +287,23 @@ def render_music(params: MusicParams, duration_s: float, sr: int, rng: np.random
     if sr != sr_out:
         x = soxr.resample(x, sr, sr_out, quality="HQ")
     return _finish(lay, _fit(x, n_out), sr_out)
+
+
+def _note(cache: dict[tuple, list[np.ndarray]], part: PartSpec, ev: score.Event, dur: float, vel: float, sr: int,
+          rng: np.random.Generator, max_s: float) -> np.ndarray:
+    """Play one event, re-using one of up to two earlier renderings of the same note (pitch, length, strength).
+
+    Accompaniments repeat the same chord tones bar after bar; two takes per note keep some variety while
+    making dense pieces several times cheaper.
+    """
+    if max_s < dur + 3.0:  # near the end the note may be cut: render it afresh
+        return play_note(part.instrument, ev.midi, dur, vel, sr, rng, part.timbre, ev.drum, max_s)
+    key = (ev.part, ev.midi, ev.drum, round(dur, 2), round(vel * 20))
+    takes = cache.setdefault(key, [])
+    if len(takes) < 2 and (not takes or rng.random() < 0.5):
+        takes.append(play_note(part.instrument, ev.midi, dur, vel, sr, rng, part.timbre, ev.drum, max_s))
+        return takes[-1]
+    return takes[int(rng.integers(len(takes)))]
 
 
 def _final_notes(p: MusicParams, lay: _Layout, x: np.ndarray, sr: int, rng: np.random.Generator,

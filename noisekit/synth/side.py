@@ -13,16 +13,25 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from noisekit.seeding import rng_for
+from noisekit.synth import dsp
 from noisekit.synth.era import apply_era_params, draw_era_params
-from noisekit.synth.gramophone import draw_gramophone_params, render_gramophone_noise
-from noisekit.synth.mix import rms_db
+from noisekit.synth.gramophone import GramophoneParams, draw_gramophone_params, render_gramophone_noise
+from noisekit.synth.groove import (
+    GrooveParams,
+    draw_groove_params,
+    groove_echo,
+    groove_events,
+    level_curve,
+    scale_noise_for_snr,
+    transfer_sos,
+)
 from noisekit.synth.music import draw_music_params, hard_cases, render_music
 from noisekit.synth.params import jsonable
 from noisekit.synth.speech import draw_speech_params, render_speech
 
 MIN_INTERVAL_S = 0.02  # exact-zero runs shorter than this (a few samples where pieces meet) are not listed
 _KNOWN = {"run_in_s", "run_out_s", "n_pieces", "pause_s", "snr_db", "era", "noise", "music", "announcement",
-          "piece_s"}
+          "piece_s", "groove"}
 
 
 @dataclass
@@ -95,7 +104,9 @@ def synth_side(seed: int, duration_s: float | None = None, sr: int = 44100, chan
     """Render synthetic side ``seed`` (deterministic): music + 78-rpm noise with exact noise-only intervals.
 
     Overrides: run_in_s, run_out_s, n_pieces, pause_s (negative = segue), piece_s, snr_db, era,
-    announcement (bool), noise (dict of gramophone fields), music (dict of music fields for every piece).
+    announcement (bool), noise (dict of gramophone fields), music (dict of music fields for every piece),
+    groove (dict of :class:`~noisekit.synth.groove.GrooveParams` fields: lead-in/run-out levels, needle
+    drop, locked groove, groove echo, transfer low-pass).
     """
     unknown = set(overrides) - _KNOWN
     if unknown:
@@ -108,6 +119,8 @@ def synth_side(seed: int, duration_s: float | None = None, sr: int = 44100, chan
     noise_p = draw_gramophone_params(rng_for(seed, "side", "noise-params"), overrides.get("era"),
                                      **{"rpm": rpm, **overrides.get("noise", {})})
     era_p = draw_era_params(rng_for(seed, "side", "era"), noise_p.era, noise_p.rpm)
+    groove_p = draw_groove_params(rng_for(seed, "side", "groove"), **overrides.get("groove", {}))
+    tsos = transfer_sos(groove_p, sr)
     track = np.zeros(n)
     cases: list[tuple[float, float, str]] = []
     pieces = []
@@ -125,7 +138,7 @@ def synth_side(seed: int, duration_s: float | None = None, sr: int = 44100, chan
             piece = render_music(mp, m / sr, sr, prng).astype(np.float64)
             pieces.append({"kind": "music", "start_s": a / sr, "duration_s": m / sr, "music": mp.to_dict()})
             cases += [(a / sr + s, a / sr + e, k) for s, e, k in hard_cases(mp, m / sr)]
-        piece = apply_era_params(piece, sr, era_p).astype(np.float64)
+        piece = dsp.apply_sos(apply_era_params(piece, sr, era_p).astype(np.float64), tsos)
         edge = min(int(0.01 * sr), piece.size // 4)
         if edge > 0:  # era filters ring a little: bring both ends back to exactly 0
             piece[:edge] *= np.linspace(0.0, 1.0, edge)
@@ -135,10 +148,14 @@ def synth_side(seed: int, duration_s: float | None = None, sr: int = 44100, chan
     snr_db = float(overrides.get("snr_db", srng.uniform(2.0, 35.0)))
     gains_db = srng.uniform(-0.4, 0.4, channels) if channels > 1 else np.zeros(1)
     music = (track[None, :] * 10 ** (gains_db[:, None] / 20.0)).astype(np.float32)
-    noise = render_gramophone_noise(noise_p, n / sr, sr, rng_for(seed, "side", "noise"), channels)
+    noise = _surface(noise_p, groove_p, lay, n, sr, seed, channels, tsos)
     active = np.any(music != 0.0, axis=0)
+    echo = groove_echo(groove_p, track, sr, noise_p.rpm)
     if active.any():
-        noise *= np.float32(10 ** ((rms_db(music[:, active]) - snr_db - rms_db(noise)) / 20.0))
+        power = float(np.mean(music[:, active].astype(np.float64) ** 2))
+        extra = None if echo is None else echo[None, :] * np.float32(10 ** (gains_db[:, None] / 20.0))
+        g, extra = scale_noise_for_snr(power, noise, extra, snr_db)
+        noise = noise * np.float32(g) + (0 if extra is None else extra.astype(np.float32))
     peak = max(float(np.max(np.abs(music + noise))), 1e-12)
     if peak > 0.99:  # scale both, keeping the SNR and the exact zeros
         music *= np.float32(0.99 / peak)
@@ -148,9 +165,20 @@ def synth_side(seed: int, duration_s: float | None = None, sr: int = 44100, chan
         cases += [(s, e, "low_snr") for s, e in _complement(intervals, n / sr)]
     params = {"seed": int(seed), "sr": int(sr), "channels": int(channels), "rpm": float(noise_p.rpm),
               "layout": lay, "pieces": pieces, "noise": noise_p.to_dict(), "era": era_p.to_dict(),
-              "snr_db": snr_db, "channel_gains_db": gains_db.tolist()}
+              "groove": groove_p.to_dict(), "snr_db": snr_db, "channel_gains_db": gains_db.tolist()}
     return SyntheticSide(audio=music + noise, music=music, noise=noise, sr=sr, noise_intervals=intervals,
                          hard_cases=sorted(cases), params=jsonable(params))
+
+
+def _surface(noise_p: GramophoneParams, groove_p: GrooveParams, lay: dict, n: int, sr: int, seed: int,
+             channels: int, tsos: np.ndarray | None) -> np.ndarray:
+    """Surface noise for the whole side, with its lead-in/run-out levels and groove events, transfer-filtered."""
+    nrng = rng_for(seed, "side", "noise")
+    noise = render_gramophone_noise(noise_p, n / sr, sr, nrng, channels)
+    start, end = lay["starts_s"][0], lay["starts_s"][-1] + lay["lengths_s"][-1]
+    noise *= level_curve(groove_p, start, end, n, sr)[None, :]
+    noise += groove_events(groove_p, end, n, sr, nrng, noise_p.rpm, float(np.sqrt(np.mean(noise[0] ** 2))))[None, :]
+    return dsp.apply_sos(noise, tsos).astype(np.float32)
 
 
 def _complement(intervals: list[tuple[float, float]], total: float) -> list[tuple[float, float]]:
