@@ -185,26 +185,24 @@ def prefetch(blocks: Iterator[np.ndarray], depth: int = 2) -> Iterator[np.ndarra
     stop = threading.Event()
     done = object()
 
-    def produce() -> None:
-        try:
-            for block in blocks:
-                while not stop.is_set():
-                    try:
-                        q.put(block, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            item: object = done
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the consumer
-            item = exc
+    def put(item: object) -> bool:
+        """Queue `item`, waiting while the queue is full; False when the consumer has stopped."""
         while not stop.is_set():
             try:
                 q.put(item, timeout=0.1)
-                return
+                return True
             except queue.Full:
                 continue
+        return False
+
+    def produce() -> None:
+        try:
+            for block in blocks:
+                if not put(block):
+                    return
+            put(done)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the consumer
+            put(exc)
 
     worker = threading.Thread(target=produce, name="extract-decode", daemon=True)
     worker.start()
