@@ -113,6 +113,12 @@ def _anchor(value: object, base: Path) -> object:
     return value
 
 
+def resolve_path(data: DataDir, value: str | Path) -> Path:
+    """A path parameter: `data:REL` is inside the data directory, anything else as anchored at load time."""
+    text = str(value)
+    return data.root / text[len("data:"):] if text.startswith("data:") else Path(text)
+
+
 def _listing(path: Path) -> list:
     """A cheap description of a file or folder tree that changes when its content does (like make's mtimes)."""
     if not path.exists():
@@ -134,7 +140,7 @@ def fingerprint(stage: Stage, data: DataDir) -> str:
         "params": stage.params,
         # a table the stage also writes is checked through its recorded output checksum instead
         "reads": {t: _manifest_sum(data, t) for t in kind.reads if t not in kind.writes},
-        "files": {k: [_listing(Path(p)) for p in (v if isinstance(v, list) else [v])]
+        "files": {k: [_listing(resolve_path(data, p)) for p in (v if isinstance(v, list) else [v])]
                   for k, v in stage.params.items() if k in kind.path_params},
     }
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
