@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
-from classical_signals import SR, add_noise, coloured_noise, notes, snr_db
 
 from denoiser.classical import BASELINES
+from denoiser.classical.signals import SR, add_noise, coloured_noise, notes, snr_db
 from denoiser.classical.spectral import analyse, quietest_frames_psd, synthesise
 from denoiser.classical.spectral_gate import quietest_clip
 

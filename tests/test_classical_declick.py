@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
-from classical_signals import SR, plant_clicks, sinusoids, snr_db
 
 from denoiser.classical.declick import DeclickParams, declick, fit_block_models, lsar_interpolate, runs
 from denoiser.classical.lpc import coefficient_autocorrelation
+from denoiser.classical.signals import SR, plant_clicks, sinusoids, snr_db
 
 SECONDS = 3.0
 

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
-from classical_signals import SR, sinusoids, snr_db
 
 from denoiser.classical.inpaint import InpaintParams, detect_gaps, fill_gap, inpaint
+from denoiser.classical.signals import SR, sinusoids, snr_db
 
 GAP_SNR_DB = 30.0  # stated threshold for refilled gaps of up to 20 ms in a sum of sinusoids
 

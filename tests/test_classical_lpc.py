@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
-from classical_signals import sinusoids
 from scipy.signal import lfilter
 
 from denoiser.classical.lpc import burg, burg_batch, coefficient_autocorrelation, extrapolate
+from denoiser.classical.signals import sinusoids
 
 
 def test_burg_recovers_known_ar2_model():

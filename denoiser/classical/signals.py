@@ -1,4 +1,4 @@
-"""Synthetic test signals with known answers for the classical restoration tests."""
+"""Synthetic signals with known answers (sinusoids, notes, coloured noise, planted clicks) for tests and benchmarks."""
 
 from __future__ import annotations
 

@@ -1,0 +1,42 @@
+import json
+
+import soundfile as sf
+from click.testing import CliRunner
+
+from denoiser.classical.signals import SR, add_noise, coloured_noise, notes, plant_clicks
+from noisekit.cli import main
+
+
+def _noisy_file(path):
+    clean = notes(4.0, seed=41)
+    x = plant_clicks(add_noise(clean, coloured_noise(len(clean), "pink", seed=42), 15.0), 12, seed=43)[0]
+    sf.write(path, x, SR, subtype="FLOAT")
+
+
+def test_restore_command_writes_outputs_and_a_summary(tmp_path):
+    _noisy_file(tmp_path / "a.wav")
+    result = CliRunner().invoke(main, ["restore", str(tmp_path / "a.wav"), "--out", str(tmp_path / "out"),
+                                       "--steps", "declick,denoise,inpaint", "--denoiser", "lsa"])
+    assert result.exit_code == 0, result.output
+    assert "restore: 1 file(s)" in result.output and "clicks removed" in result.output
+    for suffix in ("_restored.wav", "_residual.wav", "_clicks.csv", "_restore.json"):
+        assert (tmp_path / "out" / f"a{suffix}").is_file()
+    report = json.loads((tmp_path / "out" / "a_restore.json").read_text())
+    assert report["steps"] == ["declick", "denoise", "inpaint"] and report["declick"]["clicks"] >= 10
+
+
+def test_restore_command_rejects_unknown_steps(tmp_path):
+    _noisy_file(tmp_path / "a.wav")
+    result = CliRunner().invoke(main, ["restore", str(tmp_path / "a.wav"), "--out", str(tmp_path / "o"),
+                                       "--steps", "declick,polish"])
+    assert result.exit_code == 2 and "polish" in result.output
+
+
+def test_restore_command_reports_a_bad_file_and_goes_on(tmp_path):
+    _noisy_file(tmp_path / "good.wav")
+    (tmp_path / "bad.wav").write_bytes(b"RIFF0000WAVEjunk")
+    result = CliRunner().invoke(main, ["restore", str(tmp_path / "bad.wav"), str(tmp_path / "good.wav"),
+                                       "--out", str(tmp_path / "o"), "--steps", "declick"])
+    assert result.exit_code == 2
+    assert "bad.wav" in result.output and "1 failed" in result.output
+    assert (tmp_path / "o" / "good_restored.wav").is_file()
