@@ -218,6 +218,7 @@ def export_hf(datadir: DataDir, out: str | Path, audio: str = "loop", overwrite:
     by_split: dict[str, list[dict]] = {}
     for r in rows:
         by_split.setdefault(SPLIT_NAMES[r["split"] or "train"], []).append(r)
+    by_split = {s: by_split[s] for s in SPLIT_NAMES.values() if s in by_split}  # train, validation, test
     out = Path(out)
     files = 0
     with _staged(out, overwrite) as tmp:
@@ -225,7 +226,8 @@ def export_hf(datadir: DataDir, out: str | Path, audio: str = "loop", overwrite:
         with tqdm(total=len(rows), unit="seg", desc="export", disable=not progress) as bar:
             for split, split_rows in by_split.items():
                 files += _write_split(datadir, tmp / "data", split, split_rows, key, prov, bar)
-        card = dataset_card(rows, prov, {s: len(v) for s, v in by_split.items()}, audio, __version__)
+        sizes = {s: sum(f.stat().st_size for f in (tmp / "data").glob(f"{s}-*.parquet")) for s in by_split}
+        card = dataset_card(rows, prov, {s: (len(v), sizes[s]) for s, v in by_split.items()}, audio, __version__)
         (tmp / "README.md").write_text(card, encoding="utf-8")
     seconds = sum(r["duration_s"] if key == "raw_path" else 5.0 for r in rows)
     return ExportResult(out, "hf", len({r["source"] for r in rows}), len(rows), seconds, files + 1)

@@ -17,7 +17,7 @@ def _cell(value: object) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 
-def _front_matter(split_counts: dict[str, int]) -> list[str]:
+def _front_matter(split_counts: dict[str, tuple[int, int]]) -> list[str]:
     lines = ["---", "license: other", "license_name: per-recording",
              "pretty_name: Gramophone record surface noise (noisekit)",
              "task_categories:", "- audio-to-audio", "tags:", "- audio-restoration", "- noise", "- gramophone",
@@ -28,8 +28,8 @@ def _front_matter(split_counts: dict[str, int]) -> list[str]:
     for name, dtype in _FEATURES:
         lines += [f"  - name: {name}", f"    dtype: {dtype}"]
     lines += ["  splits:"]
-    for split, n in split_counts.items():
-        lines += [f"  - name: {split}", f"    num_examples: {n}"]
+    for split, (n, size) in split_counts.items():
+        lines += [f"  - name: {split}", f"    num_bytes: {size}", f"    num_examples: {n}"]
     return [*lines, "---", ""]
 
 
@@ -56,9 +56,12 @@ def _recordings(rows: list[dict], prov: dict[tuple[str, str], dict]) -> list[dic
     return out
 
 
-def dataset_card(rows: list[dict], prov: dict[tuple[str, str], dict], split_counts: dict[str, int], audio: str,
-                 version: str) -> str:
-    """The whole README.md: metadata block, description, columns, and the provenance table of every recording."""
+def dataset_card(rows: list[dict], prov: dict[tuple[str, str], dict], split_counts: dict[str, tuple[int, int]],
+                 audio: str, version: str) -> str:
+    """The whole README.md: metadata, description, columns, and the provenance table of every recording.
+
+    `split_counts` maps each split to (examples, bytes of its Parquet shards).
+    """
     recs = _recordings(rows, prov)
     minutes = sum(r["duration_s"] for r in rows) / 60
     lines = _front_matter(split_counts)
@@ -75,7 +78,7 @@ def dataset_card(rows: list[dict], prov: dict[tuple[str, str], dict], split_coun
         "",
         "Splits are assigned per source recording (80/10/10 by a stable hash of the identifier), so segments "
         "of one disc never straddle train and test. Split sizes: "
-        + ", ".join(f"{s} {n}" for s, n in split_counts.items()) + ".",
+        + ", ".join(f"{s} {n}" for s, (n, _) in split_counts.items()) + ".",
         "",
         "## Columns", "",
         "- `audio`: the segment, FLAC bytes with their file name (`datasets` Audio feature)",
