@@ -26,14 +26,15 @@ from classifier.metrics import (
     window_labels,
     window_scores,
 )
-from classifier.scenes import AMBIGUOUS, FRAME_S, HARD_CASES, draw_scene
+from classifier.scenes import AMBIGUOUS, CASES, FRAME_S, draw_scene
 from classifier.segmenter import SegmenterParams, segments_from_probs
 from noisekit.audio import load_audio
 from noisekit.seeding import rng_for
 
 EVAL_SEED_START = 1_000_000  # synthetic sides: seeds EVAL_SEED_START .. EVAL_SEED_START + n - 1
 EVAL_STREAM = "classifier-eval"
-SWEEP = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)  # segmenter `high` thresholds for the purity/recall curve
+#: operating points (segmenter `high` threshold, edge margin) for the purity/recall curve
+SWEEP = tuple((h, m) for m in (0.25, 0.1, 0.0) for h in (0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99))
 
 
 @dataclass
@@ -57,16 +58,16 @@ class Tally:
     labels: list[np.ndarray] = field(default_factory=list)
     model: SegmentCounts = field(default_factory=SegmentCounts)
     base: SegmentCounts = field(default_factory=SegmentCounts)
-    sweep: dict[float, SegmentCounts] = field(default_factory=dict)
+    sweep: dict[tuple[float, float], SegmentCounts] = field(default_factory=dict)
     seconds: float = 0.0
 
 
-def side_items(n: int, seed_start: int = EVAL_SEED_START) -> Iterator[EvalItem]:
-    """Held-out synthetic sides (needs noisekit.synth.side); hard-case regions widened by 5 s each side."""
+def side_items(n: int, seed_start: int = EVAL_SEED_START, duration_s: float | None = None) -> Iterator[EvalItem]:
+    """Held-out synthetic sides (seeds from ``seed_start``); hard-case regions widened by 5 s each side."""
     from noisekit.synth.side import synth_side
 
     for seed in range(seed_start, seed_start + n):
-        s = synth_side(seed)
+        s = synth_side(seed, duration_s=duration_s)
         audio = np.asarray(s.audio, dtype=np.float32)
         audio = audio.mean(axis=0) if audio.ndim == 2 else audio
         dur = len(audio) / s.sr
@@ -77,9 +78,9 @@ def side_items(n: int, seed_start: int = EVAL_SEED_START) -> Iterator[EvalItem]:
                        {k: merge_intervals(v) for k, v in regions.items()})
 
 
-def scene_items(per_case: int, duration_s: float = 60.0) -> Iterator[EvalItem]:
-    """Held-out scenes of every hard case plus noise-only and normal ones (region = the case)."""
-    for case in ("normal", "noise_only", *HARD_CASES):
+def scene_items(per_case: int, duration_s: float = 60.0, cases: tuple[str, ...] = CASES) -> Iterator[EvalItem]:
+    """Held-out scenes of every case (normal, noise-only and each hard case); region = the case."""
+    for case in cases:
         for i in range(per_case):
             sc = draw_scene(rng_for(0, EVAL_STREAM, case, i), duration_s, case)
             amb = np.concatenate([[0], (sc.frame_state == AMBIGUOUS).astype(np.int8), [0]])
@@ -120,9 +121,9 @@ def score_item(item: EvalItem, clf: NoiseClassifier, params: SegmenterParams, en
     e_scores = energy_window_scores(item.audio, item.sr, wp.starts, wp.window_s, energy)
     model_segs = [(s.start_s, s.end_s) for s in segments_from_probs(wp, params)]
     base_segs = [(s.start_s, s.end_s) for s in energy_segments(item.audio, item.sr, energy)]
-    sweep = {h: [(s.start_s, s.end_s) for s in segments_from_probs(
-        wp, SegmenterParams(params.smooth_windows, h, min(params.low, h), params.min_run_s, params.margin_s))]
-        for h in SWEEP}
+    sweep = {(h, m): [(s.start_s, s.end_s) for s in segments_from_probs(
+        wp, SegmenterParams(params.smooth_windows, h, min(params.low, h), params.min_run_s, m))]
+        for h, m in SWEEP}
     for name, region in item.regions.items():
         t = tallies.setdefault(name, Tally())
         inside = ~_touching(wp.starts, wp.window_s, _complement(region, item.audio.shape[-1] / item.sr))
@@ -156,7 +157,8 @@ def summarise(t: Tally, energy: EnergyParams) -> dict:
         "energy": {"window": vars(wb), "purity": t.base.purity, "recall": t.base.recall,
                    "leaked_s": t.base.leaked_s, "extracted_s": t.base.extracted_s},
         "model_purity_at_energy_recall": max((c.purity for c in at_base), default=float("nan")),
-        "sweep": {str(h): {"purity": c.purity, "recall": c.recall} for h, c in t.sweep.items()},
+        "sweep": [{"high": h, "margin_s": m, "purity": c.purity, "recall": c.recall}
+                  for (h, m), c in t.sweep.items()],
     }
 
 

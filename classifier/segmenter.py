@@ -2,9 +2,8 @@
 
 The steps, in order (all parameters in :class:`SegmenterParams`):
 
-1. **smoothing**: a centred moving *minimum* over ``smooth_windows`` windows followed by a moving mean of
-   the same length. The minimum makes one confident "music" window veto its neighbours (music is rarely
-   isolated); the mean removes single-window flicker.
+1. **smoothing**: a centred moving mean over ``smooth_windows`` windows removes single-window flicker
+   without moving the edges of longer runs (a minimum filter would eat one window of recall per edge).
 2. **hysteresis**: a run starts where the smoothed p reaches ``high`` and continues while it stays at or
    above ``low`` (``low <= high``). Every window of a run is taken as noise-only.
 3. **time span**: a run of windows i..j covers [start_i, start_j + window_s).
@@ -26,7 +25,7 @@ from classifier.inference import NoiseClassifier, WindowProbs
 class SegmenterParams:
     """Segmenter parameters; the defaults favour purity (no music in noise segments) over recall."""
 
-    smooth_windows: int = 3  # moving min+mean length in windows (1 = no smoothing)
+    smooth_windows: int = 3  # moving-mean length in windows (1 = no smoothing)
     high: float = 0.8  # p(noise) a run must reach to start
     low: float = 0.5  # p(noise) a run must keep to continue
     min_run_s: float = 2.0  # shortest segment kept, after the margins are trimmed
@@ -55,7 +54,7 @@ class NoiseSegment:
 
 
 def _moving(x: np.ndarray, k: int, fn) -> np.ndarray:
-    """Centred moving ``fn`` (np.min / np.mean) over ``k`` samples with edge replication."""
+    """Centred moving ``fn`` (e.g. np.mean) over ``k`` samples with edge replication."""
     if k <= 1 or len(x) == 0:
         return x.copy()
     left = k // 2
@@ -65,9 +64,8 @@ def _moving(x: np.ndarray, k: int, fn) -> np.ndarray:
 
 
 def smooth_probs(probs: np.ndarray, k: int) -> np.ndarray:
-    """The segmenter's smoothing: moving minimum then moving mean, both over ``k`` windows."""
-    p = np.asarray(probs, dtype=np.float64)
-    return _moving(_moving(p, k, np.min), k, np.mean)
+    """The segmenter's smoothing: a centred moving mean over ``k`` windows (edges replicated)."""
+    return _moving(np.asarray(probs, dtype=np.float64), k, np.mean)
 
 
 def hysteresis_runs(p: np.ndarray, high: float, low: float) -> list[tuple[int, int]]:

@@ -46,7 +46,7 @@ class TrainConfig:
     scene_s: float = 6.0
     lr: float = 2e-3
     weight_decay: float = 1e-4
-    warmup: int = 100
+    warmup: int = 50
     music_weight: float = 3.0
     seed: int = 0
     workers: int = 1
@@ -98,7 +98,7 @@ class ScenePool:
     """
 
     def __init__(self, rng: np.random.Generator, scene_s: float, sr: int, tracks: int = 96, noises: int = 48,
-                 refresh: float = 0.15) -> None:
+                 refresh: float = 0.1) -> None:
         self.rng, self.scene_s, self.sr, self.refresh = rng, scene_s, sr, refresh
         self.tracks = [self._track() for _ in range(tracks)]
         self.noises = [self._noise() for _ in range(noises)]

@@ -79,6 +79,8 @@ def evaluate_cmd(labels: str | None, sides: int, scenes: int, model: str | None,
         items = itertools.chain(side_items(sides), scene_items(scenes))
         total = sides + scenes * 7
     results = evaluate(clf, items, total=total)
+    if not results:
+        raise click.UsageError("nothing to evaluate: give --labels, or --sides/--scenes above 0")
     click.echo(format_report(results))
     if json_out:
         with atomic_write(json_out, "w") as fh:

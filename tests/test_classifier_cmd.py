@@ -1,0 +1,42 @@
+"""`noisekit classifier train|evaluate` end to end on tiny inputs, and the one-line error for bad weights."""
+
+import json
+
+import numpy as np
+from click.testing import CliRunner
+
+from noisekit.audio import write_audio
+from noisekit.cli import main
+from tests.test_classifier_labels import write_labels
+
+
+def test_train_then_evaluate_on_labels(tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "model"
+    res = runner.invoke(main, ["classifier", "train", "--steps", "2", "--batch", "2", "--scene-s", "2",
+                               "--workers", "0", "--pool-tracks", "2", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert (out / "noise_cnn.safetensors").is_file() and "trained 2 steps" in res.output
+    doc = json.loads((out / "noise_cnn.json").read_text())
+    assert doc["meta"]["command"].startswith("noisekit")
+
+    rng = np.random.default_rng(0)
+    write_audio(tmp_path / "a.wav", (rng.standard_normal(44100 * 6) * 0.01).astype(np.float32)[None], 44100)
+    labels = write_labels(tmp_path / "l.parquet", [("a.wav", 0.0, 3.0, "noise"), ("a.wav", 3.0, 6.0, "music")])
+    res = runner.invoke(main, ["classifier", "evaluate", "--labels", str(labels), "--model", str(out),
+                               "--json", str(tmp_path / "r.json")])
+    assert res.exit_code == 0, res.output
+    assert "| all |" in res.output and "model purity" in res.output
+    assert "all" in json.loads((tmp_path / "r.json").read_text())
+
+
+def test_tampered_model_gives_one_line_error(tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "model"
+    runner.invoke(main, ["classifier", "train", "--steps", "1", "--batch", "1", "--scene-s", "2",
+                         "--workers", "0", "--pool-tracks", "1", "--out", str(out)])
+    w = out / "noise_cnn.safetensors"
+    w.write_bytes(w.read_bytes()[:-8] + b"\x00" * 8)
+    res = runner.invoke(main, ["classifier", "evaluate", "--sides", "0", "--scenes", "0", "--model", str(out)])
+    assert res.exit_code == 2
+    assert "checksum mismatch" in res.output and str(w) in res.output
