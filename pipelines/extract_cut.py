@@ -246,6 +246,8 @@ def extract_recording(task: RecordingTask, config: ExtractConfig) -> tuple[list[
             too_short += 1
             continue
         sid = segment_id(checksum, start, end)
+        if any(r["segment_id"] == sid for r in rows):
+            continue  # the finder returned the same span twice
         raw_file, loop_file = folder / "raw" / f"{sid}.flac", folder / f"{sid}.flac"
         write_audio(raw_file, cut, SAMPLE_RATE)
         write_audio(loop_file, loop, SAMPLE_RATE)
@@ -290,5 +292,6 @@ def run_task(task: RecordingTask, config: ExtractConfig) -> TaskSummary:
         reason = str(exc) if isinstance(exc, NoisekitError) else f"{task.source_path}: {exc}"
         rows = [error_row(task, reason, config.fractions)]
         summary = TaskSummary(task.part, False, error=reason)
+        _remove_stale(DataDir(config.root).noise_gramophone / task.part, set())  # no half-written recording
     write_part(DataDir(config.root), TABLE, task.part, rows)
     return summary

@@ -183,3 +183,28 @@ def test_prefetch_keeps_order_raises_errors_and_stops_early() -> None:
     stream.close()  # the consumer gives up: the producer thread must end, not fill memory
     assert not any(t.name == "extract-decode" for t in threading.enumerate())
     assert len(produced) <= 5
+
+
+def test_a_recording_failing_half_way_leaves_no_files(tmp_path: Path, side) -> None:
+    path, _ = side
+
+    def finder(blocks, sr):
+        list(blocks)
+        return [Seg(0.2, 2.8, 0.9), Seg(5.1, 7.5, "n/a")]  # the second fails after the first was written
+
+    data = DataDir(tmp_path / "data").ensure()
+    summary = run_task(_task(path), ExtractConfig(str(data.root), finder=finder))
+    assert not summary.ok and "n/a" in summary.error
+    assert not (data.noise_gramophone / "p1").exists()
+
+
+def test_duplicate_spans_from_the_finder_give_one_row(tmp_path: Path, side) -> None:
+    path, _ = side
+
+    def finder(blocks, sr):
+        list(blocks)
+        return [Seg(0.2, 2.8, 0.9), Seg(0.2, 2.8, 0.8)]
+
+    data = DataDir(tmp_path / "data").ensure()
+    rows, _ = extract_recording(_task(path), ExtractConfig(str(data.root), finder=finder))
+    assert len(rows) == 1
