@@ -157,10 +157,16 @@ def flat_intervals(audio: np.ndarray, sr: int) -> Intervals:
 
 def check_silence_dropouts(audio: np.ndarray, sr: int) -> CheckResult:
     """No digital silence or dropped buffers (runs of identical samples) and a signal above the floor."""
+    levels = [_dbfs(float(np.sqrt(np.mean(np.square(ch, dtype=np.float64))))) for ch in audio]
     rms = _dbfs(float(np.sqrt(np.mean(np.square(audio, dtype=np.float64)))))
     if rms < SIGNAL_FLOOR_DBFS:
         return CheckResult("silence_dropouts", False, f"no tape signal: RMS {rms:.1f} dBFS is below "
                                                       f"{SIGNAL_FLOOR_DBFS:.0f} dBFS (is the deck connected?)")
+    dead = [i + 1 for i, level in enumerate(levels) if level < SIGNAL_FLOOR_DBFS]
+    if dead:
+        return CheckResult("silence_dropouts", False, f"channel(s) {dead} carry no signal (below "
+                                                      f"{SIGNAL_FLOOR_DBFS:.0f} dBFS): save a mono deck's capture "
+                                                      "as a mono file")
     times = flat_intervals(audio, sr)
     if times:
         return CheckResult("silence_dropouts", False, f"{len(times)} digital dropout(s) (flat for "

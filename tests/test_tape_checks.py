@@ -77,6 +77,14 @@ def test_whole_silence_is_refused(tmp_path):
     assert not result.ok and "no tape signal" in result.detail
 
 
+def test_dead_channel_is_refused_with_advice():
+    audio = blank_noise(6, duration_s=2.0)
+    audio[1] = 0.0
+    result = tc.check_silence_dropouts(audio, SR)
+    assert not result.ok and "channel(s) [2] carry no signal" in result.detail
+    assert tc.check_silence_dropouts(audio[:1], SR).ok
+
+
 def test_stuck_nonzero_value_is_a_dropout():
     audio = blank_noise(6, duration_s=2.0)
     audio[0, SR:SR + 300] = audio[0, SR]  # the interface repeated one value for 6.8 ms
