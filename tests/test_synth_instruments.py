@@ -66,7 +66,7 @@ def test_wind_and_organ_pitch_and_finite() -> None:
 
 def test_every_instrument_plays_deterministically() -> None:
     for name in INSTRUMENTS:
-        if name == "voice":
+        if INSTRUMENTS[name][0] == "voice":  # singers are sung by noisekit.synth.speech
             continue
         lo, hi = INSTRUMENTS[name][1:]
         notes = []

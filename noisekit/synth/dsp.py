@@ -125,6 +125,14 @@ def smooth_random(rng: np.random.Generator, n: int, sr: int, rate_hz: float) -> 
     return np.interp(np.arange(n, dtype=np.float32), np.arange(knots.size, dtype=np.float32) * step, knots)
 
 
+def smooth_gain(rng: np.random.Generator, n: int, sr: int, depth_db: float, rate_hz: float) -> np.ndarray:
+    """Slow random gain (float32, around 1) fluctuating by about ``depth_db`` on the time scale 1/``rate_hz``."""
+    step = max(1, int(sr / max(rate_hz, 1e-3)))
+    knots = 10.0 ** (depth_db * rng.standard_normal(n // step + 2) / 20.0)
+    return np.interp(np.arange(n, dtype=np.float32), np.arange(knots.size, dtype=np.float32) * step,
+                     knots).astype(np.float32)
+
+
 def periodic_curve(n: int, sr: int, period_s: float, amps: list[float], phases: list[float]) -> np.ndarray:
     """1 + Σ_k amps[k]·cos(2π(k+1)t/period + phases[k]), computed on a coarse grid and interpolated."""
     step = 32
@@ -198,7 +206,7 @@ def render_length(who: str, duration_s: float, sr: int, channels: int = 1) -> in
 
 
 @functools.lru_cache(maxsize=32)
-def _noise_table(sr: int, lo: float, hi: float) -> np.ndarray:
+def _noise_table(sr: int, lo: float, hi: float | None) -> np.ndarray:
     rng = np.random.default_rng(0x5EED)  # fixed: the table is a constant, the slice offsets are random
     x = apply_sos(rng.standard_normal(1 << 18), band_sos(lo, hi, sr, order=2)).astype(np.float32)
     x /= float(np.sqrt(np.mean(x * x)))
@@ -206,9 +214,9 @@ def _noise_table(sr: int, lo: float, hi: float) -> np.ndarray:
     return x
 
 
-def noise_slice(rng: np.random.Generator, n: int, sr: int, lo: float, hi: float) -> np.ndarray:
+def noise_slice(rng: np.random.Generator, n: int, sr: int, lo: float, hi: float | None) -> np.ndarray:
     """``n`` samples of unit-RMS band-passed noise, a random slice of a cached table (cheap per note)."""
-    table = _noise_table(int(sr), float(round(lo, -1)), float(round(hi, -1)))
+    table = _noise_table(int(sr), float(round(lo, -1)), float(round(hi, -1)) if hi else None)
     start = int(rng.integers(0, table.size))
     if start + n <= table.size:
         return table[start:start + n]

@@ -90,13 +90,6 @@ def phase_track(f0: float, n: int, sr: int, rng: np.random.Generator, vib_depth:
     return np.interp(np.arange(n, dtype=np.float64), np.arange(m) * float(step), cycles) * (2 * np.pi)
 
 
-def _pressure(rng: np.random.Generator, n: int, sr: int, depth_db: float, rate_hz: float) -> np.ndarray:
-    """Slow random gain fluctuation (bow pressure, breath support) of about ``depth_db``."""
-    step = max(1, int(sr / rate_hz))
-    knots = 10.0 ** (depth_db * rng.standard_normal(n // step + 2) / 20.0)
-    return np.interp(np.arange(n, dtype=np.float32), np.arange(knots.size, dtype=np.float32) * step, knots)
-
-
 def ar_envelope(n: int, sr: int, attack_s: float, hold_n: int, release_s: float, curve: float = 1.0) -> np.ndarray:
     """Attack (power ``curve``) / sustain until ``hold_n`` / exponential release that ends exactly at 0."""
     env = np.ones(n)
@@ -180,7 +173,7 @@ def bowed(f0: float, dur_s: float, vel: float, sr: int, rng: np.random.Generator
     ph = phase_track(f0, n, sr, rng, vib_depth, rng.uniform(4.8, 6.5), min(0.25, dur_s * 0.3),
                      scoop=rng.uniform(0, 0.004), drift=0.0008)
     env = ar_envelope(n, sr, attack_s, hold, release, curve=1.6)
-    env *= _pressure(rng, n, sr, 1.0, 3.0)  # bow pressure fluctuation
+    env *= dsp.smooth_gain(rng, n, sr, 1.0, 3.0)  # bow pressure fluctuation
     x = wavetable_tone(amps, ph) * env
     x /= max(float(np.max(np.abs(x))), 1e-12)
     noise = dsp.noise_slice(rng, n, sr, 1000.0, 7000.0)

@@ -43,11 +43,14 @@ STYLES: dict[str, list[tuple[str, tuple[str, ...], float]]] = {
                   ("accomp", ("viola", "horn"), 1.0), ("bass", ("cello",), 1.0), ("drums", ("drums",), 0.3)],
     "accordion": [("melody", ("accordion",), 1.0), ("accomp", ("accordion", "guitar"), 1.0),
                   ("bass", ("plucked_bass", "accordion"), 0.7), ("drums", ("drums",), 0.3)],
-    "vocal": [("voice", ("voice",), 1.0), ("accomp", ("piano", "guitar", "viola", "organ"), 1.0),
+    "vocal": [("voice", ("soprano", "alto", "tenor", "bass_voice"), 1.0),
+              ("accomp", ("piano", "guitar", "viola", "organ"), 1.0),
               ("bass", ("piano", "cello", "plucked_bass"), 0.6)],
+    "choir": [("voice", ("soprano",), 1.0), ("counter", ("alto",), 1.0), ("counter", ("tenor",), 0.7),
+              ("bass", ("bass_voice",), 1.0), ("accomp", ("organ", "piano"), 0.3)],
     "spoken": [("speech", ("voice",), 1.0), ("accomp", ("piano", "organ", "strings"), 0.3)],
 }
-_STYLE_P = np.array([0.17, 0.1, 0.08, 0.13, 0.06, 0.06, 0.07, 0.06, 0.09, 0.05, 0.09, 0.04])
+_STYLE_P = np.array([0.16, 0.1, 0.08, 0.13, 0.06, 0.06, 0.07, 0.06, 0.09, 0.05, 0.08, 0.03, 0.03])
 _PATTERNS = {"piano": ("block", "alberti", "arpeggio", "stride", "repeated"), "guitar": ("strum", "arpeggio"),
              "banjo": ("strum", "repeated"), "harp": ("arpeggio",)}
 
@@ -89,8 +92,10 @@ class MusicParams:
     long_tail_s: float = 0.0
     final_hold_beats: float = 2.0
     noisy_onsets: bool = False
-    voice: SpeechParams | None = None
+    voice: SpeechParams | None = None  # the speaker of a 'spoken' piece (sung parts keep theirs in timbre)
     walking_bass: bool = False
+    swing: float = 0.0  # off-beat eighths delayed by swing/2 of a beat
+    timing_jitter_s: float = 0.008  # human timing spread of onsets
 
     def to_dict(self) -> dict:
         """JSON-serialisable form."""
@@ -124,13 +129,17 @@ def draw_music_params(rng: np.random.Generator, **overrides) -> MusicParams:
             pattern = "sustain" if sustaining else str(rng.choice(_PATTERNS.get(inst, ("block", "repeated"))))
         level = {"melody": 0.0, "voice": 0.0, "speech": 0.0, "counter": -5.0, "accomp": -7.0, "bass": -6.0,
                  "drums": -10.0}[role] + _u(rng, -3, 3)
-        p.parts.append(PartSpec(role, inst, level, int(lo), int(hi), pattern,
-                                draw_timbre(rng, inst, noisy=p.noisy_onsets)))
-    if style in ("vocal", "spoken"):
-        p.voice = draw_speech_params(rng, "singing" if style == "vocal" else "speech")
-        if style == "spoken":
-            for part in p.parts:
-                part.level_db -= 14.0  # soft underscore beneath the voice
+        if INSTRUMENTS[inst][0] == "voice":  # a singer: register from the part's range
+            hz = 440.0 * 2 ** (((lo + hi) / 2 - 69) / 12.0)
+            timbre = draw_speech_params(rng, "singing", f0_hz=hz, tract=float(np.clip(220.0 / hz, 0.9, 1.2)
+                                                                               * rng.uniform(0.95, 1.05))).to_dict()
+        else:
+            timbre = draw_timbre(rng, inst, noisy=p.noisy_onsets)
+        p.parts.append(PartSpec(role, inst, level, int(lo), int(hi), pattern, timbre))
+    if style == "spoken":
+        p.voice = draw_speech_params(rng, "speech")
+        for part in p.parts:
+            part.level_db -= 14.0  # soft underscore beneath the voice
     p.tempo_bpm = float(np.exp(rng.uniform(np.log(52), np.log(190))))
     p.beats_per_bar = int(rng.choice([2, 3, 4], p=[0.2, 0.3, 0.5]))
     p.tonic = int(rng.integers(55, 67))
@@ -153,6 +162,8 @@ def draw_music_params(rng: np.random.Generator, **overrides) -> MusicParams:
         p.sustained = [float(rng.choice([_u(rng, 0.1, 0.8), 1.0])), _u(rng, 2.5, 10.0)]
         p.sustain_instrument = str(rng.choice(["violin", "cello", "organ", "clarinet", "flute", "horn", "piano"]))
     p.final_hold_beats = _u(rng, 1.0, 4.0)
+    p.swing = _u(rng, 0.1, 0.35) if rng.random() < (0.6 if style == "dance_band" else 0.15) else 0.0
+    p.timing_jitter_s = float(np.exp(rng.uniform(np.log(0.002), np.log(0.025))))
     return apply_overrides(p, overrides, "draw_music_params")
 
 
@@ -189,8 +200,8 @@ def _layout(p: MusicParams, duration_s: float) -> _Layout:
         cases.append((d - min(p.fade_out_s, 0.4 * d), d, "fade_out"))
     if p.noisy_onsets:
         cases.append((0.0, d, "noisy_onsets"))
-    if p.style in ("vocal", "spoken"):
-        cases.append((0.0, d, "singing" if p.style == "vocal" else "speech"))
+    if p.style in ("vocal", "choir", "spoken"):
+        cases.append((0.0, d, "speech" if p.style == "spoken" else "singing"))
     return _Layout(body_end, beat_s, sorted(cases))
 
 
@@ -261,10 +272,11 @@ def render_music(params: MusicParams, duration_s: float, sr: int, rng: np.random
     tmap = _tempo_map(p, lay, n_beats, rng)
     sus = next(((s, e) for s, e, k in lay.cases if k == "sustained_note"), None)
     pp = next(((s, e) for s, e, k in lay.cases if k == "pp_passage"), None)
-    sung: list[tuple[float, float, float]] = []
+    sung: dict[int, list[tuple[float, float, float]]] = {}
     cache: dict[tuple, list[np.ndarray]] = {}
     for ev in events:
-        t0 = float(np.interp(ev.beat, np.arange(tmap.size), tmap))
+        beat = ev.beat + (0.5 * p.swing if abs(ev.beat % 1.0 - 0.5) < 1e-6 else 0.0)
+        t0 = float(np.interp(beat, np.arange(tmap.size), tmap)) + abs(rng.normal(0.0, p.timing_jitter_s))
         if t0 >= lay.body_end:
             continue
         part = p.parts[ev.part]
@@ -275,13 +287,17 @@ def render_music(params: MusicParams, duration_s: float, sr: int, rng: np.random
         dur = float(np.interp(ev.beat + ev.beats, np.arange(tmap.size), tmap)) - t0
         dyn = float(np.interp(t0, tg, g))
         vel = float(np.clip(ev.vel * (0.8 + dyn / 40.0), 0.05, 1.0))
-        if part.instrument == "voice":
-            sung.append((t0, dur, ev.midi))
+        if INSTRUMENTS[part.instrument][0] == "voice":
+            sung.setdefault(ev.part, []).append((t0, dur, ev.midi))
             continue
         note = _note(cache, part, ev, dur, vel, sr, rng, duration_s - t0)
         dsp.place_events(x, np.array([t0 * sr]), [note * (10 ** (part.level_db / 20.0) * vel ** 1.3)])
-    if sung and p.voice is not None:
-        x += sing_notes(p.voice, sung, n, sr, rng)
+    for i, notes in sung.items():
+        part = p.parts[i]
+        tone = score.chord_tones(p.tonic, p.mode, 0, part.lo)[1 if part.role == "counter" else 0]
+        notes.append((lay.body_end, p.final_hold_beats * lay.beat_s, tone))  # everyone ends on the tonic chord
+        voice = SpeechParams(**part.timbre)
+        x += sing_notes(voice, notes, n, sr, rng) * (10 ** (part.level_db / 20.0) * 0.5)
     _final_notes(p, lay, x, sr, rng, sus)
     x = _room(p, lay, x, tg, g, sr, rng)
     if sr != sr_out:
@@ -318,7 +334,7 @@ def _final_notes(p: MusicParams, lay: _Layout, x: np.ndarray, sr: int, rng: np.r
         dsp.place_events(x, np.array([sus[0] * sr]), [note])
     hold = p.final_hold_beats * lay.beat_s
     for i, part in enumerate(p.parts):
-        if part.role in ("drums", "speech") or part.instrument == "voice":
+        if part.role in ("drums", "speech") or INSTRUMENTS[part.instrument][0] == "voice":
             continue
         tones = score.chord_tones(p.tonic, p.mode, 0, part.lo)
         for t in tones[: 1 if part.role in ("melody", "bass", "counter") else 3]:

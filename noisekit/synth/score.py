@@ -96,8 +96,10 @@ def accompaniment(rng: np.random.Generator, chords: list[int], bpb: int, tonic: 
                   base: int, pattern: str) -> list[Event]:
     """Chords played as ``pattern`` (one of ACCOMP_PATTERNS), one chord per bar."""
     out: list[Event] = []
+    centre = base + 5.0
     for bar, deg in enumerate(chords):
-        tones = chord_tones(tonic, mode, deg, base)
+        tones = _voicing(chord_tones(tonic, mode, deg, base), centre)
+        centre = 0.7 * centre + 0.3 * float(np.mean(tones))  # smooth voice leading, no drift
         b0 = float(bar * bpb)
         if pattern in ("block", "sustain"):
             hold = bpb if pattern == "sustain" else bpb * 0.9
@@ -122,6 +124,13 @@ def accompaniment(rng: np.random.Generator, chords: list[int], bpb: int, tonic: 
         else:
             raise ValueError(f"accompaniment: unknown pattern {pattern!r}")
     return out
+
+
+def _voicing(tones: list[int], centre: float) -> list[int]:
+    """The inversion of a triad whose mean pitch is closest to ``centre`` (smooth voice leading)."""
+    options = [tones, tones[1:] + [tones[0] + 12], tones[2:] + [tones[0] + 12, tones[1] + 12],
+               [tones[2] - 12] + tones[:2]]
+    return min(options, key=lambda v: abs(float(np.mean(v)) - centre))
 
 
 def bass(rng: np.random.Generator, chords: list[int], bpb: int, tonic: int, mode: str, part: int,

@@ -100,7 +100,7 @@ def _voice(p: SpeechParams, f0: np.ndarray, syls: list[_Syllable], n: int, sr: i
     kmax = int(min(80, 0.45 * sr / float(np.max(f0))))
     k = np.arange(1, kmax + 1, dtype=np.float64)
     source = wavetable_tone(1.0 / k ** rng.uniform(0.7, 1.3), phase).astype(np.float64)
-    source += 10 ** (p.breath_db / 20.0) * 3.0 * rng.standard_normal(n)
+    source += 10 ** (p.breath_db / 20.0) * 3.0 * dsp.noise_slice(rng, n, sr, 100.0, None)  # aspiration
     out = np.zeros(n)
     ramp = int(0.015 * sr)
     for s in syls:

@@ -108,14 +108,17 @@ def _hiss_magnitude(p: TapeParams):
     return mag
 
 
-def _dropout_gain(p: TapeParams, n: int, sr: int, rng: np.random.Generator) -> np.ndarray:
-    gain_db = np.zeros(n)
+def _dropout_gain(p: TapeParams, gain: np.ndarray, sr: int, rng: np.random.Generator) -> np.ndarray:
+    """Multiply ``gain`` in place by short level dips (oxide loss, poor tape-head contact)."""
+    n = gain.size
     for t0 in dsp.poisson_times(rng, p.dropout_rate_per_min / 60.0, n / sr):
-        length = int(np.exp(rng.uniform(*np.log(p.dropout_len_ms))) * 1e-3 * sr)
+        length = max(int(np.exp(rng.uniform(*np.log(p.dropout_len_ms))) * 1e-3 * sr), 3)
         depth = rng.uniform(*p.dropout_depth_db)
-        shape = np.hanning(max(length, 3)) ** rng.uniform(0.3, 1.5)  # soft or abrupt edges
-        dsp.place_events(gain_db, np.array([t0 * sr]), [-depth * shape])
-    return 10.0 ** (gain_db / 20.0)
+        shape = np.hanning(length) ** rng.uniform(0.3, 1.5)  # soft or abrupt edges
+        a = int(t0 * sr)
+        b = min(n, a + length)
+        gain[a:b] *= (10.0 ** (-depth * shape[: b - a] / 20.0)).astype(gain.dtype)
+    return gain
 
 
 def render_tape_noise(
@@ -126,13 +129,12 @@ def render_tape_noise(
     if n == 0:
         return np.zeros((channels, 0), dtype=np.float32)
     mag = _hiss_magnitude(p)
-    common = dsp.shaped_noise(rng, n, sr, mag)[0]
-    own = dsp.shaped_noise(rng, n, sr, mag, rows=channels)
-    c = float(np.clip(p.channel_corr, 0.0, 1.0))
-    hiss = np.sqrt(c) * common[None, :] + np.sqrt(1.0 - c) * own
-    hiss *= 10.0 ** (p.hiss_db / 20.0)
-    mod = 10.0 ** (p.mod_depth_db * dsp.smooth_random(rng, n, sr, p.mod_rate_hz) / 20.0)
-    hiss *= mod[None, :] * _dropout_gain(p, n, sr, rng)[None, :]
+    c = float(np.clip(p.channel_corr, 0.0, 1.0)) if channels > 1 else 0.0
+    hiss = dsp.shaped_noise(rng, n, sr, mag, rows=channels) if c < 1.0 else np.zeros((channels, n), np.float32)
+    if c > 0.0:  # a shared component correlates the tracks
+        hiss = np.sqrt(1.0 - c) * hiss + np.sqrt(c) * dsp.shaped_noise(rng, n, sr, mag)
+    gain = dsp.smooth_gain(rng, n, sr, p.mod_depth_db, p.mod_rate_hz) * np.float32(10.0 ** (p.hiss_db / 20.0))
+    hiss *= _dropout_gain(p, gain, sr, rng)[None, :]
     hiss += dsp.hum_tone(rng, n, sr, p.hum_hz, p.hum_harmonics, p.hum_db)[None, :]
     peak = float(np.max(np.abs(hiss)))
     if peak > 0.99:

@@ -13,7 +13,8 @@ INSTRUMENTS: dict[str, tuple[str, int, int]] = {
     "plucked_bass": ("pluck", 28, 52), "trumpet": ("wind", 54, 82), "trombone": ("wind", 38, 70),
     "horn": ("wind", 41, 74), "tuba": ("wind", 28, 53), "clarinet": ("wind", 50, 89), "flute": ("wind", 60, 96),
     "oboe": ("wind", 58, 89), "saxophone": ("wind", 44, 80), "organ": ("organ", 36, 84),
-    "accordion": ("organ", 53, 89), "voice": ("voice", 48, 79), "drums": ("drums", 0, 0),
+    "accordion": ("organ", 53, 89), "voice": ("voice", 48, 79), "soprano": ("voice", 60, 79),
+    "alto": ("voice", 53, 72), "tenor": ("voice", 48, 67), "bass_voice": ("voice", 40, 60), "drums": ("drums", 0, 0),
 }
 # wind presets: formants [(Hz, dB)], even-harmonic factor, spectral slope, breath dB, vibrato depth
 _WINDS = {
