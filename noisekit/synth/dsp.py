@@ -63,10 +63,25 @@ def _butter(lo: float | None, hi: float | None, sr: int, order: int) -> np.ndarr
 
 
 def apply_sos(x: np.ndarray, sos: np.ndarray | None) -> np.ndarray:
-    """Filter along the last axis with ``sos`` (no-op for None)."""
+    """Filter along the last axis with ``sos`` (no-op for None); float32 input is filtered in float32.
+
+    A noise floor at -600 dB is added first: after a signal stops, an IIR's state would otherwise decay
+    into subnormal numbers and hover there (a limit cycle), which makes sosfilt up to 100x slower.
+    """
     if sos is None:
         return x
-    return signal.sosfilt(sos, x, axis=-1)
+    if x.dtype == np.float32:
+        sos = sos.astype(np.float32)
+    x = np.asarray(x)
+    floor = _tiny_noise()
+    reps = -(-x.shape[-1] // floor.size)
+    tiny = np.tile(floor, reps)[: x.shape[-1]] if reps > 1 else floor[: x.shape[-1]]
+    return signal.sosfilt(sos, x + tiny.astype(x.dtype if x.dtype.kind == "f" else np.float64), axis=-1)
+
+
+@functools.lru_cache(maxsize=1)
+def _tiny_noise() -> np.ndarray:
+    return np.random.default_rng(0x71).standard_normal(1 << 16) * 1e-30
 
 
 def shaped_noise(

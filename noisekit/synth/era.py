@@ -61,13 +61,13 @@ def apply_wow(audio: np.ndarray, sr: int, depth: float, rate_hz: float, phase: f
     pos = t + depth / w * (np.sin(w * t + phase) - np.sin(phase))  # d(pos)/dt = 1 + depth·cos(...)
     pos = np.clip(pos, 0, n - 1)
     flat = audio.reshape(-1, n)
-    out = np.stack([np.interp(pos, t, row) for row in flat])
+    out = np.stack([np.interp(pos, t, row) for row in flat]).astype(audio.dtype, copy=False)
     return out.reshape(audio.shape)
 
 
 def apply_era_params(audio: np.ndarray, sr: int, params: EraParams) -> np.ndarray:
     """Band-limit, colour and wow ``audio`` (1-D or (channels, n)) as ``params`` say; float32 out."""
-    x = np.asarray(audio, dtype=np.float64)
+    x = np.asarray(audio, dtype=np.float32)  # float32 filtering: ample precision for audio, faster
     x = dsp.apply_sos(x, dsp.band_sos(params.lo_hz, params.hi_hz, sr, params.order))
     for hz, gain_db, q in params.resonances:
         x = dsp.apply_sos(x, dsp.peaking_sos(hz, gain_db, q, sr))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import signal
 
 from noisekit.synth import dsp
 from noisekit.synth.era import ERAS, EraParams, apply_era, apply_era_params, draw_era_params  # noqa: F401
@@ -168,7 +169,7 @@ def _hiss_magnitude(p: GramophoneParams):
 def _rev_envelope(p: GramophoneParams, n: int, sr: int, rng: np.random.Generator) -> np.ndarray:
     ph = rng.uniform(0, 2 * np.pi, 2)
     env = dsp.periodic_curve(n, sr, p.rev_period_s, [p.rev_mod_depth, p.rev_mod_depth2], list(ph))
-    return np.maximum(env, 0.05)
+    return np.maximum(env, 0.05).astype(np.float32)
 
 
 def _crackle(p: GramophoneParams, n: int, sr: int, rng: np.random.Generator, env: np.ndarray,
@@ -189,10 +190,15 @@ def _crackle(p: GramophoneParams, n: int, sr: int, rng: np.random.Generator, env
         total += float(np.sum(amp * amp))
     if total == 0.0:
         return x
-    # micro-impulse shape: a damped resonance in the treble, high-passed (bright, no DC)
+    # micro-impulse shape: a damped resonance in the treble, high-passed (bright, no DC); applied as a short
+    # FIR by FFT convolution (an IIR over the sparse train would crawl through subnormal numbers)
     sos = np.concatenate([dsp.peaking_sos(p.crackle_bright_hz * 2.5, 9.0, 2.0, sr),
                           dsp.band_sos(p.crackle_bright_hz, None, sr, order=2)])
-    y = dsp.apply_sos(x, sos).astype(np.float32)
+    klen = max(8, int(0.004 * sr))
+    impulse = np.zeros(klen)
+    impulse[0] = 1.0
+    kernel = (dsp.apply_sos(impulse, sos) * np.hanning(2 * klen)[klen:]).astype(np.float32)
+    y = signal.oaconvolve(x, kernel[None, :], axes=-1)[:, :n].astype(np.float32)
     return y / np.float32(np.sqrt(np.mean(y * y)) + 1e-30)
 
 
@@ -325,10 +331,10 @@ def render_gramophone_noise(
     lateral += dsp.hum_tone(rng, n, sr, p.hum_hz, p.hum_harmonics, p.hum_db)
     out = np.repeat(lateral[None, :], channels, axis=0) + _clicks(p, n, sr, rng, channels)
     if channels > 1:
-        signs = np.where(np.arange(channels) % 2 == 0, 1.0, -1.0)
+        signs = np.where(np.arange(channels) % 2 == 0, 1.0, -1.0).astype(np.float32)
         out += signs[:, None] * both[1][None, :]
-        out *= (10.0 ** (rng.uniform(-0.5, 0.5, channels) * p.channel_imbalance_db / 20.0))[:, None]
+        out *= (10.0 ** (rng.uniform(-0.5, 0.5, channels) * p.channel_imbalance_db / 20.0)).astype(np.float32)[:, None]
     peak = float(np.max(np.abs(out)))
     if peak > 0.99:
-        out *= 0.99 / peak
-    return out.astype(np.float32)
+        out *= np.float32(0.99 / peak)
+    return out.astype(np.float32, copy=False)

@@ -95,7 +95,7 @@ def groove_echo(p: GrooveParams, track: np.ndarray, sr: int, rpm: float) -> np.n
     if p.echo_db is None:
         return None
     shift = int(round(60.0 / rpm * sr))
-    echo = np.zeros_like(track)
+    echo = np.zeros(track.shape, dtype=np.float32)
     if shift < track.size:
         echo[:-shift] += track[shift:]
         echo[shift:] += 10.0 ** (p.post_echo_db / 20.0) * track[:-shift]
