@@ -87,3 +87,11 @@ def test_drums() -> None:
         assert x[-1] == 0.0 and np.abs(x).max() <= 1.0
     with pytest.raises(ValueError):
         ins.drum("gong", 0.5, SR, rng)
+
+
+@pytest.mark.parametrize("kind", sorted(ins.MALLETS))
+def test_mallets_ring_at_their_partials_and_end_at_zero(kind: str) -> None:
+    x = ins.mallet(440.0, 0.3, 0.8, SR, np.random.default_rng(8), kind=kind)
+    assert x[-1] == 0.0 and np.abs(x).max() == pytest.approx(1.0)
+    lowest = 440.0 * min(ins.MALLETS[kind][0])
+    assert _peak_freq(x[: SR // 2], lowest * 0.97, lowest * 1.03) == pytest.approx(lowest, rel=0.01)

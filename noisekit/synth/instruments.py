@@ -227,6 +227,30 @@ def organ(f0: float, dur_s: float, vel: float, sr: int, rng: np.random.Generator
     return x
 
 
+# partial ratios and relative decay times of struck bars and bells
+MALLETS = {
+    "xylophone": ((1.0, 3.93, 9.54), (1.0, 0.35, 0.12), 0.25),
+    "marimba": ((1.0, 4.0, 10.0), (1.0, 0.3, 0.1), 0.6),
+    "celesta": ((1.0, 2.0, 3.0, 4.1), (1.0, 0.5, 0.3, 0.2), 0.9),
+    "bells": ((0.5, 1.0, 1.19, 1.5, 2.0, 2.51, 3.0), (1.0, 0.8, 0.7, 0.5, 0.4, 0.3, 0.25), 2.5),
+}
+
+
+def mallet(f0: float, dur_s: float, vel: float, sr: int, rng: np.random.Generator, kind: str = "xylophone",
+           max_s: float = 30.0) -> np.ndarray:
+    """Struck bar or bell: a few inharmonic modes with their own decays and a hard strike transient."""
+    ratios, decays, tau = MALLETS[kind]
+    tau *= float(np.clip((523.0 / f0) ** 0.5, 0.3, 2.5))
+    n = max(2, min(int((dur_s + 4.0 * tau) * sr), int(max_s * sr)))
+    r = np.asarray(ratios) * rng.uniform(0.995, 1.005, len(ratios))
+    amps = np.asarray(decays) ** (1.5 - vel)  # harder strikes excite the upper modes more
+    x = modal(f0 * r, tau * np.asarray(decays), amps, n, sr, rng)
+    sn = min(n, int(0.005 * sr))
+    x[:sn] += 0.3 * vel * _noise_burst(rng, sn, sr, 2000.0, None, 0.001)
+    x *= np.linspace(1.0, 0.0, n) ** 0.25  # end exactly at zero
+    return x / max(float(np.max(np.abs(x))), 1e-12)
+
+
 def drum(kind: str, vel: float, sr: int, rng: np.random.Generator) -> np.ndarray:
     """Percussion hit: 'kick', 'snare', 'hihat', 'cymbal', 'woodblock' or 'tom'."""
     if kind == "kick":

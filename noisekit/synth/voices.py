@@ -15,6 +15,8 @@ INSTRUMENTS: dict[str, tuple[str, int, int]] = {
     "oboe": ("wind", 58, 89), "saxophone": ("wind", 44, 80), "organ": ("organ", 36, 84),
     "accordion": ("organ", 53, 89), "voice": ("voice", 48, 79), "soprano": ("voice", 60, 79),
     "alto": ("voice", 53, 72), "tenor": ("voice", 48, 67), "bass_voice": ("voice", 40, 60), "drums": ("drums", 0, 0),
+    "bassoon": ("wind", 34, 72), "harmonica": ("wind", 60, 96), "xylophone": ("mallet", 65, 100),
+    "marimba": ("mallet", 45, 84), "celesta": ("mallet", 60, 96), "bells": ("mallet", 60, 84),
 }
 # wind presets: formants [(Hz, dB)], even-harmonic factor, spectral slope, breath dB, vibrato depth
 _WINDS = {
@@ -23,6 +25,7 @@ _WINDS = {
     "horn": (((450, 7), (900, 3)), 1.0, 1.6, -36, 0.001), "tuba": (((250, 6), (600, 3)), 1.0, 1.5, -36, 0.0),
     "clarinet": (((1500, 4),), 0.12, 1.2, -32, 0.0), "flute": (((800, 2),), 1.0, 2.4, -18, 0.005),
     "oboe": (((1100, 10), (2800, 6)), 1.0, 0.7, -34, 0.003), "saxophone": (((600, 6), (1700, 6)), 1.0, 0.9, -30, 0.004),
+    "bassoon": (((500, 8), (1150, 4)), 1.0, 1.1, -34, 0.002), "harmonica": (((1800, 5),), 0.6, 0.6, -26, 0.006),
 }
 _BODIES = {"violin": (280.0, 450.0, 2800.0), "viola": (220.0, 380.0, 2200.0), "cello": (110.0, 220.0, 1500.0)}
 
@@ -49,6 +52,8 @@ def draw_timbre(rng: np.random.Generator, name: str, noisy: bool) -> dict:
                 "odd": float(odd), "slope": float(slope + u(-0.2, 0.2)),
                 "breath_db": float(breath + (u(6, 12) if noisy else u(-4, 4))),
                 "vib_depth": float(vib * u(0.5, 1.5)), "attack_s": float(u(0.015, 0.08))}
+    if voice == "mallet":
+        return {"kind": name}
     if voice == "organ":
         bars = tuple(float(b) for b in rng.uniform(0.0, 1.0, 6) * np.array([0.6, 1.0, 0.6, 0.8, 0.5, 0.5]))
         trem = float(u(0.05, 0.25)) if name == "accordion" or rng.random() < 0.25 else 0.0
@@ -72,6 +77,8 @@ def play_note(name: str, midi: float, dur_s: float, vel: float, sr: int, rng: np
         return ins.karplus_strong(min(f0, 1200.0), dur_s, vel, sr, rng, **timbre, max_s=max_s)
     if voice == "wind":
         return ins.wind(f0, dur_s, vel, sr, rng, **timbre, max_s=max_s)
+    if voice == "mallet":
+        return ins.mallet(f0, dur_s, vel, sr, rng, **timbre, max_s=max_s)
     if voice == "organ":
         return ins.organ(f0, dur_s, vel, sr, rng, **timbre, max_s=max_s)
     raise ValueError(f"play_note: instrument {name!r} has no note voice")
