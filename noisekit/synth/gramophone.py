@@ -136,7 +136,7 @@ def draw_gramophone_params(rng: np.random.Generator, era: str | None = None, **o
     p.scratches = [_draw_scratch(rng, p.rev_period_s, base) for _ in range(n_scr)]
     p.rev_mod_depth = _u(rng, 0.0, 0.35 if profile == "worn" else 0.18)
     p.rev_mod_depth2 = _u(rng, 0.0, 0.5) * p.rev_mod_depth
-    p.vertical_db = _u(rng, -32, -8)
+    p.vertical_db = _u(rng, -28, -6)  # L/R correlation of the noise from about 0.6 to 0.999
     p.channel_imbalance_db = _u(rng, 0.0, 1.5)
     return _override(p, overrides)
 
@@ -231,6 +231,8 @@ def _clicks(p: GramophoneParams, n: int, sr: int, rng: np.random.Generator, ch: 
         peak = 10.0 ** ((p.click_peak_db + rng.normal(0, p.click_spread_db)) / 20.0)
         tpl = _click_template(rng, sr, width) * min(peak, 0.9)
         gains = 1.0 + rng.uniform(-0.35, 0.35, ch) if ch > 1 else np.ones(1)
+        if ch > 1 and rng.random() < 0.3:  # damage on one groove wall: mostly in one channel
+            gains[int(rng.integers(ch))] *= rng.uniform(0.1, 0.6)
         for c in range(ch):
             dsp.place_events(out[c], np.array([t0 * sr]), [tpl * gains[c]])
     return out

@@ -161,8 +161,12 @@ def karplus_strong(f0: float, dur_s: float, vel: float, sr: int, rng: np.random.
 
 def bowed(f0: float, dur_s: float, vel: float, sr: int, rng: np.random.Generator, attack_s: float = 0.15,
           vib_depth: float = 0.005, body: tuple[float, ...] = (280.0, 450.0, 2800.0),
-          bow_db: float = -28.0, max_s: float = 30.0) -> np.ndarray:
-    """Bowed-string-like tone: sawtooth-ish harmonics through body resonances, slow attack, vibrato, bow noise."""
+          bow_db: float = -28.0, section: int = 1, max_s: float = 30.0) -> np.ndarray:
+    """Bowed-string-like tone: sawtooth-ish harmonics through body resonances, slow attack, vibrato, bow noise.
+
+    ``section`` > 1 plays the note by several desks at once: slightly detuned players with their own
+    vibrato (the chorus of an orchestral string section).
+    """
     release = rng.uniform(0.1, 0.35)
     hold, n = _tail_len(dur_s, release, sr, max_s)
     kmax = int(min(60, 0.45 * sr / f0, 12000 / f0 + 1))
@@ -170,11 +174,15 @@ def bowed(f0: float, dur_s: float, vel: float, sr: int, rng: np.random.Generator
     amps = 1.0 / k ** (1.2 - 0.4 * vel)
     for i, fb in enumerate(body):
         amps = amps * dsp.resonance_magnitude(k * f0, fb, 6.0 - i, 2.5)
-    ph = phase_track(f0, n, sr, rng, vib_depth, rng.uniform(4.8, 6.5), min(0.25, dur_s * 0.3),
-                     scoop=rng.uniform(0, 0.004), drift=0.0008)
     env = ar_envelope(n, sr, attack_s, hold, release, curve=1.6)
     env *= dsp.smooth_gain(rng, n, sr, 1.0, 3.0)  # bow pressure fluctuation
-    x = wavetable_tone(amps, ph) * env
+    x = np.zeros(n, dtype=np.float32)
+    for player in range(max(1, section)):
+        detune = 1.0 + (rng.normal(0.0, 0.004) if player else 0.0)  # about ±7 cents between desks
+        ph = phase_track(f0 * detune, n, sr, rng, vib_depth, rng.uniform(4.8, 6.5), min(0.25, dur_s * 0.3),
+                         scoop=rng.uniform(0, 0.004), drift=0.0008)
+        x += wavetable_tone(amps, ph + rng.uniform(0, 2 * np.pi))
+    x = x * env
     x /= max(float(np.max(np.abs(x))), 1e-12)
     noise = dsp.noise_slice(rng, n, sr, 1000.0, 7000.0)
     na = min(n, int(3 * attack_s * sr))

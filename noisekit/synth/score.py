@@ -50,9 +50,9 @@ def progression(rng: np.random.Generator, bars: int, per_bar: int = 1) -> list[i
     return chords
 
 
-def chord_tones(tonic: int, mode: str, degree: int, octave_base: int) -> list[int]:
-    """Triad on ``degree`` placed at or above ``octave_base``."""
-    tones = [scale_pitch(tonic, mode, degree + s) for s in (0, 2, 4)]
+def chord_tones(tonic: int, mode: str, degree: int, octave_base: int, seventh: bool = False) -> list[int]:
+    """Triad (or seventh chord) on ``degree`` placed at or above ``octave_base``."""
+    tones = [scale_pitch(tonic, mode, degree + s) for s in ((0, 2, 4, 6) if seventh else (0, 2, 4))]
     shift = 12 * int(np.ceil((octave_base - tones[0]) / 12.0))
     return [t + shift for t in tones]
 
@@ -98,7 +98,8 @@ def accompaniment(rng: np.random.Generator, chords: list[int], bpb: int, tonic: 
     out: list[Event] = []
     centre = base + 5.0
     for bar, deg in enumerate(chords):
-        tones = _voicing(chord_tones(tonic, mode, deg, base), centre)
+        seventh = deg in (1, 4) and rng.random() < 0.4  # ii7 and V7 colour
+        tones = _voicing(chord_tones(tonic, mode, deg, base, seventh), centre)
         centre = 0.7 * centre + 0.3 * float(np.mean(tones))  # smooth voice leading, no drift
         b0 = float(bar * bpb)
         if pattern in ("block", "sustain"):
@@ -127,9 +128,9 @@ def accompaniment(rng: np.random.Generator, chords: list[int], bpb: int, tonic: 
 
 
 def _voicing(tones: list[int], centre: float) -> list[int]:
-    """The inversion of a triad whose mean pitch is closest to ``centre`` (smooth voice leading)."""
-    options = [tones, tones[1:] + [tones[0] + 12], tones[2:] + [tones[0] + 12, tones[1] + 12],
-               [tones[2] - 12] + tones[:2]]
+    """The inversion of a chord whose mean pitch is closest to ``centre`` (smooth voice leading)."""
+    options = [tones[i:] + [t + 12 for t in tones[:i]] for i in range(len(tones))]
+    options.append([tones[-1] - 12] + tones[:-1])
     return min(options, key=lambda v: abs(float(np.mean(v)) - centre))
 
 

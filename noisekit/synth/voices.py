@@ -42,7 +42,8 @@ def draw_timbre(rng: np.random.Generator, name: str, noisy: bool) -> dict:
     if voice == "bowed":
         body = tuple(float(f * u(0.85, 1.15)) for f in _BODIES[name])
         return {"attack_s": float(u(0.04, 0.4)), "vib_depth": float(u(0.002, 0.009)), "body": body,
-                "bow_db": float(u(-24, -16) if noisy else u(-38, -24))}
+                "bow_db": float(u(-24, -16) if noisy else u(-38, -24)),
+                "section": int(rng.choice([1, 1, 2, 3]))}
     if voice == "pluck":
         decay = {"banjo": (0.985, 0.993), "harp": (0.995, 0.999), "mandolin": (0.988, 0.995)}.get(name, (0.993, 0.998))
         return {"decay": float(u(*decay)), "pluck_pos": float(u(0.08, 0.45))}
