@@ -82,3 +82,12 @@ def test_zero_runs_helper() -> None:
     m[0, 50:60] = 0.0  # only one channel silent: not noise-only
     m[:, 95:] = 0.0
     assert zero_runs(m, 100, min_s=0.01) == [(0.1, 0.3), (0.95, 1.0)]
+
+
+def test_overlaps_are_clamped_and_low_rates_work() -> None:
+    s = synth_side(3, sr=8000, n_pieces=2, pause_s=-50.0, piece_s=4.0, announcement=False)
+    starts, lengths = s.params["layout"]["starts_s"], s.params["layout"]["lengths_s"]
+    assert starts[1] > starts[0] and starts[1] >= starts[0] + 0.6 * lengths[0] - 1e-9
+    short = synth_side(4, duration_s=2.0, sr=8000, n_pieces=3, pause_s=-5.0, announcement=True)
+    assert short.audio.shape == (2, 16000)
+    assert short.noise_intervals[0][0] == 0.0 and short.noise_intervals[-1][1] == pytest.approx(2.0)

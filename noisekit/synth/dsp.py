@@ -43,8 +43,10 @@ def band_sos(lo_hz: float | None, hi_hz: float | None, sr: int, order: int = 4) 
     Edges are rounded to 3 significant digits and designs are cached: per-note filters cost nothing.
     """
     nyq = 0.5 * sr
-    lo = float(f"{lo_hz:.3g}") if lo_hz and lo_hz > 0 else None
+    lo = float(f"{min(lo_hz, 0.9 * nyq):.3g}") if lo_hz and lo_hz > 0 else None  # low rates: keep edges valid
     hi = float(f"{hi_hz:.3g}") if hi_hz and hi_hz < 0.98 * nyq else None
+    if lo and hi and lo >= hi:
+        lo = float(f"{0.5 * hi:.3g}")
     sos = _butter(lo, hi, int(sr), int(order))
     return None if sos is None else sos.copy()  # scipy wants a writeable array
 

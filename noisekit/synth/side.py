@@ -83,8 +83,15 @@ def _layout(rng: np.random.Generator, duration_s: float | None, ov: dict) -> dic
             scale = 0.6 * duration_s / fixed
             run_in, run_out, pauses = run_in * scale, run_out * scale, [p * scale for p in pauses]
             fixed *= scale
+        weights = lengths
+        for _ in range(3):  # overlaps depend on the lengths and the lengths on the overlaps
+            music_total = duration_s - fixed - sum(min(p, 0.0) for p in pauses)
+            lengths = [music_total * w / sum(weights) for w in weights]
+            pauses = _clamp_segues(pauses, lengths)
         music_total = duration_s - fixed - sum(min(p, 0.0) for p in pauses)
-        lengths = [music_total * w / sum(lengths) for w in lengths]
+        lengths = [music_total * w / sum(weights) for w in weights]
+    else:
+        pauses = _clamp_segues(pauses, lengths)
     starts, t = [], run_in
     for i, length in enumerate(lengths):
         starts.append(t)
@@ -92,6 +99,11 @@ def _layout(rng: np.random.Generator, duration_s: float | None, ov: dict) -> dic
     total = duration_s if duration_s is not None else t + run_out
     return {"run_in_s": run_in, "run_out_s": total - (starts[-1] + lengths[-1]), "pauses_s": pauses,
             "announcement": announce, "starts_s": starts, "lengths_s": lengths, "duration_s": total}
+
+
+def _clamp_segues(pauses: list[float], lengths: list[float]) -> list[float]:
+    """Overlaps (negative pauses) limited to 40 % of the shorter neighbouring piece, so pieces stay in order."""
+    return [max(p, -0.4 * min(lengths[i], lengths[i + 1])) for i, p in enumerate(pauses)]
 
 
 def _place(track: np.ndarray, piece: np.ndarray, start: int) -> None:
