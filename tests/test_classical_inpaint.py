@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from denoiser.classical.inpaint import InpaintParams, detect_gaps, fill_gap, inpaint
+from denoiser.classical.inpaint import InpaintParams, detect_gaps, inpaint
 from denoiser.classical.signals import SR, sinusoids, snr_db
 
 GAP_SNR_DB = 30.0  # stated threshold for refilled gaps of up to 20 ms in a sum of sinusoids
@@ -49,12 +49,6 @@ def test_clean_signal_has_no_gaps_and_is_unchanged():
     result = inpaint(x, SR)
     assert result.gaps == []
     np.testing.assert_array_equal(result.audio, x)
-
-
-def test_crossfade_weights_sum_to_one():
-    left = np.ones(400)
-    right = np.ones(400)
-    np.testing.assert_allclose(fill_gap(left, right, 50, order=4), 1.0, atol=1e-6)
 
 
 def test_bad_input_is_refused():

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy.signal import lfilter
 
-from denoiser.classical.lpc import burg, burg_batch, coefficient_autocorrelation, extrapolate
+from denoiser.classical.lpc import burg, burg_batch, coefficient_autocorrelation, extrapolate, fill_gap
 from denoiser.classical.signals import sinusoids
 
 
@@ -44,3 +44,9 @@ def test_bad_orders_are_refused():
         burg(np.ones(10), 10)
     with pytest.raises(ValueError, match="context"):
         extrapolate(np.ones(3), np.array([1.0, 0.1, 0.1, 0.1, 0.1]), 5)
+
+
+def test_crossfade_weights_sum_to_one():
+    left = np.ones(400)
+    right = np.ones(400)
+    np.testing.assert_allclose(fill_gap(left, right, 50, order=4), 1.0, atol=1e-6)

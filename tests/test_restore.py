@@ -119,3 +119,25 @@ def test_clean_16_bit_file_round_trips_exactly(tmp_path, clean):
     original, _ = sf.read(path, dtype="int16")
     restored, _ = sf.read(output_paths(path, tmp_path / "out")["restored"], dtype="int16")
     np.testing.assert_array_equal(restored, original)
+
+
+def test_model_checkpoint_is_wired_through_chunked_inference(tmp_path, clean, monkeypatch):
+    torch = pytest.importorskip("torch")
+    from denoiser.checkpoint import export_weights
+    from denoiser.model import ModelConfig, build_model
+    from pipelines.restore import pick_denoiser
+
+    torch.manual_seed(0)
+    cfg = ModelConfig(widths=(4, 6, 8), depth=2, dense_layers=2, early_kernel=3)
+    stem = tmp_path / "tiny"
+    export_weights({"model": build_model(cfg).state_dict(), "model_config": cfg.to_dict(), "step": 1}, stem)
+    denoise_fn, name = pick_denoiser(stem.with_suffix(".safetensors"))
+    assert name.startswith("two-stage U-Net")
+    stereo = np.stack([clean[: 3 * SR], clean[: 3 * SR] * 0.5])
+    result = restore_array(stereo, SR, denoise_fn, RestoreOptions(steps=("denoise",), denoiser_name=name))
+    assert result.audio.shape == stereo.shape and np.all(np.isfinite(result.audio))
+    assert not np.array_equal(result.audio, stereo)
+    monkeypatch.setattr("denoiser.checkpoint.shipped_model_path", lambda name="small": None)
+    with pytest.raises(ValueError, match="--checkpoint"):
+        pick_denoiser(None, "model")
+    assert pick_denoiser(None, "auto")[1].startswith("classical LSA")

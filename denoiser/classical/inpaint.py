@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from denoiser.classical.declick import runs
-from denoiser.classical.lpc import burg, extrapolate
+from denoiser.classical.lpc import fill_gap
 from denoiser.classical.spectral import check_signal
 
 
@@ -109,23 +109,6 @@ def detect_gaps(x: np.ndarray, sr: int, params: InpaintParams | None = None) -> 
         else:
             merged.append((start, stop, kind))
     return merged
-
-
-def fill_gap(left: np.ndarray, right: np.ndarray, length: int, order: int) -> np.ndarray:
-    """Burg-LPC forward prediction from ``left`` and backward from ``right``, squared-cosine blended."""
-    p_left = min(order, len(left) // 2)
-    p_right = min(order, len(right) // 2)
-    n = np.arange(length)
-    w_fwd = np.cos(np.pi * n / (2 * length)) ** 2
-    w_bwd = np.cos(np.pi * (length - n) / (2 * length)) ** 2
-    fwd = extrapolate(left, burg(left, p_left), length) if p_left >= 1 else np.zeros(length)
-    rev = np.asarray(right, dtype=np.float64)[::-1]
-    bwd = extrapolate(rev, burg(rev, p_right), length)[::-1] if p_right >= 1 else np.zeros(length)
-    if p_left < 1:
-        return bwd
-    if p_right < 1:
-        return fwd
-    return w_fwd * fwd + w_bwd * bwd
 
 
 def inpaint(x: np.ndarray, sr: int, params: InpaintParams | None = None,
