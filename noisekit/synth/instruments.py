@@ -215,15 +215,19 @@ def wind(f0: float, dur_s: float, vel: float, sr: int, rng: np.random.Generator,
 
 def organ(f0: float, dur_s: float, vel: float, sr: int, rng: np.random.Generator,
           drawbars: tuple[float, ...] = (0.5, 1.0, 0.3, 0.6, 0.2, 0.3), tremolo: float = 0.0,
-          chiff_db: float = -26.0, max_s: float = 30.0) -> np.ndarray:
-    """Organ-like sustained tone: fixed stops (harmonics 1,2,3,4,6,8 of the sub-octave), chiff, tremulant."""
+          chiff_db: float = -26.0, mixture: float = 0.0, max_s: float = 30.0) -> np.ndarray:
+    """Organ-like sustained tone: fixed stops (harmonics 1,2,3,4,6,8 of the sub-octave), a bright mixture
+    (harmonics 10-32, ``mixture`` = its level; reeds and full organ), chiff, tremulant."""
     release = rng.uniform(0.06, 0.2)
     hold, n = _tail_len(dur_s, release, sr, max_s)
     base = f0 / 2.0
-    amps = np.zeros(16)
+    amps = np.zeros(32)
     for h, a in zip((1, 2, 3, 4, 6, 8), drawbars, strict=False):
-        if h * base < 0.45 * sr:
-            amps[h - 1] += a
+        amps[h - 1] += a
+    if mixture > 0:
+        h = np.arange(10, 33)
+        amps[h - 1] += mixture * (10.0 / h) ** 1.2
+    amps[np.arange(1, 33) * base >= 0.45 * sr] = 0.0
     ph = phase_track(base, n, sr, rng, drift=0.0003)
     env = ar_envelope(n, sr, rng.uniform(0.02, 0.09), hold, release)
     if tremolo:

@@ -58,7 +58,9 @@ def draw_timbre(rng: np.random.Generator, name: str, noisy: bool) -> dict:
     if voice == "organ":
         bars = tuple(float(b) for b in rng.uniform(0.0, 1.0, 6) * np.array([0.6, 1.0, 0.6, 0.8, 0.5, 0.5]))
         trem = float(u(0.05, 0.25)) if name == "accordion" or rng.random() < 0.25 else 0.0
-        return {"drawbars": bars, "tremolo": trem, "chiff_db": float(u(-18, -10) if noisy else u(-34, -20))}
+        mixture = float(u(0.2, 0.8)) if name == "accordion" else (float(u(0.0, 0.6)) if rng.random() < 0.6 else 0.0)
+        return {"drawbars": bars, "tremolo": trem, "chiff_db": float(u(-18, -10) if noisy else u(-34, -20)),
+                "mixture": mixture}
     return {}
 
 
