@@ -91,3 +91,14 @@ def test_overlaps_are_clamped_and_low_rates_work() -> None:
     short = synth_side(4, duration_s=2.0, sr=8000, n_pieces=3, pause_s=-5.0, announcement=True)
     assert short.audio.shape == (2, 16000)
     assert short.noise_intervals[0][0] == 0.0 and short.noise_intervals[-1][1] == pytest.approx(2.0)
+
+
+def test_noise_mask_and_frame_labels() -> None:
+    s = synth_side(12, sr=SR, run_in_s=2.0, run_out_s=2.0, n_pieces=1, piece_s=3.0, announcement=False)
+    mask = s.noise_mask()
+    assert mask.sum() == sum(int(round(b * SR)) - int(round(a * SR)) for a, b in s.noise_intervals)
+    assert np.all(s.music[:, mask] == 0.0) and np.mean(np.any(s.music[:, ~mask] != 0.0, axis=0)) > 0.99
+    labels = s.frame_labels(0.5, 0.25)
+    assert labels.size == int((s.audio.shape[-1] - SR // 2) // (SR // 4)) + 1
+    assert labels[0] and labels[-1] and not labels[len(labels) // 2]
+    assert labels.sum() == 2 * (int((2.0 - 0.5) / 0.25) + 1)  # frames wholly inside run-in and run-out

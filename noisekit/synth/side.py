@@ -51,6 +51,23 @@ class SyntheticSide:
         """Length of the side in seconds."""
         return self.audio.shape[-1] / self.sr
 
+    def noise_mask(self) -> np.ndarray:
+        """Per-sample bool: True inside a listed noise-only interval."""
+        mask = np.zeros(self.audio.shape[-1], dtype=bool)
+        for start, end in self.noise_intervals:
+            mask[int(round(start * self.sr)): int(round(end * self.sr))] = True
+        return mask
+
+    def frame_labels(self, frame_s: float, hop_s: float) -> np.ndarray:
+        """Per analysis frame (starting at k·hop_s, ``frame_s`` long, inside the side): True if noise-only."""
+        mask = self.noise_mask()
+        frame, hop = max(1, int(round(frame_s * self.sr))), max(1, int(round(hop_s * self.sr)))
+        if mask.size < frame:
+            return np.zeros(0, dtype=bool)
+        bad = np.concatenate([[0], np.cumsum(~mask)])  # count of music samples up to each index
+        starts = np.arange(0, mask.size - frame + 1, hop)
+        return (bad[starts + frame] - bad[starts]) == 0
+
 
 def zero_runs(music: np.ndarray, sr: int, min_s: float = MIN_INTERVAL_S) -> list[tuple[float, float]]:
     """Maximal runs (start_s, end_s) where every channel of ``music`` is exactly 0.0, at least ``min_s`` long."""
