@@ -98,3 +98,20 @@ def test_era_params_ranges() -> None:
         assert 150 <= a.lo_hz <= 320 and a.hi_hz <= 4500 and len(a.resonances) >= 2
         assert e.lo_hz <= 110 and e.hi_hz >= 5000
         assert 0 < a.wow_depth < 0.005
+
+
+def test_wow_modulates_pitch_at_the_revolution_rate() -> None:
+    from noisekit.synth.era import apply_wow
+
+    sr, f0, depth, rate = 16000, 1000.0, 0.003, 78.0 / 60.0
+    t = np.arange(4 * sr) / sr
+    y = apply_wow(np.sin(2 * np.pi * f0 * t), sr, depth, rate)
+    up = np.flatnonzero((y[:-1] < 0) & (y[1:] >= 0))
+    frac = -y[up] / (y[up + 1] - y[up])  # sub-sample zero crossings
+    crossings = (up + frac) / sr
+    inst = 1.0 / np.diff(crossings)
+    assert np.max(inst) == pytest.approx(f0 * (1 + depth), abs=0.8)
+    assert np.min(inst) == pytest.approx(f0 * (1 - depth), abs=0.8)
+    spec = np.abs(np.fft.rfft(inst - inst.mean(), 8 * inst.size))
+    fr = np.fft.rfftfreq(8 * inst.size, np.mean(np.diff(crossings)))
+    assert fr[np.argmax(spec)] == pytest.approx(rate, abs=0.1)
