@@ -115,3 +115,13 @@ def test_wow_modulates_pitch_at_the_revolution_rate() -> None:
     spec = np.abs(np.fft.rfft(inst - inst.mean(), 8 * inst.size))
     fr = np.fft.rfftfreq(8 * inst.size, np.mean(np.diff(crossings)))
     assert fr[np.argmax(spec)] == pytest.approx(rate, abs=0.1)
+
+
+def test_level_modulation_at_the_revolution_rate() -> None:
+    x = _render(13, dur=8.0, rpm=78.0, rev_mod_depth=0.3, rev_mod_depth2=0.0, click_rate=0.0, scratches=[],
+                thump_rate_per_min=0.0, hum_hz=0.0, rumble_db=-120.0, crackle_db=-120.0)[0].astype(np.float64)
+    frames = x[: x.size // 160 * 160].reshape(-1, 160)  # 10-ms RMS envelope
+    env = np.sqrt(np.mean(frames ** 2, axis=1))
+    spec = np.abs(np.fft.rfft(env - env.mean(), 8 * env.size))
+    fr = np.fft.rfftfreq(8 * env.size, 0.01)
+    assert fr[np.argmax(spec)] == pytest.approx(78.0 / 60.0, abs=0.05)

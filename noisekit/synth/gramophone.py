@@ -328,7 +328,7 @@ def render_gramophone_noise(
     levels = np.array([1.0, 10.0 ** (p.vertical_db / 20.0)], dtype=np.float32)[:rows, None]
     stat = _stationary(p, n, sr, rng, rows) * levels
     crackle = _crackle(p, n, sr, rng, env, rows) * (levels * np.float32(10.0 ** (p.crackle_db / 20.0)))
-    both = stat + crackle * env
+    both = (stat + crackle) * env  # hiss, rumble and crackle all follow the revolution-rate level
     lateral = both[0] + _thumps(p, n, sr, rng) + _scratches(p, n, sr, rng)
     lateral += dsp.hum_tone(rng, n, sr, p.hum_hz, p.hum_harmonics, p.hum_db)
     out = np.repeat(lateral[None, :], channels, axis=0) + _clicks(p, n, sr, rng, channels)
