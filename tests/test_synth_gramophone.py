@@ -125,3 +125,45 @@ def test_level_modulation_at_the_revolution_rate() -> None:
     spec = np.abs(np.fft.rfft(env - env.mean(), 8 * env.size))
     fr = np.fft.rfftfreq(8 * env.size, 0.01)
     assert fr[np.argmax(spec)] == pytest.approx(78.0 / 60.0, abs=0.05)
+
+
+_QUIET = {"click_rate": 0.0, "scratches": [], "thump_rate_per_min": 0.0, "hum_hz": 0.0, "rumble_db": -120.0,
+          "crackle_db": -120.0, "hiss_db": -120.0, "rev_mod_depth": 0.0, "rev_mod_depth2": 0.0}
+
+
+def _spectrum(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    spec = np.abs(np.fft.rfft(x.astype(np.float64))) ** 2
+    return np.fft.rfftfreq(x.size, 1 / SR), spec
+
+
+def test_hum_has_mains_frequency_and_harmonics() -> None:
+    x = _render(14, dur=2.0, **{**_QUIET, "hum_hz": 60.0, "hum_db": -40.0, "hum_harmonics": 5})[0]
+    f, spec = _spectrum(x)
+    assert rms_db(x) == pytest.approx(-40.0, abs=0.5)
+    peaks = set(np.round(f[np.argsort(spec)[-3:]]).astype(int))
+    assert peaks <= {60, 120, 180, 240, 300}
+    near = np.min(np.abs(f[:, None] - 60.0 * np.arange(1, 6)[None, :]), axis=1) <= 1.0
+    assert np.sum(spec[near]) > 0.99 * np.sum(spec)  # nothing but the mains harmonics
+
+
+def test_rumble_sits_below_50_hz_and_thumps_are_low() -> None:
+    x = _render(15, dur=4.0, **{**_QUIET, "rumble_db": -40.0, "rumble_hz": 25.0})[0]
+    f, spec = _spectrum(x)
+    assert np.sum(spec[f < 50]) > 0.95 * np.sum(spec)
+    thumps = {"thump_rate_per_min": 120.0, "thump_peak_db": -10.0, "thump_hz": (20.0, 60.0)}
+    y = _render(16, dur=6.0, **{**_QUIET, **thumps})[0]
+    f, spec = _spectrum(y)
+    assert np.max(np.abs(y)) > 0.1 and np.sum(spec[f < 150]) > 0.9 * np.sum(spec)
+
+
+def test_click_and_crackle_rates() -> None:
+    x = _render(17, dur=10.0, **{**_QUIET, "click_rate": 3.0, "click_peak_db": -6.0, "click_spread_db": 1.0,
+                                 "click_width_ms": (0.1, 0.2)})[0]
+    peaks = np.flatnonzero(np.abs(x) > 0.1)
+    events = 1 + int(np.sum(np.diff(peaks) > SR // 200)) if peaks.size else 0
+    assert 15 <= events <= 45  # Poisson(30)
+    crackle = {**_QUIET, "crackle_db": -50.0, "crackle_burstiness": 0.0}
+    sparse = _render(18, dur=4.0, **crackle, crackle_rate=20.0)[0].astype(np.float64)
+    dense = _render(18, dur=4.0, **crackle, crackle_rate=2000.0)[0].astype(np.float64)
+    kurt = [float(np.mean(v ** 4) / np.mean(v ** 2) ** 2) for v in (sparse, dense)]
+    assert rms_db(dense) == pytest.approx(-50.0, abs=1.0) and kurt[0] > 3 * kurt[1]  # sparse = more impulsive
