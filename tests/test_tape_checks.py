@@ -15,9 +15,15 @@ def _failed(result: tc.CaptureCheck) -> list[str]:
     return [r.name for r in result.failures]
 
 
-@pytest.fixture(scope="module")
-def clf() -> ToneDetectorClassifier:
-    return ToneDetectorClassifier()
+@pytest.fixture(scope="module", params=["stand-in", "shipped"])
+def clf(request):
+    """Every case runs with the transparent stand-in, and again with the shipped classifier once it exists."""
+    if request.param == "stand-in":
+        return ToneDetectorClassifier()
+    shipped = shipped_classifier()
+    if shipped is None:
+        pytest.skip("shipped classifier weights not present yet")
+    return shipped
 
 
 def test_clean_capture_passes_every_check(tmp_path, clf):
@@ -113,7 +119,7 @@ def _music_capture_result(tmp_path, classifier, seed: int) -> tuple[tc.CaptureCh
 
 def test_music_fails_only_content_with_its_times(tmp_path, clf):
     _, start, end = _music_capture_result(tmp_path, clf, 9)
-    assert 2.0 <= start <= 3.0 and 7.0 <= end <= 8.0
+    assert 1.5 <= start <= 3.5 and 6.5 <= end <= 8.5
 
 
 def test_hum_is_reported_with_its_level_and_never_refuses(tmp_path, clf):
@@ -137,10 +143,8 @@ def test_content_check_skips_windows_over_excluded_stretches():
 
 
 @pytest.mark.skipif(shipped_classifier() is None, reason="shipped classifier weights not present yet")
-def test_shipped_classifier_accepts_blank_tape_and_refuses_music(tmp_path):
+def test_shipped_classifier_accepts_blank_tape_at_every_speed(tmp_path):
     shipped = shipped_classifier()
     for seed, speed in [(12, 1.875), (13, 3.75), (14, 7.5), (15, 15.0)]:
         result = tc.run_checks(write_capture(tmp_path / f"b{seed}.wav", blank_noise(seed, speed_ips=speed)), shipped)
         assert result.ok, f"{speed} ips: {result.failure_text()}"
-    _, start, end = _music_capture_result(tmp_path, shipped, 16)
-    assert 1.5 <= start <= 3.5 and 6.5 <= end <= 8.5
