@@ -8,7 +8,10 @@ Public API (used by extract and tape ingestion)::
     segments = find_noise_segments(audio_1d, sr, classifier=clf)
 """
 
-from classifier.checkpoint import CheckpointError, load_classifier, save_checkpoint
+from classifier.checkpoint import load_classifier, save_checkpoint
 from classifier.inference import NoiseClassifier, WindowProbs
+from classifier.segmenter import NoiseSegment, SegmenterParams, find_noise_segments, segments_from_probs
+from noisekit.errors import CheckpointError
 
-__all__ = ["CheckpointError", "NoiseClassifier", "WindowProbs", "load_classifier", "save_checkpoint"]
+__all__ = ["CheckpointError", "NoiseClassifier", "NoiseSegment", "SegmenterParams", "WindowProbs",
+           "find_noise_segments", "load_classifier", "save_checkpoint", "segments_from_probs"]

@@ -33,8 +33,10 @@ from noisekit.seeding import rng_for
 
 EVAL_SEED_START = 1_000_000  # synthetic sides: seeds EVAL_SEED_START .. EVAL_SEED_START + n - 1
 EVAL_STREAM = "classifier-eval"
-#: operating points (segmenter `high` threshold, edge margin) for the purity/recall curve
-SWEEP = tuple((h, m) for m in (0.25, 0.1, 0.0) for h in (0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99))
+#: segmenter operating points (high threshold, margin_s, tail_s, lead_s) for the purity/recall curve
+GUARDS = ((0.25, 0.75, 0.25), (0.25, 1.5, 0.5), (0.25, 0.4, 0.1), (0.25, 0.0, 0.0), (0.1, 0.0, 0.0), (0.0, 0.0, 0.0))
+SWEEP = tuple((h, *g) for g in GUARDS for h in (0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98))
+TUNE_SEED_START = 500_000  # sides for choosing segmenter defaults: disjoint from the evaluation seeds
 
 
 @dataclass
@@ -58,7 +60,7 @@ class Tally:
     labels: list[np.ndarray] = field(default_factory=list)
     model: SegmentCounts = field(default_factory=SegmentCounts)
     base: SegmentCounts = field(default_factory=SegmentCounts)
-    sweep: dict[tuple[float, float], SegmentCounts] = field(default_factory=dict)
+    sweep: dict[tuple[float, ...], SegmentCounts] = field(default_factory=dict)
     seconds: float = 0.0
 
 
@@ -121,9 +123,9 @@ def score_item(item: EvalItem, clf: NoiseClassifier, params: SegmenterParams, en
     e_scores = energy_window_scores(item.audio, item.sr, wp.starts, wp.window_s, energy)
     model_segs = [(s.start_s, s.end_s) for s in segments_from_probs(wp, params)]
     base_segs = [(s.start_s, s.end_s) for s in energy_segments(item.audio, item.sr, energy)]
-    sweep = {(h, m): [(s.start_s, s.end_s) for s in segments_from_probs(
-        wp, SegmenterParams(params.smooth_windows, h, min(params.low, h), params.min_run_s, m))]
-        for h, m in SWEEP}
+    sweep = {pt: [(s.start_s, s.end_s) for s in segments_from_probs(
+        wp, SegmenterParams(params.smooth_windows, pt[0], min(params.low, pt[0]), params.min_run_s, *pt[1:]))]
+        for pt in SWEEP}
     for name, region in item.regions.items():
         t = tallies.setdefault(name, Tally())
         inside = ~_touching(wp.starts, wp.window_s, _complement(region, item.audio.shape[-1] / item.sr))
@@ -157,8 +159,8 @@ def summarise(t: Tally, energy: EnergyParams) -> dict:
         "energy": {"window": vars(wb), "purity": t.base.purity, "recall": t.base.recall,
                    "leaked_s": t.base.leaked_s, "extracted_s": t.base.extracted_s},
         "model_purity_at_energy_recall": max((c.purity for c in at_base), default=float("nan")),
-        "sweep": [{"high": h, "margin_s": m, "purity": c.purity, "recall": c.recall}
-                  for (h, m), c in t.sweep.items()],
+        "sweep": [{"high": h, "margin_s": m, "tail_s": ta, "lead_s": le, "purity": c.purity, "recall": c.recall}
+                  for (h, m, ta, le), c in t.sweep.items()],
     }
 
 

@@ -5,7 +5,7 @@ gets wrong: ``soft`` (programme at −12…2 dB SNR), ``reverb_tail`` (abrupt st
 ``fade`` (slow dB-linear fades from −60 dB), ``sustained`` (single long notes/chords) and
 ``band_limited`` (narrow acoustic-era bands). Ground truth comes from the programme signal alone after
 every modifier (fades, reverb, band limits): in 10-ms frames it is *programme* where its level is within
-``ACTIVE_REL_DB`` (−40 dB) of the noise RMS, *noise* where it is more than ``NOISE_REL_DB`` (−60 dB)
+``ACTIVE_REL_DB`` (−25 dB) of the noise RMS, *noise* where it is more than ``NOISE_REL_DB`` (−60 dB)
 below, and *ambiguous* in between (left out of the training loss and of window scores, never counted as
 noise). A final random "transfer chain" (tilt, band limit, gain, extra floor) is applied to the mixture
 only, so labels never depend on it.
@@ -24,7 +24,7 @@ from noisekit.synth import dsp, era, gramophone, tape
 
 CASES = ("noise_only", "normal", "soft", "reverb_tail", "fade", "sustained", "band_limited")
 HARD_CASES = ("soft", "reverb_tail", "fade", "sustained", "band_limited")
-ACTIVE_REL_DB = -40.0  # programme this close to the noise level (or louder) counts as programme
+ACTIVE_REL_DB = -25.0  # programme this close to the noise level (or louder) is detectable programme
 NOISE_REL_DB = -60.0  # programme this far below the noise is nothing at all
 FRAME_S = 0.01
 NOISE, AMBIGUOUS, PROGRAMME = 0, 1, 2

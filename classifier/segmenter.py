@@ -9,7 +9,11 @@ The steps, in order (all parameters in :class:`SegmenterParams`):
 3. **time span**: a run of windows i..j covers [start_i, start_j + window_s).
 4. **edge margin**: ``margin_s`` is trimmed from each end so onsets and reverberation tails that fall
    just outside the windows never leak in.
-5. **minimum length**: segments shorter than ``min_run_s`` after trimming are dropped.
+5. **programme guards**: where a run follows programme (it does not start at the beginning of the signal)
+   another ``tail_s`` is trimmed from its start: reverberation tails and fade-outs go on below the noise
+   floor, invisible to any detector, long after the last audible note. Where a run precedes programme,
+   ``lead_s`` is trimmed from its end for fade-ins that start below the noise.
+6. **minimum length**: segments shorter than ``min_run_s`` after trimming are dropped.
 """
 
 from __future__ import annotations
@@ -30,14 +34,16 @@ class SegmenterParams:
     low: float = 0.5  # p(noise) a run must keep to continue
     min_run_s: float = 2.0  # shortest segment kept, after the margins are trimmed
     margin_s: float = 0.25  # trimmed from each end of every run
+    tail_s: float = 0.75  # further trimmed from the start of a run that follows programme
+    lead_s: float = 0.25  # further trimmed from the end of a run that precedes programme
 
     def __post_init__(self) -> None:
         if self.smooth_windows < 1:
             raise ValueError(f"smooth_windows must be >= 1, got {self.smooth_windows}")
         if not 0.0 <= self.low <= self.high <= 1.0:
             raise ValueError(f"need 0 <= low <= high <= 1, got low={self.low} high={self.high}")
-        if self.min_run_s < 0 or self.margin_s < 0:
-            raise ValueError("min_run_s and margin_s must be >= 0")
+        if min(self.min_run_s, self.margin_s, self.tail_s, self.lead_s) < 0:
+            raise ValueError("min_run_s, margin_s, tail_s and lead_s must be >= 0")
 
 
 @dataclass(frozen=True)
@@ -94,8 +100,9 @@ def segments_from_probs(wp: WindowProbs, params: SegmenterParams | None = None) 
     p = smooth_probs(wp.probs, params.smooth_windows)
     out: list[NoiseSegment] = []
     for i, j in hysteresis_runs(p, params.high, params.low):
-        start = float(wp.starts[i]) + params.margin_s
+        start = float(wp.starts[i]) + params.margin_s + (params.tail_s if i > 0 else 0.0)
         end = min(float(wp.starts[j]) + wp.window_s, wp.duration_s) - params.margin_s
+        end -= params.lead_s if j < len(wp) - 1 else 0.0
         if end - start >= params.min_run_s:
             out.append(NoiseSegment(round(start, 6), round(end, 6), float(np.mean(wp.probs[i:j + 1]))))
     return out

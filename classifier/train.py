@@ -2,7 +2,8 @@
 
 Music windows weigh ``music_weight`` times a noise window in the loss: a music window called noise is the
 costly mistake (it teaches the denoiser to delete music), a noise window called music only costs recall.
-Windows whose ground truth is ambiguous (programme 40–60 dB below the noise) are left out of the loss.
+Windows whose ground truth is ambiguous (programme 25–60 dB below the noise: present but not detectable)
+are left out of the loss.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class TrainConfig:
     init: str | None = None  # checkpoint to start from (fine-tuning)
     checkpoint_every: int = 250
     pool_tracks: int = 96  # rendered programme tracks kept for re-mixing (noises: half as many)
+    max_minutes: float | None = None  # wall-clock budget: the schedule follows whichever of steps/time runs out
     model: ModelConfig = field(default_factory=ModelConfig)
 
 
@@ -134,10 +136,18 @@ def masked_loss(logits: torch.Tensor, targets: torch.Tensor, music_weight: float
     return loss / w.sum()
 
 
-def _lr_at(step: int, cfg: TrainConfig) -> float:
+def _progress(step: int, elapsed_s: float, cfg: TrainConfig) -> float:
+    """Fraction of the run done: by steps, or by the wall-clock budget if that is further along."""
+    frac = step / max(1, cfg.steps)
+    if cfg.max_minutes:
+        frac = max(frac, elapsed_s / (60.0 * cfg.max_minutes))
+    return frac
+
+
+def _lr_at(step: int, frac: float, cfg: TrainConfig) -> float:
+    """Linear warm-up over ``warmup`` steps, then cosine decay to 5 % of the peak at the end of the run."""
     if step < cfg.warmup:
         return cfg.lr * (step + 1) / cfg.warmup
-    frac = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
     return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0))))
 
 
@@ -163,7 +173,7 @@ def build_model(cfg: TrainConfig) -> NoiseCNN:
 
 
 def train(cfg: TrainConfig, out_dir: str | Path, command: str = "", progress: bool = True) -> TrainResult:
-    """Train for ``cfg.steps`` steps and write the checkpoint to ``out_dir`` (also every ``checkpoint_every``)."""
+    """Train for ``cfg.steps`` steps (or ``cfg.max_minutes``), writing the checkpoint to ``out_dir`` as it goes."""
     torch.set_num_threads(max(1, cfg.threads))
     torch.manual_seed(cfg.seed)
     model = build_model(cfg).train()
@@ -176,10 +186,11 @@ def train(cfg: TrainConfig, out_dir: str | Path, command: str = "", progress: bo
     meta = {"command": command, "train": {k: v for k, v in asdict(cfg).items() if k != "model"},
             "parameters": count_parameters(model)}
     for step, (audio, y) in enumerate(loader):
-        if step >= cfg.steps:
+        frac = _progress(step, time.time() - t0, cfg)
+        if frac >= 1.0:
             break
         for g in opt.param_groups:
-            g["lr"] = _lr_at(step, cfg)
+            g["lr"] = _lr_at(step, frac, cfg)
         loss = masked_loss(model(audio), y, cfg.music_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -189,7 +200,7 @@ def train(cfg: TrainConfig, out_dir: str | Path, command: str = "", progress: bo
         bar.update(1)
         if step % 20 == 0:
             bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
-        if cfg.checkpoint_every and (step + 1) % cfg.checkpoint_every == 0 and step + 1 < cfg.steps:
+        if cfg.checkpoint_every and (step + 1) % cfg.checkpoint_every == 0:
             save_checkpoint(model.eval(), out_dir, {**meta, "steps_done": step + 1})
             model.train()
     bar.close()

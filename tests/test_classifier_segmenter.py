@@ -24,19 +24,19 @@ def _wp(probs: list[float] | np.ndarray) -> WindowProbs:
 
 def test_margins_are_trimmed_from_both_ends():
     p = [0.0] * 8 + [1.0] * 20 + [0.0] * 8  # windows 8..27 noise: span [2.0, 27*0.25+1 = 7.75)
-    segs = segments_from_probs(_wp(p), SegmenterParams(smooth_windows=1, margin_s=0.25))
+    segs = segments_from_probs(_wp(p), SegmenterParams(smooth_windows=1, margin_s=0.25, tail_s=0, lead_s=0))
     assert segs == [NoiseSegment(2.25, 7.5, 1.0)]
-    wide = segments_from_probs(_wp(p), SegmenterParams(smooth_windows=1, margin_s=1.0))
+    wide = segments_from_probs(_wp(p), SegmenterParams(smooth_windows=1, margin_s=1.0, tail_s=0, lead_s=0))
     assert wide[0].start_s == pytest.approx(3.0) and wide[0].end_s == pytest.approx(6.75)
 
 
 def test_minimum_length_after_trimming():
     # 5 noise windows: span 0.25*4 + 1 = 2.0 s; minus 2 x 0.25 margin = 1.5 s < 2 s -> dropped
     short = [0.0] * 4 + [1.0] * 5 + [0.0] * 4
-    assert segments_from_probs(_wp(short), SegmenterParams(smooth_windows=1)) == []
+    assert segments_from_probs(_wp(short), SegmenterParams(smooth_windows=1, tail_s=0, lead_s=0)) == []
     # 7 windows: 2.5 s span - 0.5 = 2.0 s -> kept, exactly the minimum
     ok = [0.0] * 4 + [1.0] * 7 + [0.0] * 4
-    segs = segments_from_probs(_wp(ok), SegmenterParams(smooth_windows=1))
+    segs = segments_from_probs(_wp(ok), SegmenterParams(smooth_windows=1, tail_s=0, lead_s=0))
     assert len(segs) == 1 and segs[0].duration_s == pytest.approx(2.0)
     assert all(s.duration_s >= 2.0 for s in segs)
 
@@ -53,13 +53,22 @@ def test_smoothing_removes_flicker_but_keeps_run_edges():
     p[13:17] = 0.0
     s = smooth_probs(p, 3)
     assert s[12] >= 0.5 and s[13] < 0.5 and s[16] < 0.5 and s[17] >= 0.5
-    segs = segments_from_probs(_wp(p), SegmenterParams())
+    segs = segments_from_probs(_wp(p), SegmenterParams(tail_s=0, lead_s=0))
     assert len(segs) == 2
     assert segs[0].end_s == pytest.approx(4.0 - 0.25) and segs[1].start_s == pytest.approx(4.25 + 0.25)
     assert all(s.end_s <= 4.0 or s.start_s >= 4.1 for s in segs)
     flicker = np.ones(40)
     flicker[20] = 0.3  # one unsure window inside a long noise run does not split it
     assert len(segments_from_probs(_wp(flicker), SegmenterParams())) == 1
+
+
+def test_guards_trim_after_and_before_programme_only():
+    p = [1.0] * 20 + [0.0] * 8 + [1.0] * 20  # noise, programme, noise
+    segs = segments_from_probs(_wp(p), SegmenterParams(smooth_windows=1, tail_s=0.75, lead_s=0.5))
+    # first run: file start untouched, its end (before programme) trimmed by margin + lead
+    assert segs[0].start_s == pytest.approx(0.25) and segs[0].end_s == pytest.approx(19 * 0.25 + 1 - 0.75)
+    # second run: its start (after programme) trimmed by margin + tail; the file end only by the margin
+    assert segs[1].start_s == pytest.approx(28 * 0.25 + 1.0) and segs[1].end_s == pytest.approx(47 * 0.25 + 0.75)
 
 
 def test_segment_never_extends_past_the_signal():

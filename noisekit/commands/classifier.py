@@ -18,7 +18,9 @@ def classifier_group() -> None:
 @classifier_group.command("train")
 @click.option("--labels", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Labels Parquet (path, start_s, end_s, label): mixed in and fine-tunes the shipped weights.")
-@click.option("--steps", type=int, default=2000, show_default=True, help="Optimiser steps.")
+@click.option("--steps", type=int, default=2000, show_default=True, help="Optimiser steps (at most).")
+@click.option("--max-minutes", type=float, default=None,
+              help="Wall-clock budget; the learning-rate schedule follows whichever of steps/time runs out first.")
 @click.option("--out", "out", type=click.Path(file_okay=False), default="runs/classifier", show_default=True,
               help="Folder for noise_cnn.safetensors + noise_cnn.json.")
 @click.option("--batch", type=int, default=8, show_default=True, help="Scenes per step.")
@@ -32,8 +34,9 @@ def classifier_group() -> None:
 @click.option("--from-scratch", is_flag=True, help="With --labels, do not start from the shipped weights.")
 @click.option("--pool-tracks", type=int, default=96, show_default=True,
               help="Rendered programme tracks kept for re-mixing (smaller starts faster, less diverse).")
-def train_cmd(labels: str | None, steps: int, out: str, batch: int, scene_s: float, lr: float, seed: int,
-              workers: int, threads: int, init: str | None, from_scratch: bool, pool_tracks: int) -> None:
+def train_cmd(labels: str | None, steps: int, max_minutes: float | None, out: str, batch: int, scene_s: float,
+              lr: float, seed: int, workers: int, threads: int, init: str | None, from_scratch: bool,
+              pool_tracks: int) -> None:
     """Train on synthetic scenes streamed on the fly (plus --labels), write the checkpoint to --out."""
     from classifier.checkpoint import WEIGHTS_DIR
     from classifier.train import TrainConfig, train
@@ -41,7 +44,8 @@ def train_cmd(labels: str | None, steps: int, out: str, batch: int, scene_s: flo
     if labels and not init and not from_scratch:
         init = str(WEIGHTS_DIR)
     cfg = TrainConfig(steps=steps, batch=batch, scene_s=scene_s, lr=lr, seed=seed, workers=workers,
-                      threads=threads, labels=labels, init=init, pool_tracks=pool_tracks)
+                      threads=threads, labels=labels, init=init, pool_tracks=pool_tracks,
+                      max_minutes=max_minutes)
     res = train(cfg, out, command="noisekit " + " ".join(sys.argv[1:]))
     summary(f"trained {res.steps} steps in {res.seconds / 60:.1f} min: loss {res.first_loss:.3f} → "
             f"{res.last_loss:.3f}; weights in {Path(out) / 'noise_cnn.safetensors'}")
@@ -52,6 +56,8 @@ def train_cmd(labels: str | None, steps: int, out: str, batch: int, scene_s: flo
               help="Score on a labels Parquet instead of held-out synthetic audio.")
 @click.option("--sides", type=int, default=12, show_default=True,
               help="Held-out synthetic sides (seeds from classifier.evaluate.EVAL_SEED_START).")
+@click.option("--seed-start", type=int, default=None,
+              help="First side seed (default classifier.evaluate.EVAL_SEED_START; TUNE_SEED_START for tuning).")
 @click.option("--scenes", type=int, default=4, show_default=True,
               help="Held-out 60-s scenes per case (normal, noise-only and each hard case).")
 @click.option("--model", "model", type=click.Path(exists=True), default=None,
@@ -59,8 +65,8 @@ def train_cmd(labels: str | None, steps: int, out: str, batch: int, scene_s: flo
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), default=None,
               help="Also write the figures as JSON here.")
 @click.option("--threads", type=int, default=1, show_default=True, help="Torch threads.")
-def evaluate_cmd(labels: str | None, sides: int, scenes: int, model: str | None, json_out: str | None,
-                 threads: int) -> None:
+def evaluate_cmd(labels: str | None, sides: int, seed_start: int | None, scenes: int, model: str | None,
+                 json_out: str | None, threads: int) -> None:
     """Window P/R/F1/AUC and segment purity/recall by hard case, for the model and the energy rule."""
     import itertools
     import json
@@ -68,7 +74,7 @@ def evaluate_cmd(labels: str | None, sides: int, scenes: int, model: str | None,
     import torch
 
     from classifier.checkpoint import load_classifier
-    from classifier.evaluate import evaluate, format_report, label_items, scene_items, side_items
+    from classifier.evaluate import EVAL_SEED_START, evaluate, format_report, label_items, scene_items, side_items
     from noisekit.fsutil import atomic_write
 
     torch.set_num_threads(max(1, threads))
@@ -76,7 +82,8 @@ def evaluate_cmd(labels: str | None, sides: int, scenes: int, model: str | None,
     if labels:
         items, total = label_items(labels), None
     else:
-        items = itertools.chain(side_items(sides), scene_items(scenes))
+        start = EVAL_SEED_START if seed_start is None else seed_start
+        items = itertools.chain(side_items(sides, start), scene_items(scenes))
         total = sides + scenes * 7
     results = evaluate(clf, items, total=total)
     if not results:

@@ -1,0 +1,62 @@
+"""Classifier inference speed (features included) in × real time, whole-signal and streamed in 30-s blocks.
+
+    python benchmarks/classifier.py [--minutes 10] [--threads 2] [--repeats 3]
+
+Uses the shipped weights (speed does not depend on the values). Prints the best of ``--repeats`` runs, so
+other work on a shared machine disturbs the figure as little as possible; the figure goes in
+classifier/weights/MODEL_CARD.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+
+import numpy as np
+import torch
+
+from classifier import load_classifier
+
+
+def _signal(minutes: float, sr: int = 44100) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    n = int(minutes * 60 * sr)
+    x = rng.standard_normal(n).astype(np.float32) * 0.01
+    t = np.arange(n, dtype=np.float32) / sr
+    x += (0.1 * np.sin(2 * np.pi * 220.0 * t) * (np.sin(2 * np.pi * 0.05 * t) > 0)).astype(np.float32)
+    return x
+
+
+def main() -> None:
+    """Measure and print the throughput figures."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--minutes", type=float, default=10.0)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    clf = load_classifier()
+    x = _signal(args.minutes)
+    seconds = len(x) / 44100
+    clf.window_probs(x[: 44100 * 5], 44100)  # warm-up
+    block = 30 * 44100
+    results = {}
+    for name, run in (("whole", lambda: clf.window_probs(x, 44100)),
+                      ("stream", lambda: clf.window_probs_stream((x[i:i + block] for i in range(0, len(x), block)),
+                                                                 44100))):
+        best = float("inf")
+        for _ in range(args.repeats):
+            t0 = time.perf_counter()
+            wp = run()
+            best = min(best, time.perf_counter() - t0)
+        results[name] = seconds / best
+        print(f"{name:6s}: {seconds / 60:.1f} min of audio in {best:.2f} s = {seconds / best:.0f}x real time "
+              f"({len(wp)} windows, {args.threads} thread(s))")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"classifier inference incl. features: {min(results.values()):.0f}x real time "
+          f"(peak RSS {rss:.0f} MB incl. the {x.nbytes / 2**20:.0f} MB test signal)")
+
+
+if __name__ == "__main__":
+    main()
