@@ -76,3 +76,51 @@ def test_score_progression_cadences_and_scale() -> None:
     assert ev and all(60 <= e.midi <= 84 for e in ev)
     with pytest.raises(ValueError):
         score.accompaniment(np.random.default_rng(0), chords, 4, 60, "major", 0, 48, "boogie")
+
+
+def _rms_at(x: np.ndarray, a: float, b: float) -> float:
+    return rms_db(x[int(a * SR): int(b * SR)])
+
+
+_PLAIN = {"pp_passage": None, "crescendo": None, "fade_in_s": 0.0, "fade_out_s": 0.0, "sustained": None,
+          "long_tail_s": 0.0, "swell_db": 0.3}
+
+
+def test_crescendo_rises_and_diminuendo_falls() -> None:
+    x, p = _piece(20, 12.0, style="strings", **{**_PLAIN, "crescendo": [0.4, 4.0, 20.0]})
+    (s, e, kind), = [c for c in hard_cases(p, 12.0) if c[2] in ("crescendo", "diminuendo")]
+    assert kind == "crescendo" and _rms_at(x, e - 1.0, e) - _rms_at(x, s, s + 1.0) > 10.0
+    y, q = _piece(20, 12.0, style="strings", **{**_PLAIN, "crescendo": [0.4, 4.0, -20.0]})
+    (s, e, kind), = [c for c in hard_cases(q, 12.0) if c[2] in ("crescendo", "diminuendo")]
+    assert kind == "diminuendo" and _rms_at(y, s, s + 1.0) - _rms_at(y, e - 1.0, e) > 10.0
+
+
+def test_sustained_note_is_one_pitch() -> None:
+    from noisekit.synth.rooms import RoomParams
+
+    dry = RoomParams(rt60_s=0.2, wet_db=-40.0)
+    x, p = _piece(21, 12.0, style="piano_solo", room=dry,
+                  **{**_PLAIN, "sustained": [0.5, 5.0], "sustain_instrument": "clarinet"})
+    (s, e, _), = [c for c in hard_cases(p, 12.0) if c[2] == "sustained_note"]
+    seg = x[int((s + 1.5) * SR): int((e - 0.5) * SR)].astype(np.float64)
+    spec = np.abs(np.fft.rfft(seg * np.hanning(seg.size)))
+    f = np.fft.rfftfreq(seg.size, 1 / SR)
+    lo, hi = 50, 89  # clarinet range
+    midi = score.scale_pitch(p.tonic, p.mode, 0) + 12 * int(np.clip(round(((lo + hi) / 2 - p.tonic) / 12), -2, 2))
+    f0 = 440.0 * 2 ** ((midi - 69) / 12)
+    assert f[np.argmax(spec)] == pytest.approx(f0, rel=0.02)
+    assert np.sum(spec[np.abs(f - f0) < 0.03 * f0] ** 2) > 0.5 * np.sum(spec[f < 1.5 * f0] ** 2)
+
+
+def test_long_tail_decays_into_the_end() -> None:
+    x, p = _piece(22, 12.0, style="organ", **{**_PLAIN, "long_tail_s": 4.0})
+    assert p.room.rt60_s >= 1.5  # a long tail comes with a reverberant room
+    (s, e, _), = [c for c in hard_cases(p, 12.0) if c[2] == "long_tail"]
+    levels = [_rms_at(x, t, t + 0.5) for t in np.arange(s + 0.3, e - 0.5, 0.5)]
+    assert levels[0] - levels[-1] > 20.0
+    assert np.all(np.diff(levels) < 1.0)  # decaying (no new notes)
+
+
+def test_noisy_onsets_override_steers_the_timbres() -> None:
+    p = draw_music_params(np.random.default_rng(23), style="piano_solo", noisy_onsets=True)
+    assert p.noisy_onsets and all(part.timbre["hammer_db"] >= -12.0 for part in p.parts)

@@ -113,7 +113,10 @@ def draw_music_params(rng: np.random.Generator, **overrides) -> MusicParams:
     if style not in STYLES:
         raise ValueError(f"draw_music_params: unknown style {style!r}, expected one of {sorted(STYLES)}")
     p = MusicParams(style=style)
-    p.noisy_onsets = bool(rng.random() < 0.2)
+    # fields that steer later draws are taken from the overrides first (the rng is consumed the same way)
+    noisy, tail = overrides.pop("noisy_onsets", None), overrides.pop("long_tail_s", None)
+    drawn = bool(rng.random() < 0.2)
+    p.noisy_onsets = drawn if noisy is None else bool(noisy)
     for role, cands, prob in STYLES[style]:
         if rng.random() >= prob:
             continue
@@ -151,6 +154,8 @@ def draw_music_params(rng: np.random.Generator, **overrides) -> MusicParams:
     p.swell_db = _u(rng, 0.5, 6.0)
     p.walking_bass = bool(rng.random() < 0.25)
     p.long_tail_s = _u(rng, 2.0, 6.0) if rng.random() < 0.3 else 0.0
+    if tail is not None:
+        p.long_tail_s = float(tail)
     p.room = draw_room_params(rng, **({"rt60_s": _u(rng, 1.5, 3.0), "wet_db": _u(rng, -8, -2)}
                                       if p.long_tail_s else {}))
     if rng.random() < 0.35:
