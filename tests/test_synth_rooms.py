@@ -34,3 +34,13 @@ def test_apply_reverb_lengths_and_draw_ranges() -> None:
     assert apply_reverb(x, h, keep_tail=True).shape == (2, 1000 + h.size - 1)
     with pytest.raises(ValueError):
         draw_room_params(rng, rt60_s=50.0)
+
+
+def test_early_reflections_precede_the_diffuse_tail() -> None:
+    p = draw_room_params(np.random.default_rng(3), rt60_s=1.0, predelay_ms=40.0, n_early=8, early_spread_ms=20.0)
+    h = render_rir(p, SR, np.random.default_rng(4)).astype(np.float64)
+    onset = int(0.040 * SR)
+    early = h[1:onset]
+    assert np.count_nonzero(np.abs(early) > 1e-4) >= 3  # sparse reflections before the diffuse field
+    assert np.mean(np.abs(early) > 1e-4) < 0.05  # ... and only a few: discrete echoes, not yet a diffuse field
+    assert np.mean(np.abs(h[onset + SR // 100: onset + SR // 10]) > 1e-4) > 0.9  # then the dense tail

@@ -70,3 +70,18 @@ def test_channel_correlation_and_params() -> None:
         draw_tape_params(rng, 5.0)
     with pytest.raises(ValueError, match="nr"):
         draw_tape_params(rng, 7.5, nr="dbx")
+
+
+def test_modulation_noise_and_hum() -> None:
+    base = {"nr": "none", "hum_hz": 0.0, "dropout_rate_per_min": 0.0, "channel_corr": 0.0}
+
+    def spread(depth: float) -> float:
+        x = _render(6, 7.5, dur=6.0, mod_depth_db=depth, mod_rate_hz=4.0, **base)[0].astype(np.float64)
+        frames = x[: x.size // 2205 * 2205].reshape(-1, 2205)  # 100-ms levels
+        return float(np.std(10 * np.log10(np.mean(frames ** 2, axis=1))))
+
+    assert spread(3.0) > 2.0 * spread(0.0)
+    x = _render(7, 7.5, dur=2.0, **{**base, "hum_hz": 50.0, "hum_db": -40.0, "hum_harmonics": 3})[0]
+    spec = np.abs(np.fft.rfft(x.astype(np.float64))) ** 2
+    f = np.fft.rfftfreq(x.size, 1 / SR)
+    assert f[np.argmax(spec)] in (50.0, 100.0, 150.0)
