@@ -38,3 +38,17 @@ def test_singing_render_and_bad_kind() -> None:
     assert np.all(np.isfinite(x)) and np.abs(x).max() > 0.5
     with pytest.raises(ValueError, match="kind"):
         draw_speech_params(rng, "rap")
+
+
+def test_vowel_filters_peak_at_their_formants() -> None:
+    from scipy import signal
+
+    from noisekit.synth.speech import VOWELS, _formant_sos
+
+    for vowel in (0, 4, 7):  # /i/, /a/, /u/
+        sos = _formant_sos(vowel, 1.0, SR, 0.0)
+        f, h = signal.sosfreqz(sos, worN=8192, fs=SR)
+        mag = 20 * np.log10(np.abs(h) + 1e-12)
+        peaks = f[signal.find_peaks(mag)[0]]
+        for formant in VOWELS[vowel][:2]:
+            assert np.min(np.abs(peaks - formant)) < 0.08 * formant
