@@ -167,3 +167,15 @@ def test_click_and_crackle_rates() -> None:
     dense = _render(18, dur=4.0, **crackle, crackle_rate=2000.0)[0].astype(np.float64)
     kurt = [float(np.mean(v ** 4) / np.mean(v ** 2) ** 2) for v in (sparse, dense)]
     assert rms_db(dense) == pytest.approx(-50.0, abs=1.0) and kurt[0] > 3 * kurt[1]  # sparse = more impulsive
+
+
+def test_era_resonance_colours_the_band() -> None:
+    from noisekit.synth.era import EraParams, apply_era_params
+
+    sr = 44100
+    x = np.random.default_rng(5).standard_normal(2 * sr).astype(np.float32)
+    p = EraParams(era="acoustic", lo_hz=200.0, hi_hz=4000.0, order=2, resonances=[(1000.0, 12.0, 4.0)],
+                  wow_depth=0.0)
+    y = apply_era_params(x, sr, p)
+    assert _band_gain(y, x, 950, 1050, sr) - _band_gain(y, x, 550, 650, sr) > 6.0
+    assert _band_gain(y, x, 950, 1050, sr) - _band_gain(y, x, 1800, 2000, sr) > 6.0
