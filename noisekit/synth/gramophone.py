@@ -9,6 +9,7 @@ so the channels are highly but not perfectly correlated. The programme's era col
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -158,7 +159,7 @@ def _override(p: GramophoneParams, overrides: dict) -> GramophoneParams:
     return p
 
 
-def _hiss_magnitude(p: GramophoneParams):
+def _hiss_magnitude(p: GramophoneParams) -> Callable[[np.ndarray], np.ndarray]:
     def mag(f: np.ndarray) -> np.ndarray:
         return (dsp.tilt_magnitude(f, p.hiss_tilt_db_oct)
                 * dsp.butter_magnitude(f, p.hiss_lo_hz, p.hiss_hi_hz, p.hiss_hi_order)

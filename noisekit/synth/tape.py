@@ -7,6 +7,7 @@ differ (head resonance, playback-EQ tilt), which the draw varies independently o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,7 +95,7 @@ def draw_tape_params(rng: np.random.Generator, speed_ips: float | None = None, *
     return p
 
 
-def _hiss_magnitude(p: TapeParams):
+def _hiss_magnitude(p: TapeParams) -> Callable[[np.ndarray], np.ndarray]:
     def mag(f: np.ndarray) -> np.ndarray:
         m = (dsp.tilt_magnitude(f, p.hiss_tilt_db_oct)
              * dsp.butter_magnitude(f, p.hiss_lo_hz, p.hiss_hi_hz, 2)
