@@ -17,6 +17,7 @@ from noisekit.commands.manifest import manifest_group
 from noisekit.commands.report import report_command
 from noisekit.commands.restore import restore_command
 from noisekit.commands.tape import contribute_command, ingest_tape_command
+from noisekit.commands.train import train_command
 from noisekit.errors import NoisekitError
 
 
@@ -51,3 +52,4 @@ main.add_command(contribute_command)
 main.add_command(denoise_command)
 main.add_command(evaluate_command)
 main.add_command(restore_command)
+main.add_command(train_command)

@@ -1,0 +1,261 @@
+"""Training loop of the two-stage U-Net: resumable exactly, CPU or GPU, one process or many (torchrun/DDP).
+
+Example ``k`` of step ``s`` on rank ``r`` of ``W`` processes is dataset index ``(s·W + r)·B + k``, so the
+data a step sees depends only on the seed and the step: a resumed run, a run with more workers and a
+DDP run over W×B examples all see the same examples as a single process would.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import torch
+from torch.utils.data import DataLoader, Sampler
+from tqdm import tqdm
+
+from denoiser.checkpoint import load_checkpoint, save_checkpoint
+from denoiser.data import MIX_PRESETS, MixConfig, open_split
+from denoiser.model import ModelConfig, TwoStageUNet, preset
+from denoiser.runlog import RunLog
+from denoiser.stft import wave_to_spec
+from denoiser.validation import fixed_set, mae_loss, validate_model
+from noisekit.datadir import DataDir
+from noisekit.errors import NoisekitError
+
+# Per-preset training defaults: the paper's recipe, and a short-crop CPU recipe for `small`.
+TRAIN_DEFAULTS: dict[str, dict] = {
+    "paper": {"crop_s": 5.0, "batch_size": 8, "steps": 300_000, "val_crop_s": 5.0},
+    "small": {"crop_s": 0.4, "batch_size": 4, "steps": 20_000, "val_crop_s": 3.0, "lr": 5e-4},
+}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training run (saved in every checkpoint)."""
+
+    preset: str = "small"
+    steps: int = 20_000
+    batch_size: int = 4
+    lr: float = 1e-4
+    betas: tuple[float, float] = (0.5, 0.9)
+    lr_step: int = 100_000
+    lr_gamma: float = 0.1
+    crop_s: float = 0.75
+    val_crop_s: float = 3.0
+    noise: str = "gramophone"  # mix preset: SNR/gain ranges
+    snr_db: tuple[float, float] | None = None  # None: the mix preset's range
+    gain_db: tuple[float, float] | None = None
+    kinds: tuple[str, ...] = ("gramophone",)
+    devices: tuple[str, ...] = ()
+    seed: int = 0
+    ckpt_every: int = 500
+    val_every: int = 500
+    val_examples: int = 32
+    log_every: int = 10
+    workers: int = 1
+    max_seconds: float | None = None  # stop (and checkpoint) after this wall time
+    max_cpu_seconds: float | None = None  # ... or after this much CPU time of the process (shared machines)
+    model: dict = field(default_factory=dict)  # ModelConfig overrides of the preset
+
+    def model_config(self) -> ModelConfig:
+        """The preset's model config with this run's overrides."""
+        return replace(preset(self.preset), **self.model) if self.model else preset(self.preset)
+
+    def mix_config(self, validation: bool = False) -> MixConfig:
+        """Crop, SNR and gain ranges of the training (or validation) mixtures."""
+        base = MIX_PRESETS[self.noise]
+        return MixConfig(crop_s=self.val_crop_s if validation else self.crop_s,
+                         snr_db=tuple(self.snr_db or base.snr_db), gain_db=tuple(self.gain_db or base.gain_db))
+
+    def to_dict(self) -> dict:
+        """Plain-JSON form for checkpoints."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainConfig:
+        """Inverse of :meth:`to_dict`."""
+        tuples = {"betas", "snr_db", "gain_db", "kinds", "devices"}
+        return cls(**{k: tuple(v) if k in tuples and v is not None else v for k, v in d.items()})
+
+
+def train_config(preset_name: str = "small", **overrides) -> TrainConfig:
+    """A TrainConfig with the preset's defaults, then ``overrides`` (None values are ignored)."""
+    if preset_name not in TRAIN_DEFAULTS:
+        raise NoisekitError(f"unknown preset {preset_name!r}; choose one of {sorted(TRAIN_DEFAULTS)}")
+    values = {**TRAIN_DEFAULTS[preset_name], **{k: v for k, v in overrides.items() if v is not None}}
+    return TrainConfig(preset=preset_name, **values)
+
+
+class StepBatches(Sampler):
+    """Batches of dataset indices for steps ``start..stop-1`` of one rank (see the module docstring)."""
+
+    def __init__(self, start: int, stop: int, batch: int, rank: int = 0, world: int = 1) -> None:
+        self.start, self.stop, self.batch, self.rank, self.world = start, stop, batch, rank, world
+
+    def __len__(self) -> int:
+        return max(self.stop - self.start, 0)
+
+    def __iter__(self):
+        for s in range(self.start, self.stop):
+            first = (s * self.world + self.rank) * self.batch
+            yield list(range(first, first + self.batch))
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """``auto`` means CUDA when available, else the CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise NoisekitError("--device cuda was asked for but no CUDA device is available")
+    return torch.device(name)
+
+
+def _dist_setup(device: torch.device) -> tuple[int, int, torch.device, bool]:
+    """Join the torchrun process group when WORLD_SIZE > 1; returns (rank, world, device, joined here)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1, device, False
+    import torch.distributed as dist
+
+    joined = not dist.is_initialized()
+    if joined:
+        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+    if device.type == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
+    return dist.get_rank(), dist.get_world_size(), device, joined
+
+
+def _lr_lambda(cfg: TrainConfig):
+    return lambda step: cfg.lr_gamma ** (step // cfg.lr_step)
+
+
+def _over(limit: float | None, used: float) -> bool:
+    return limit is not None and used >= limit
+
+
+def _agree(flag: bool, world: int, dev: torch.device) -> bool:
+    """True on every rank when it is true on any (so that all ranks stop at the same step)."""
+    if world <= 1:
+        return flag
+    import torch.distributed as dist
+
+    t = torch.tensor([1.0 if flag else 0.0], device=dev)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return bool(t.item() > 0)
+
+
+@dataclass
+class TrainResult:
+    """What a run ended with."""
+
+    out: Path
+    step: int
+    last_loss: float
+    val: dict
+    steps_per_s: float
+    checkpoint: Path
+
+
+def _rng_state() -> dict:
+    return {"torch": torch.get_rng_state()}
+
+
+def train(data: DataDir | str | Path, out: str | Path, cfg: TrainConfig, resume: bool = False,
+          device: str = "auto", progress: bool = True) -> TrainResult:
+    """Train (or resume) a run in ``out``: checkpoints ``last.pt`` and ``step-N.pt``, ``log.csv``."""
+    out = Path(out)
+    dev = pick_device(device)
+    rank, world, dev, joined = _dist_setup(dev)
+    main = rank == 0
+    ckpt_path = out / "last.pt"
+    state = None
+    if resume and ckpt_path.exists():
+        state = load_checkpoint(ckpt_path)
+        saved = TrainConfig.from_dict(state["train_config"])
+        if saved.model_config() != cfg.model_config():
+            raise NoisekitError(f"{ckpt_path}: its model config differs from the requested one")
+        cfg = replace(saved, steps=cfg.steps, max_seconds=cfg.max_seconds, max_cpu_seconds=cfg.max_cpu_seconds,
+                      workers=cfg.workers)
+    elif main and ckpt_path.exists():
+        raise NoisekitError(f"{out}: a run already exists there; pass --resume to continue it")
+    torch.manual_seed(cfg.seed)
+    model = TwoStageUNet(cfg.model_config()).to(dev, memory_format=torch.channels_last)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=cfg.betas)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(cfg))
+    start = 0
+    if state is not None:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["rng"]["torch"])
+        start = int(state["step"])
+    net: torch.nn.Module = model
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        net = DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
+    train_ds = open_split(data, "train", cfg.mix_config(), cfg.seed, cfg.kinds, cfg.devices)
+    loader = DataLoader(train_ds, batch_sampler=StepBatches(start, cfg.steps, cfg.batch_size, rank, world),
+                        num_workers=cfg.workers, pin_memory=dev.type == "cuda")
+    val_set = None
+    if main and cfg.val_examples > 0:
+        val_ds = open_split(data, "valid", cfg.mix_config(validation=True), cfg.seed, cfg.kinds, cfg.devices)
+        val_set = fixed_set(val_ds, cfg.val_examples)
+    log = RunLog(out, enabled=main, resume_step=start if state is not None else None)
+
+    def checkpoint(step: int) -> Path:
+        st = {"model_config": cfg.model_config().to_dict(), "train_config": cfg.to_dict(),
+              "model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+              "rng": _rng_state(), "step": step}
+        save_checkpoint(out / f"step-{step:08d}.pt", st)
+        return save_checkpoint(ckpt_path, st)
+
+    amp = dev.type == "cuda"
+    t0, c0, step, loss_v, val = time.monotonic(), time.process_time(), start, math.nan, {}
+    bar = tqdm(total=cfg.steps, initial=start, disable=not (progress and main), unit="step", dynamic_ncols=True)
+    model.train()
+    for step, (x, y) in enumerate(loader, start=start + 1):
+        x, y = x.to(dev, non_blocking=True), y.to(dev, non_blocking=True)
+        spec_x = wave_to_spec(x, model.cfg.stft).contiguous(memory_format=torch.channels_last)
+        spec_y = wave_to_spec(y, model.cfg.stft)
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp):
+            y2, y1 = net(spec_x)
+        loss = mae_loss(y2, y1, spec_y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        loss_v = float(loss.detach())
+        if not math.isfinite(loss_v):
+            raise NoisekitError(f"{out}: the loss became {loss_v} at step {step}; lower the learning rate")
+        rate = (step - start) / max(time.monotonic() - t0, 1e-9)
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss_v:.4f}", steps_s=f"{rate:.2f}")
+        timed_out = _agree(_over(cfg.max_seconds, time.monotonic() - t0)
+                           or _over(cfg.max_cpu_seconds, time.process_time() - c0), world, dev)
+        last = step == cfg.steps or timed_out
+        row = {"step": step, "loss": loss_v, "lr": sched.get_last_lr()[0], "steps_per_s": rate}
+        if val_set is not None and (step % cfg.val_every == 0 or last):
+            val = validate_model(model, val_set, cfg.batch_size, dev)
+            row.update(val)
+            bar.write(f"step {step}: val_loss {val['val_loss']:.4f}  val ΔSNR {val['val_dsnr']:.2f} dB")
+        if main and (step % cfg.ckpt_every == 0 or last):
+            checkpoint(step)
+        log.add(row, force=step % cfg.log_every == 0 or last or "val_loss" in row)
+        if timed_out:
+            break
+    bar.close()
+    log.close()
+    rate = (step - start) / max(time.monotonic() - t0, 1e-9)
+    if world > 1:
+        import torch.distributed as dist
+
+        dist.barrier()
+        if joined:
+            dist.destroy_process_group()
+    return TrainResult(out, step, loss_v, val, rate, ckpt_path)

@@ -1,0 +1,5 @@
+"""`python -m noisekit ...` (and `torchrun -m noisekit train ...`) runs the command line."""
+
+from noisekit.cli import main
+
+main(prog_name="noisekit")

@@ -1,0 +1,81 @@
+"""`noisekit train`: train (or describe) the two-stage U-Net denoiser from the manifests of a data directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from noisekit.commands.common import summary
+from noisekit.datadir import DataDir
+
+
+def _range(value: tuple[float, float] | None) -> tuple[float, float] | None:
+    if not value:
+        return None
+    lo, hi = value
+    if lo > hi:
+        raise click.BadParameter(f"range {lo} {hi}: the low end is above the high end")
+    return (lo, hi)
+
+
+@click.command("train")
+@click.option("--data", "data", envvar="NOISEKIT_DATA", show_envvar=True, type=click.Path(file_okay=False),
+              help="The data directory (clean.parquet, noise.parquet/tape.parquet). Not needed with --describe.")
+@click.option("--out", type=click.Path(file_okay=False), help="Run folder for checkpoints and logs.")
+@click.option("--preset", default="small", show_default=True, type=click.Choice(["small", "paper"]))
+@click.option("--describe", is_flag=True, help="Print parameters and multiply-adds per second of audio, then exit.")
+@click.option("--steps", type=int, help="Total optimisation steps (preset default if omitted).")
+@click.option("--batch-size", type=int, help="Examples per step and process.")
+@click.option("--lr", type=float, help="Initial learning rate (divided by 10 every --lr-step steps).")
+@click.option("--lr-step", type=int, help="Steps between learning-rate drops (default 100000).")
+@click.option("--crop", "crop_s", type=float, help="Training crop length in seconds.")
+@click.option("--noise", type=click.Choice(["gramophone", "tape"]), default="gramophone", show_default=True,
+              help="Mix preset: SNR 2-20 dB / gain -6..4 dB (gramophone), or 6-32 dB / -6..0 dB (tape).")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(["gramophone", "tape"]),
+              help="Noise kinds to draw from (repeatable; default: the --noise preset's kind).")
+@click.option("--device-id", "devices", multiple=True, help="Only tape noise from these capture devices.")
+@click.option("--snr", nargs=2, type=float, help="SNR range in dB, e.g. --snr 2 20.")
+@click.option("--gain", nargs=2, type=float, help="Gain (β) range in dB, e.g. --gain -6 4.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--ckpt-every", type=int, help="Checkpoint every N steps.")
+@click.option("--val-every", type=int, help="Validate every N steps.")
+@click.option("--val-examples", type=int, help="Size of the fixed validation set.")
+@click.option("--workers", type=int, help="DataLoader worker processes.")
+@click.option("--threads", type=int, default=0, help="Torch CPU threads (0: torch's default).")
+@click.option("--max-minutes", type=float, help="Stop (with a checkpoint) after this much wall time.")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
+def train_command(data: str | None, out: str | None, preset: str, describe: bool, **opts) -> None:
+    """Train the denoiser on mixtures made on the fly: X = β(Y + αN), clean music Y and real noise N.
+
+    Multi-GPU: `torchrun --nproc_per_node N -m noisekit train ...` (DistributedDataParallel).
+    """
+    import torch
+
+    from denoiser.describe import describe as describe_model
+    from denoiser.model import preset as model_preset
+    from denoiser.train import train, train_config
+
+    if describe:
+        for line in describe_model(model_preset(preset)).lines(preset):
+            click.echo(line)
+        return
+    if not data or not out:
+        raise click.UsageError("--data and --out are required to train (or pass --describe)")
+    if opts["threads"]:
+        torch.set_num_threads(opts["threads"])
+    kinds = tuple(opts["kinds"]) or (opts["noise"],)
+    max_minutes = opts["max_minutes"]
+    cfg = train_config(
+        preset, steps=opts["steps"], batch_size=opts["batch_size"], lr=opts["lr"], lr_step=opts["lr_step"],
+        crop_s=opts["crop_s"], noise=opts["noise"], kinds=kinds, devices=tuple(opts["devices"]) or None,
+        snr_db=_range(opts["snr"]), gain_db=_range(opts["gain"]), seed=opts["seed"],
+        ckpt_every=opts["ckpt_every"], val_every=opts["val_every"], val_examples=opts["val_examples"],
+        workers=opts["workers"], max_seconds=max_minutes * 60 if max_minutes else None,
+    )
+    result = train(DataDir(data), Path(out), cfg, resume=opts["resume"], device=opts["device"])
+    val = result.val
+    val_text = f", val ΔSNR {val['val_dsnr']:.2f} dB" if val else ""
+    summary(f"trained {preset} to step {result.step} ({result.steps_per_s:.2f} steps/s), "
+            f"loss {result.last_loss:.4f}{val_text}; checkpoint {result.checkpoint}")

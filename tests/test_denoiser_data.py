@@ -1,0 +1,85 @@
+"""Tests of on-the-fly mixing: exact SNR and gain, determinism by seed, selection by split/kind/device."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from denoiser_helpers import SR, make_datadir
+
+from denoiser.data import MIX_PRESETS, Clip, MixConfig, MixParams, apply_mix, looped, noise_clips, open_split
+from denoiser.validation import snr_db
+from noisekit.errors import NoisekitError
+
+CFG = MixConfig(crop_s=0.25)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return make_datadir(tmp_path_factory.mktemp("denoiser-data"))
+
+
+def test_mixture_has_the_drawn_snr_and_gain(data) -> None:
+    ds = open_split(data, "train", CFG, seed=5)
+    for i in range(6):
+        p = ds.params(i)
+        x, y = (t.numpy() for t in ds[i])
+        assert x.shape == y.shape == (CFG.crop,)
+        assert abs(snr_db(y, x) - p.snr_db) < 1e-3  # X - βY = βαN, so the SNR is the drawn one
+        assert 2.0 <= p.snr_db <= 20.0 and -6.0 <= p.gain_db <= 4.0
+
+
+def test_gain_scales_target_and_mixture_alike() -> None:
+    clean = np.sin(np.arange(1000) * 0.1).astype(np.float32)
+    noise = np.random.default_rng(0).standard_normal(1000).astype(np.float32)
+    p0 = MixParams(0, 0, 0, 0, 0, 0, snr_db=10.0, gain_db=0.0)
+    p6 = MixParams(0, 0, 0, 0, 0, 0, snr_db=10.0, gain_db=-6.0)
+    x0, y0 = apply_mix(clean, noise, p0)
+    x6, y6 = apply_mix(clean, noise, p6)
+    assert np.allclose(y0, clean)
+    assert np.allclose(x6, x0 * 10 ** (-6 / 20), atol=1e-6) and np.allclose(y6, y0 * 10 ** (-6 / 20), atol=1e-6)
+
+
+def test_deterministic_by_seed_and_index(data) -> None:
+    a = open_split(data, "train", CFG, seed=1)
+    b = open_split(data, "train", CFG, seed=1)
+    c = open_split(data, "train", CFG, seed=2)
+    assert a.params(3) == b.params(3)
+    assert np.array_equal(a[3][0].numpy(), b[3][0].numpy())
+    assert a.params(3) != a.params(4)
+    assert [a.params(i) for i in range(5)] != [c.params(i) for i in range(5)]
+
+
+def test_splits_kinds_and_devices_select_the_right_files(data) -> None:
+    valid = open_split(data, "valid", CFG, seed=0)
+    assert [c.path.split("/")[-2] for c in valid.clean] == ["g2"]
+    assert all("gramophone" in c.path for c in valid.noise)
+    tape = noise_clips(data, "train", kinds=("tape",))
+    assert len(tape) == 2 and all("/tape/" in c.path for c in tape)
+    deck1 = noise_clips(data, "train", kinds=("tape",), devices=("deck1",))
+    assert [c.path.split("/")[-1] for c in deck1] == ["tape1.wav"]
+    both = noise_clips(data, "train", kinds=("gramophone", "tape"))
+    assert len(both) == 4
+
+
+def test_tape_preset_ranges() -> None:
+    tape = MIX_PRESETS["tape"]
+    assert tape.snr_db == (6.0, 32.0) and tape.gain_db == (-6.0, 0.0)
+    assert MIX_PRESETS["gramophone"].snr_db == (2.0, 20.0)
+
+
+def test_noise_loops_circularly_and_is_resampled(tmp_path) -> None:
+    from noisekit.audio import write_audio
+
+    ramp = np.linspace(-0.5, 0.5, 22050, dtype=np.float32)  # 1 s at 22.05 kHz
+    write_audio(tmp_path / "n.wav", ramp[None], 22050)
+    clip = Clip(str(tmp_path / "n.wav"), 22050, 22050, 1)
+    x = looped(clip, SR - 10, 30, 0)  # crosses the loop point at the model rate
+    assert len(x) == 30
+    assert x[:10].mean() > 0.4 and x[-10:].mean() < -0.4
+
+
+def test_missing_data_is_a_clear_error(tmp_path) -> None:
+    from noisekit.datadir import DataDir
+
+    with pytest.raises(NoisekitError, match="no clean music"):
+        open_split(DataDir(tmp_path), "train", CFG, seed=0)
