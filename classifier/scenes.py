@@ -5,7 +5,8 @@ gets wrong: ``soft`` (programme at −12…2 dB SNR), ``reverb_tail`` (abrupt st
 ``fade`` (slow dB-linear fades from −60 dB), ``sustained`` (single long notes/chords) and
 ``band_limited`` (narrow acoustic-era bands). Ground truth comes from the programme signal alone after
 every modifier (fades, reverb, band limits): in 10-ms frames it is *programme* where its level is within
-``ACTIVE_REL_DB`` (−25 dB) of the noise RMS, *noise* where it is more than ``NOISE_REL_DB`` (−60 dB)
+``ACTIVE_REL_DB`` (−25 dB) of the noise RMS or within ``BAND_ACTIVE_DB`` (−3 dB) of the noise in any of 16
+bands (a tail the noise hides only in part), *noise* where it is more than ``NOISE_REL_DB`` (−60 dB)
 below, and *ambiguous* in between (left out of the training loss and of window scores, never counted as
 noise). A final random "transfer chain" (tilt, band limit, gain, extra floor) is applied to the mixture
 only, so labels never depend on it.
@@ -26,6 +27,8 @@ CASES = ("noise_only", "normal", "soft", "reverb_tail", "fade", "sustained", "ba
 HARD_CASES = ("soft", "reverb_tail", "fade", "sustained", "band_limited")
 ACTIVE_REL_DB = -25.0  # programme this close to the noise level (or louder) is detectable programme
 NOISE_REL_DB = -60.0  # programme this far below the noise is nothing at all
+BAND_ACTIVE_DB = -3.0  # ... or within this of the noise in any of N_BANDS bands (a tail the noise hides only in part)
+N_BANDS = 16
 FRAME_S = 0.01
 NOISE, AMBIGUOUS, PROGRAMME = 0, 1, 2
 _SYNTH_WARNED: set[str] = set()
@@ -168,6 +171,25 @@ def frame_levels(x: np.ndarray, sr: int, n_frames: int) -> np.ndarray:
     return 10.0 * np.log10(np.maximum(p, 1e-30))
 
 
+def band_levels(x: np.ndarray, sr: int, n_frames: int, n_fft: int = 2048) -> np.ndarray:
+    """Power (dB) of ``x`` in N_BANDS log-spaced bands (50 Hz–16 kHz) per 10-ms frame, smoothed over 40 ms."""
+    hop = int(round(FRAME_S * sr))
+    x = np.pad(np.asarray(x, dtype=np.float64), (n_fft // 2, n_fft + n_frames * hop))
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / sr)
+    band = np.searchsorted(np.geomspace(50.0, 16000.0, N_BANDS + 1), freqs) - 1
+    onehot = np.zeros((len(freqs), N_BANDS))
+    ok = (band >= 0) & (band < N_BANDS)
+    onehot[np.flatnonzero(ok), band[ok]] = 1.0 / np.maximum(np.bincount(band[ok], minlength=N_BANDS), 1)[band[ok]]
+    win = np.hanning(n_fft)
+    out = np.empty((n_frames, N_BANDS))
+    frames = np.lib.stride_tricks.sliding_window_view(x, n_fft)[::hop]
+    for a in range(0, n_frames, 1000):
+        spec = np.fft.rfft(frames[a:min(a + 1000, n_frames)] * win, axis=1)
+        out[a:a + len(spec)] = (spec.real ** 2 + spec.imag ** 2) @ onehot
+    out = np.apply_along_axis(lambda c: np.convolve(c, np.ones(4) / 4, mode="same"), 0, out)
+    return 10.0 * np.log10(np.maximum(out, 1e-30))
+
+
 @dataclass
 class ProgrammeTrack:
     """The programme of one scene at its drawn SNR against unit-RMS noise, with its 10-ms frame levels."""
@@ -175,6 +197,7 @@ class ProgrammeTrack:
     audio: np.ndarray  # float32 (n,), zeros where nothing plays
     rel_db: np.ndarray  # frame levels re the unit-RMS noise
     case: str
+    band_db: np.ndarray | None = None  # (frames, N_BANDS) band powers, to compare with the noise's
 
 
 def draw_case(rng: np.random.Generator) -> str:
@@ -200,17 +223,23 @@ def render_track(rng: np.random.Generator, duration_s: float, case: str, sr: int
         if hi > lo:
             prog[lo:hi] += ev[lo - a: hi - a]
         t += len(ev) / sr + _lu(rng, 0.4, 10.0)
-    rel = frame_levels(prog, sr, int(np.ceil(n / (FRAME_S * sr))))
-    return ProgrammeTrack(prog.astype(np.float32), rel, case)
+    n_frames = int(np.ceil(n / (FRAME_S * sr)))
+    rel = frame_levels(prog, sr, n_frames)
+    bands = band_levels(prog, sr, n_frames) if case != "noise_only" else None
+    return ProgrammeTrack(prog.astype(np.float32), rel, case, bands)
 
 
 def mix_scene(rng: np.random.Generator, track: ProgrammeTrack, noise: np.ndarray, sr: int = 44100,
               snr_shift_db: float = 0.0, augment: bool = True, info: dict | None = None) -> Scene:
     """Programme (shifted by ``snr_shift_db``) + unit-RMS noise at a random level, labelled, transfer-coloured."""
     rel = track.rel_db + snr_shift_db
+    detectable = rel >= ACTIVE_REL_DB
+    if track.band_db is not None:
+        noise_bands = np.median(band_levels(noise[: len(track.audio)], sr, len(rel)), axis=0)
+        detectable |= (track.band_db + snr_shift_db - noise_bands[None, :]).max(axis=1) >= BAND_ACTIVE_DB
     state = np.full(len(rel), AMBIGUOUS, dtype=np.int8)
     state[rel < NOISE_REL_DB] = NOISE
-    state[rel >= ACTIVE_REL_DB] = PROGRAMME
+    state[detectable] = PROGRAMME
     noise_db = rng.uniform(-68, -18)
     prog = track.audio.astype(np.float64) * 10.0 ** (snr_shift_db / 20.0)
     mix = (prog + noise[: len(prog)]) * 10.0 ** (noise_db / 20.0)
