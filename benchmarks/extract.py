@@ -7,7 +7,8 @@ then runs, each in a fresh process so that its peak resident memory (ru_maxrss) 
   1. decode only: the streamed mono mix at 44.1 kHz (`iter_blocks`);
   2. decode + classify: the shipped classifier's streaming window probabilities;
   3. the whole stage: `extract(..., inputs=[side])`: decode, resample, classify, cut, loop, write, manifest.
-Prints one line per step: seconds, × real time and peak RSS. The figures go into docs/extract.md.
+Prints one line per step: wall seconds, × real time, CPU seconds (user + system, which the load of a
+shared machine does not inflate) and peak RSS. The figures go into docs/extract.md.
 """
 
 from __future__ import annotations
@@ -51,7 +52,9 @@ else:
     r = extract(DataDir(data), inputs=[path], model={model!r}, jobs={jobs}, progress=False)
     out.update(audio_s=r.audio_s, segments=r.segments, noise_min=r.noise_s / 60, failed=r.failed)
 out["seconds"] = time.perf_counter() - t0
-out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+usage = resource.getrusage(resource.RUSAGE_SELF)
+out["peak_rss_mb"] = usage.ru_maxrss / 1024
+out["cpu_s"] = usage.ru_utime + usage.ru_stime
 print(json.dumps(out))
 """
 
@@ -120,8 +123,9 @@ def main() -> None:
         for step in args.steps.split(","):
             r = run_step(step, side, Path(tmp) / "data", args.jobs, args.threads, args.model)
             extra = "".join(f", {k}={v:.1f}" if isinstance(v, float) else f", {k}={v}"
-                            for k, v in r.items() if k not in ("seconds", "audio_s", "peak_rss_mb"))
+                            for k, v in r.items() if k not in ("seconds", "audio_s", "peak_rss_mb", "cpu_s"))
             print(f"{step:9s} {r['seconds']:7.1f} s  {r['audio_s'] / r['seconds']:6.0f}x real time  "
+                  f"CPU {r['cpu_s']:6.1f} s ({r['audio_s'] / r['cpu_s']:4.0f}x per CPU-second)  "
                   f"peak RSS {r['peak_rss_mb']:6.0f} MB{extra}")
 
 
