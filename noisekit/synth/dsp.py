@@ -40,15 +40,19 @@ def shelf_sos(f0: float, gain_db: float, sr: int, high: bool = True) -> np.ndarr
 def band_sos(lo_hz: float | None, hi_hz: float | None, sr: int, order: int = 4) -> np.ndarray | None:
     """Butterworth high-pass / low-pass / band-pass SOS for the given edges (None = open); None if both open.
 
-    Edges are rounded to 3 significant digits and designs are cached: per-note filters cost nothing.
+    Edges are rounded to a 1/48-octave grid (1.5 %) and designs are cached: per-note filters cost nothing.
     """
     nyq = 0.5 * sr
-    lo = float(f"{min(lo_hz, 0.9 * nyq):.3g}") if lo_hz and lo_hz > 0 else None  # low rates: keep edges valid
-    hi = float(f"{hi_hz:.3g}") if hi_hz and hi_hz < 0.98 * nyq else None
+    lo = _grid(min(lo_hz, 0.9 * nyq)) if lo_hz and lo_hz > 0 else None  # low rates: keep edges valid
+    hi = _grid(hi_hz) if hi_hz and hi_hz < 0.98 * nyq else None
     if lo and hi and lo >= hi:
-        lo = float(f"{0.5 * hi:.3g}")
+        lo = _grid(0.5 * hi)
     sos = _butter(lo, hi, int(sr), int(order))
     return None if sos is None else sos.copy()  # scipy wants a writeable array
+
+
+def _grid(hz: float) -> float:
+    return float(2.0 ** (round(48.0 * np.log2(hz)) / 48.0))
 
 
 @functools.lru_cache(maxsize=4096)

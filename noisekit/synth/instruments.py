@@ -37,10 +37,20 @@ def modal(freqs: np.ndarray, taus: np.ndarray, amps: np.ndarray, n: int, sr: int
         s = -1.0 / (taus[g] * sr) + 2j * np.pi * freqs[g] / sr
         a = amps[g] * np.exp(1j * phases[g])
         blocks = -(-length // _BLOCK)
-        base = np.exp(np.outer(s, np.arange(_BLOCK)))  # (C, L)
-        fac = a[None, :] * np.exp(np.outer(np.arange(blocks) * _BLOCK, s))  # (B, C)
-        lhs = np.concatenate([fac.real, -fac.imag], axis=1).astype(np.float32)
-        rhs = np.concatenate([base.real, base.imag], axis=0).astype(np.float32)
+        # e^{s·j} for j < L as (e^{s·64k})·(e^{s·i}), and e^{s·L·b} by a running product: few exp() calls
+        fine = np.exp(np.outer(s, np.arange(64)))
+        coarse = np.exp(np.outer(s, np.arange(0, _BLOCK, 64)))
+        base = (coarse[:, :, None] * fine[:, None, :]).reshape(s.size, _BLOCK)  # (C, L)
+        step = np.exp(s * _BLOCK)
+        fac = np.empty((blocks, s.size), dtype=np.complex128)
+        fac[0] = a
+        if blocks > 1:
+            fac[1:] = step
+            np.cumprod(fac, axis=0, out=fac)  # row b = a·step^b
+        lhs = np.empty((blocks, 2 * s.size), dtype=np.float32)
+        lhs[:, : s.size], lhs[:, s.size:] = fac.real, -fac.imag
+        rhs = np.empty((2 * s.size, _BLOCK), dtype=np.float32)
+        rhs[: s.size], rhs[s.size:] = base.real, base.imag
         out[:length] += small_matmul(lhs, rhs).reshape(-1)[:length]
     return out
 
@@ -92,12 +102,13 @@ def phase_track(f0: float, n: int, sr: int, rng: np.random.Generator, vib_depth:
 
 def ar_envelope(n: int, sr: int, attack_s: float, hold_n: int, release_s: float, curve: float = 1.0) -> np.ndarray:
     """Attack (power ``curve``) / sustain until ``hold_n`` / exponential release that ends exactly at 0."""
-    env = np.ones(n)
+    env = np.ones(n, dtype=np.float32)
     na = min(n, max(1, int(attack_s * sr)))
-    env[:na] = (np.arange(na) / na) ** curve
+    env[:na] = (np.arange(na, dtype=np.float32) / na) ** curve
     if hold_n < n:
         m = n - hold_n
-        env[hold_n:] *= np.exp(np.arange(m) * (-1.0 / max(release_s * sr, 1.0))) * np.linspace(1.0, 0.0, m)
+        ramp = np.arange(m, dtype=np.float32)
+        env[hold_n:] *= np.exp(ramp * np.float32(-1.0 / max(release_s * sr, 1.0))) * (1.0 - ramp / max(m - 1, 1))
     return env
 
 
