@@ -27,7 +27,7 @@ from denoiser.metrics import delta_si_sdr, delta_snr, mean_ci, mr_stft_distance,
 from noisekit.audio import SAMPLE_RATE, load_audio, write_audio
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
-from noisekit.fsutil import atomic_write
+from noisekit.fsutil import atomic_write, sha256_file
 from noisekit.seeding import rng_for, stable_hash
 
 Method = Callable[[np.ndarray, int], np.ndarray]
@@ -161,35 +161,78 @@ class EvalResult:
     examples: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # for spectrogram plots
 
 
+def _run_one(name: str, method: Method, noisy: np.ndarray, mid: str) -> tuple[np.ndarray, float]:
+    """One method on one mixture: its output (checked) and the seconds it took."""
+    start = time.perf_counter()
+    out = np.asarray(method(noisy, SAMPLE_RATE), dtype=np.float32)
+    elapsed = time.perf_counter() - start
+    if out.shape != noisy.shape or not np.isfinite(out).all():
+        raise NoisekitError(f"method '{name}' returned shape {out.shape} or non-finite samples for {mid} "
+                            f"(expected {noisy.shape})")
+    return out, elapsed
+
+
+def _source_hash(paths: list[Path]) -> str:
+    return f"{stable_hash(*(p.read_text(encoding='utf-8') for p in sorted(paths)), bits=64):016x}"
+
+
+def method_fingerprints(names: list[str], checkpoint: str | Path | None) -> dict[str, str]:
+    """A hash per method of everything its scores depend on (the code, and the weights for the model),
+    so that cached scores are reused only while nothing changed."""
+    here = Path(__file__).resolve().parent
+    scoring = [here / "metrics.py", here / "validation.py"]
+    classical = scoring + sorted((here / "classical").glob("*.py"))
+    out = {}
+    for name in names:
+        if name == MODEL_METHOD:
+            model_code = scoring + [here / f for f in ("inference.py", "model.py", "stft.py", "checkpoint.py")]
+            out[name] = _source_hash(model_code) + sha256_file(checkpoint)[:16]  # type: ignore[arg-type]
+        else:
+            out[name] = _source_hash(classical)
+    return out
+
+
 def evaluate(data: DataDir, methods: dict[str, Method], cfg: EvalConfig = EvalConfig(), visqol: bool = True,
-             keep_outputs: Path | None = None, progress: bool = True) -> EvalResult:
-    """Run every method on every cached test mixture and score it; optionally keep the outputs as WAV."""
+             keep_outputs: Path | None = None, progress: bool = True,
+             fingerprints: dict[str, str] | None = None) -> EvalResult:
+    """Run every method on every cached test mixture and score it; optionally keep the outputs as WAV.
+
+    With ``fingerprints`` (see :func:`method_fingerprints`) the scores of each method are cached beside
+    the mixtures and reused by later runs, so evaluating a new checkpoint only runs the model.
+    """
     if visqol and not visqol_available():
         raise NoisekitError("ViSQOL is not installed (pip install visqol-python); or pass --no-visqol")
     mixtures, folder = build_mixtures(data, cfg)
     shown = {next(m.id for m in mixtures if m.kind == k and m.snr_db == min(cfg.snrs)) for k in KINDS
              if any(m.kind == k for m in mixtures)}
-    rows, examples = [], {}
+    audio = {m.id: (load_audio(folder / m.noisy)[0][0], load_audio(folder / m.clean)[0][0]) for m in mixtures}
+    examples = {mid: {"noisy": audio[mid][0], "clean": audio[mid][1]} for mid in shown}
+    rows = []
     with tqdm(total=len(mixtures) * len(methods), desc="evaluating", unit="run", disable=not progress) as bar:
-        for m in mixtures:
-            noisy = load_audio(folder / m.noisy)[0][0]
-            clean = load_audio(folder / m.clean)[0][0]
-            if m.id in shown:
-                examples[m.id] = {"clean": clean, "noisy": noisy}
-            for name, method in methods.items():
-                start = time.perf_counter()
-                out = np.asarray(method(noisy, SAMPLE_RATE), dtype=np.float32)
-                elapsed = time.perf_counter() - start
-                if out.shape != noisy.shape or not np.isfinite(out).all():
-                    raise NoisekitError(f"method '{name}' returned shape {out.shape} or non-finite samples "
-                                        f"for {m.id} (expected {noisy.shape})")
+        for name, method in methods.items():
+            fp = (fingerprints or {}).get(name)
+            cache = folder / "scores" / f"{name}-{fp}-{'visqol' if visqol else 'novisqol'}.json" if fp else None
+            if cache is not None and cache.is_file() and keep_outputs is None:
+                rows += json.loads(cache.read_text())
+                for mid in shown:  # the plots need these outputs; scoring is what is cached
+                    examples[mid][name] = _run_one(name, method, audio[mid][0], mid)[0]
+                bar.update(len(mixtures))
+                continue
+            mine = []
+            for m in mixtures:
+                noisy, clean = audio[m.id]
+                out, elapsed = _run_one(name, method, noisy, m.id)
                 if m.id in shown:
                     examples[m.id][name] = out
                 if keep_outputs is not None:
                     write_audio(keep_outputs / name / f"{m.id}.wav", out, SAMPLE_RATE, subtype="FLOAT")
-                rows.append({"method": name, "kind": m.kind, "snr_db": m.snr_db, "example": m.example, "id": m.id,
+                mine.append({"method": name, "kind": m.kind, "snr_db": m.snr_db, "example": m.example, "id": m.id,
                              "seconds": elapsed, **score(clean, noisy, out, SAMPLE_RATE, visqol)})
                 bar.update()
+            if cache is not None:
+                with atomic_write(cache, "w") as handle:
+                    json.dump(mine, handle)
+            rows += mine
     perceptual = "ViSQOL v3 audio mode (visqol-python), MOS-LQO 1-5" if visqol else "none (ViSQOL off)"
     return EvalResult(rows, summarize(rows), cfg, list(methods), perceptual, folder, examples)
 

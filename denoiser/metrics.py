@@ -21,6 +21,7 @@ from noisekit.audio import resample
 _EPS = 1e-12
 VISQOL_RATE = 48000
 MRSTFT_FFTS = (512, 1024, 2048)
+LOG_FLOOR = 1e-4  # magnitudes below -80 dB of the reference's peak count as -80 dB in the log term
 
 __all__ = ["snr_db", "delta_snr", "si_sdr", "delta_si_sdr", "mean_ci", "mr_stft_distance", "stft_magnitude",
            "visqol_available", "visqol_mos"]
@@ -72,13 +73,17 @@ def stft_magnitude(x: np.ndarray, n_fft: int) -> np.ndarray:
 
 
 def mr_stft_distance(reference: np.ndarray, estimate: np.ndarray, ffts: tuple[int, ...] = MRSTFT_FFTS) -> float:
-    """Multi-resolution STFT distance: mean over FFT sizes of spectral convergence + mean |log-magnitude| gap."""
+    """Multi-resolution STFT distance: mean over FFT sizes of spectral convergence + mean |log-magnitude| gap.
+
+    Log magnitudes are floored at -80 dB below the reference's peak, so near-silent passages do not dominate.
+    """
     ref, est = _pair(reference, estimate)
     total = 0.0
     for n_fft in ffts:
         r, e = stft_magnitude(ref, n_fft), stft_magnitude(est, n_fft)
         convergence = np.sqrt(np.sum(np.square(r - e))) / (np.sqrt(np.sum(np.square(r))) + _EPS)
-        log_mag = np.mean(np.abs(np.log(r + 1e-7) - np.log(e + 1e-7)))
+        floor = max(float(r.max()), _EPS) * LOG_FLOOR  # silent bins of the reference do not dominate
+        log_mag = np.mean(np.abs(np.log(np.maximum(r, floor)) - np.log(np.maximum(e, floor))))
         total += float(convergence + log_mag)
     return total / len(ffts)
 

@@ -11,7 +11,15 @@ import soundfile as sf
 from eval_helpers import SR, make_datadir, tiny_checkpoint
 
 from denoiser.classical import BASELINES
-from denoiser.evaluate import MODEL_METHOD, EvalConfig, build_mixtures, evaluate, select_methods, summarize
+from denoiser.evaluate import (
+    MODEL_METHOD,
+    EvalConfig,
+    build_mixtures,
+    evaluate,
+    method_fingerprints,
+    select_methods,
+    summarize,
+)
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
 
@@ -69,6 +77,34 @@ def test_every_method_runs_and_input_scores_zero(data, tmp_path):
     assert np.mean(wiener) > 0
     assert set(result.examples) == {"gramophone-000-snr3", "tape-000-snr3"}
     assert set(result.examples["tape-000-snr3"]) == {"clean", "noisy", *methods}
+
+
+def test_scores_are_cached_per_method_fingerprint(data):
+    calls = []
+
+    def halve(x, sr):
+        calls.append(len(x))
+        return 0.5 * x
+
+    cfg = EvalConfig(snrs=(3.0, 10.0), examples=2, clip_s=1.0, seed=11)
+    first = evaluate(data, {"halve": halve}, cfg, visqol=False, progress=False, fingerprints={"halve": "v1"})
+    assert len(calls) == 8
+    again = evaluate(data, {"halve": halve}, cfg, visqol=False, progress=False, fingerprints={"halve": "v1"})
+    assert len(calls) == 8 + 2  # only the two spectrogram examples are rerun
+    assert [r["delta_snr"] for r in again.rows] == [r["delta_snr"] for r in first.rows]
+    evaluate(data, {"halve": halve}, cfg, visqol=False, progress=False, fingerprints={"halve": "v2"})
+    assert len(calls) == 8 + 2 + 8  # another fingerprint: computed afresh
+    for r in first.rows:  # halving: SNR(clean, x/2) - SNR(clean, x), same for ΔSI-SDR = 0
+        assert r["delta_si_sdr"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_fingerprints_follow_code_and_weights(tmp_path):
+    a = tiny_checkpoint(tmp_path / "a.pt")
+    fp = method_fingerprints(["unet", "wiener", "lsa"], a)
+    assert fp["wiener"] == fp["lsa"] and fp["unet"] != fp["wiener"]
+    b = tmp_path / "b.pt"
+    b.write_bytes(a.read_bytes() + b"changed")
+    assert method_fingerprints(["unet"], b)["unet"] != fp["unet"]
 
 
 def test_unknown_method_and_model_without_checkpoint_are_refused():

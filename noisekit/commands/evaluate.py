@@ -40,13 +40,14 @@ def evaluate_command(data: DataDir, checkpoint: str | None, snrs: tuple[float, .
                      out_dir: str | None, keep_audio: bool, threads: int | None, progress: bool) -> None:
     """Build test mixtures once (cached under DIR/runs/eval-cache/), run each method, and write a Markdown
     and JSON table of ΔSNR, ΔSI-SDR, ViSQOL and MR-STFT distance (mean and 95 % interval) by noise kind
-    and input SNR, with plots.
+    and input SNR, with plots. Scores are cached per method (keyed by its code, and by the weights for
+    the model), so evaluating a new checkpoint on the same mixtures only runs the model.
     """
     import torch  # noqa: PLC0415 (keeps `--help` fast)
 
     from denoiser.checkpoint import shipped_model_path  # noqa: PLC0415
     from denoiser.eval_report import write_report  # noqa: PLC0415
-    from denoiser.evaluate import EvalConfig, evaluate, select_methods  # noqa: PLC0415
+    from denoiser.evaluate import EvalConfig, evaluate, method_fingerprints, select_methods  # noqa: PLC0415
 
     if threads:
         torch.set_num_threads(threads)
@@ -60,7 +61,7 @@ def evaluate_command(data: DataDir, checkpoint: str | None, snrs: tuple[float, .
                      kinds=tuple(k.strip() for k in kinds.split(",") if k.strip()))
     out = Path(out_dir) if out_dir else data.runs / "eval" / (Path(checkpoint).stem if checkpoint else "baselines")
     result = evaluate(data, chosen, cfg, visqol=visqol, keep_outputs=out / "audio" if keep_audio else None,
-                      progress=progress)
+                      progress=progress, fingerprints=method_fingerprints(list(chosen), checkpoint))
     title = f"Evaluation of {Path(checkpoint).name}" if checkpoint else "Evaluation of the baselines"
     paths = write_report(result, out, title=title)
     best = max((s for s in result.summary if s["snr_db"] == "all"), key=lambda s: s["delta_snr"]["mean"])
