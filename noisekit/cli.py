@@ -8,6 +8,7 @@ import click
 
 from noisekit import __version__
 from noisekit.commands.classifier import classifier_group
+from noisekit.commands.clean import clean_command
 from noisekit.commands.denoise import denoise_command
 from noisekit.commands.evaluate import evaluate_command
 from noisekit.commands.export import export_command
@@ -42,6 +43,7 @@ def main() -> None:
 
 
 main.add_command(manifest_group)
+manifest_group.add_command(clean_command)
 main.add_command(report_command)
 main.add_command(extract_command)
 main.add_command(harvest_command)

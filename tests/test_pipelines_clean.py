@@ -1,0 +1,70 @@
+"""Tests of clean.parquet building: durations, grouped splits, importing outside folders, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from denoiser_helpers import tone
+
+from manifests import read_manifest
+from noisekit.audio import write_audio
+from noisekit.cli import main
+from noisekit.datadir import DataDir
+from noisekit.errors import NoisekitError
+from pipelines.clean import assign_split, build_clean_manifest
+
+
+def _music(root, groups: int = 6, per_group: int = 2) -> None:
+    for g in range(groups):
+        for k in range(per_group):
+            write_audio(root / f"work{g}" / f"mov{k}.flac", tone(200 + 30 * g + k, 0.5, sr=22050), 22050)
+
+
+def test_groups_never_straddle_splits_and_every_split_exists(tmp_path) -> None:
+    src, data = tmp_path / "music", DataDir(tmp_path / "data")
+    _music(src)
+    table = build_clean_manifest(src, data, progress=False)
+    rows = table.to_pylist()
+    assert len(rows) == 12
+    by_group: dict[str, set] = {}
+    for r in rows:
+        by_group.setdefault(r["group"], set()).add(r["split"])
+        assert r["sample_rate"] == 22050 and r["channels"] == 1 and abs(r["duration_s"] - 0.5) < 1e-6
+        assert data.resolve(r["path"]).is_file()  # imported under the data directory
+    assert all(len(s) == 1 for s in by_group.values())
+    assert {r["split"] for r in rows} == {"train", "valid", "test"}
+    assert read_manifest(data, "clean").num_rows == 12
+
+
+def test_split_is_stable_and_roughly_proportional() -> None:
+    assert assign_split("work-a") == assign_split("work-a")
+    splits = [assign_split(f"g{i}") for i in range(2000)]
+    assert 0.07 < splits.count("test") / 2000 < 0.13 and 0.07 < splits.count("valid") / 2000 < 0.13
+
+
+def test_folder_inside_the_data_dir_is_indexed_in_place(tmp_path) -> None:
+    data = DataDir(tmp_path)
+    _music(tmp_path / "clean" / "mine", groups=3, per_group=1)
+    rows = build_clean_manifest(tmp_path / "clean" / "mine", data, progress=False).to_pylist()
+    assert sorted(r["path"] for r in rows) == [f"clean/mine/work{g}/mov0.flac" for g in range(3)]
+
+
+def test_unreadable_files_are_skipped_and_empty_folders_refused(tmp_path) -> None:
+    src = tmp_path / "music"
+    _music(src, groups=2, per_group=1)
+    (src / "work0" / "broken.wav").write_bytes(b"RIFF0000WAVEjunk")
+    rows = build_clean_manifest(src, DataDir(tmp_path / "d"), progress=False).to_pylist()
+    assert len(rows) == 2
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(NoisekitError, match="no audio files"):
+        build_clean_manifest(tmp_path / "empty", DataDir(tmp_path / "d"), progress=False)
+
+
+def test_cli_command(tmp_path) -> None:
+    src = tmp_path / "music"
+    _music(src, groups=4, per_group=1)
+    result = CliRunner().invoke(main, ["manifest", "clean", str(src), "--data", str(tmp_path / "d")])
+    assert result.exit_code == 0, result.output
+    assert "clean.parquet: 4 files" in result.output
+    assert np.isclose(read_manifest(DataDir(tmp_path / "d"), "clean").column("duration_s").to_pylist()[0], 0.5)
