@@ -8,7 +8,7 @@ channel is exactly zero), so they are exact by definition; the surface noise cov
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -167,7 +167,9 @@ def synth_side(seed: int, duration_s: float | None = None, sr: int = 44100, chan
             piece = render_music(mp, m / sr, sr, prng).astype(np.float64)
             pieces.append({"kind": "music", "start_s": a / sr, "duration_s": m / sr, "music": mp.to_dict()})
             cases += [(a / sr + s, a / sr + e, k) for s, e, k in hard_cases(mp, m / sr)]
-        piece = dsp.apply_sos(apply_era_params(piece, sr, era_p).astype(np.float64), tsos)
+        # the disc keeps turning between pieces: the wow continues in phase across the side
+        piece_era = replace(era_p, wow_phase=era_p.wow_phase + 2 * np.pi * era_p.rpm / 60.0 * (a / sr))
+        piece = dsp.apply_sos(apply_era_params(piece, sr, piece_era).astype(np.float64), tsos)
         edge = min(int(0.01 * sr), piece.size // 4)
         if edge > 0:  # era filters ring a little: bring both ends back to exactly 0
             piece[:edge] *= np.linspace(0.0, 1.0, edge)
