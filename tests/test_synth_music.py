@@ -124,3 +124,15 @@ def test_long_tail_decays_into_the_end() -> None:
 def test_noisy_onsets_override_steers_the_timbres() -> None:
     p = draw_music_params(np.random.default_rng(23), style="piano_solo", noisy_onsets=True)
     assert p.noisy_onsets and all(part.timbre["hammer_db"] >= -12.0 for part in p.parts)
+
+
+def test_ritardando_slows_the_last_bars() -> None:
+    from noisekit.synth import music as m
+
+    p = draw_music_params(np.random.default_rng(24), tempo_bpm=120.0, tempo_drift=0.0, ritardando=0.5)
+    lay = m._layout(p, 30.0)
+    beats = np.diff(m._tempo_map(p, lay, 80, np.random.default_rng(0)))
+    assert beats[0] == pytest.approx(0.5)
+    end_beat = int(np.searchsorted(np.cumsum(beats), lay.body_end))
+    assert beats[end_beat - 1] > 1.25 * beats[0]  # clearly slower by the final chord
+    assert np.all(np.diff(beats[: end_beat]) >= -1e-12)  # and only ever slowing down

@@ -240,7 +240,8 @@ def _tempo_map(p: MusicParams, lay: _Layout, n_beats: int, rng: np.random.Genera
     drift = 1.0 + p.tempo_drift * dsp.smooth_random(rng, n_beats, 1, 1.0 / 8.0)
     durs = lay.beat_s * drift
     times = np.concatenate([[0.0], np.cumsum(durs)])
-    over = np.clip((times[:-1] - (lay.body_end - 4 * p.beats_per_bar * lay.beat_s)) / lay.body_end * 4, 0, 1)
+    span = min(4 * p.beats_per_bar * lay.beat_s, 0.5 * lay.body_end)  # the last four bars slow down
+    over = np.clip((times[:-1] - (lay.body_end - span)) / max(span, 1e-3), 0, 1)
     durs = durs * (1.0 + p.ritardando * over)
     return np.concatenate([[0.0], np.cumsum(durs)])
 
