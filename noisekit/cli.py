@@ -17,6 +17,7 @@ from noisekit.commands.harvest import harvest_command
 from noisekit.commands.manifest import manifest_group
 from noisekit.commands.report import report_command
 from noisekit.commands.restore import restore_command
+from noisekit.commands.run import run_command
 from noisekit.commands.tape import contribute_command, ingest_tape_command
 from noisekit.commands.train import train_command
 from noisekit.errors import NoisekitError
@@ -45,6 +46,7 @@ def main() -> None:
 main.add_command(manifest_group)
 manifest_group.add_command(clean_command)
 main.add_command(report_command)
+main.add_command(run_command)
 main.add_command(extract_command)
 main.add_command(harvest_command)
 main.add_command(export_command)

@@ -118,3 +118,40 @@ def report_stage(data: DataDir, params: dict) -> None:
 
     result = build_report(data, params.get("title"))
     log.info("report: %d segments -> %s", result.segments, result.path)
+
+
+@stage_type("train", reads=("clean", "noise", "tape"), path_params=("out",),
+            outputs=lambda data, p: [_path(data, p, "out", "data:runs/train") / "last.pt"])
+def train_stage(data: DataDir, params: dict) -> None:
+    """Train the two-stage U-Net (resuming a run that was stopped); `max_minutes` bounds the wall time."""
+    from denoiser.train import train, train_config
+
+    options = {k: params[k] for k in ("steps", "batch_size", "lr", "crop_s", "noise", "seed", "ckpt_every",
+                                       "val_every", "val_examples", "workers") if k in params}
+    if "kinds" in params:
+        options["kinds"] = tuple(params["kinds"])
+    if "max_minutes" in params:
+        options["max_seconds"] = float(params["max_minutes"]) * 60.0
+    cfg = train_config(params.get("preset", "small"), **options)
+    result = train(data, _path(data, params, "out", "data:runs/train"), cfg, resume=True,
+                   device=params.get("device", "auto"))
+    log.info("trained to step %d, loss %.4f, validation %s", result.step, result.last_loss, result.val)
+
+
+@stage_type("evaluate", reads=("clean", "noise", "tape"), path_params=("checkpoint", "out"),
+            outputs=lambda data, p: [_path(data, p, "out", "data:runs/eval/pipeline") / "results.json"])
+def evaluate_stage(data: DataDir, params: dict) -> None:
+    """Score the model (`checkpoint`) and the classical baselines on the cached test mixtures."""
+    from denoiser.eval_report import write_report
+    from denoiser.evaluate import EvalConfig, evaluate, method_fingerprints, select_methods
+
+    checkpoint = resolve_path(data, params["checkpoint"]) if "checkpoint" in params else None
+    methods = select_methods(params.get("methods"), checkpoint)
+    cfg = EvalConfig(snrs=tuple(float(s) for s in params.get("snr", (3.0, 10.0, 16.0))),
+                     examples=int(params.get("examples", 8)), clip_s=float(params.get("clip_s", 5.0)),
+                     kinds=tuple(params.get("kinds", ("gramophone", "tape"))))
+    result = evaluate(data, methods, cfg, visqol=bool(params.get("visqol", True)),
+                      fingerprints=method_fingerprints(list(methods), checkpoint))
+    paths = write_report(result, _path(data, params, "out", "data:runs/eval/pipeline"),
+                         title=f"Evaluation of {checkpoint.name}" if checkpoint else "Evaluation of the baselines")
+    log.info("evaluation written to %s", paths["markdown"])

@@ -111,3 +111,27 @@ def test_bad_configs_are_refused(tmp_path):
     path.write_text("[[stage]\n")
     with pytest.raises(PipelineError, match="cannot read"):
         load_pipeline(path)
+
+
+def test_run_command_reports_ran_and_skipped(tmp_path):
+    from click.testing import CliRunner
+
+    from noisekit.cli import main
+
+    args = ["run", _config(tmp_path), "--data", str(tmp_path / "data")]
+    first = CliRunner().invoke(main, args)
+    assert first.exit_code == 0, first.output
+    assert "2 stage(s) ran, 0 skipped" in first.output
+    second = CliRunner().invoke(main, args)
+    assert "0 stage(s) ran, 2 skipped" in second.output and "up to date" in second.output
+    bad = CliRunner().invoke(main, [*args, "--from", "nope"])
+    assert bad.exit_code == 2 and "not a stage" in bad.output
+
+
+def test_shipped_configs_load():
+    from pipelines import stages  # noqa: F401
+
+    root = Path(__file__).resolve().parent.parent / "pipelines"
+    for name in ("demo", "great78", "tape", "train"):
+        pipeline = load_pipeline(root / f"{name}.toml")
+        assert pipeline.stages and pipeline.name == name
