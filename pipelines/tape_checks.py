@@ -27,6 +27,7 @@ SIGNAL_FLOOR_DBFS = -90.0  # blank tape hiss is far above this; below it nothing
 CONTENT_THRESHOLD = 0.5  # a classifier window with p(noise only) below this holds programme content
 MAINS_HZ = (50.0, 60.0)
 HUM_HARMONICS = 5
+HUM_BLOCK_S = 20
 
 Intervals = tuple[tuple[float, float], ...]
 
@@ -123,10 +124,11 @@ def check_sample_rate(sr: int) -> CheckResult:
 def check_clipping(audio: np.ndarray, sr: int) -> CheckResult:
     """No flat tops at full scale: blank-tape hiss never reaches 0 dBFS unless the input gain is wrong."""
     hits = []
-    for channel in np.abs(audio) >= CLIP_LEVEL:
-        hits += _runs(channel, CLIP_RUN)
+    for channel in audio:
+        hits += _runs((channel >= CLIP_LEVEL) | (channel <= -CLIP_LEVEL), CLIP_RUN)
     if not hits:
-        return CheckResult("clipping", True, f"peak {_dbfs(np.abs(audio).max()):.1f} dBFS, no clipping")
+        peak = max(float(audio.max()), -float(audio.min()))
+        return CheckResult("clipping", True, f"peak {_dbfs(peak):.1f} dBFS, no clipping")
     times = _merge([(a / sr, b / sr) for a, b in hits], gap=0.05)
     return CheckResult("clipping", False, f"{len(hits)} clipped run(s) at full scale, e.g. {_fmt_times(times, 3)}; "
                                           "lower the input gain", times)
@@ -134,6 +136,15 @@ def check_clipping(audio: np.ndarray, sr: int) -> CheckResult:
 
 def _dbfs(value: float) -> float:
     return float(20.0 * np.log10(max(float(value), 1e-12)))
+
+
+def _mean_square(x: np.ndarray, step: int = 1 << 20) -> float:
+    """Mean of x² accumulated in float64 over blocks, without a full-length float64 copy."""
+    total = 0.0
+    for start in range(0, len(x), step):
+        block = x[start:start + step].astype(np.float64)
+        total += float(np.dot(block, block))
+    return total / max(len(x), 1)
 
 
 def check_dc_offset(audio: np.ndarray, sr: int) -> CheckResult:
@@ -157,8 +168,9 @@ def flat_intervals(audio: np.ndarray, sr: int) -> Intervals:
 
 def check_silence_dropouts(audio: np.ndarray, sr: int) -> CheckResult:
     """No digital silence or dropped buffers (runs of identical samples) and a signal above the floor."""
-    levels = [_dbfs(float(np.sqrt(np.mean(np.square(ch, dtype=np.float64))))) for ch in audio]
-    rms = _dbfs(float(np.sqrt(np.mean(np.square(audio, dtype=np.float64)))))
+    squares = [_mean_square(ch) for ch in audio]
+    levels = [0.5 * _dbfs(ms) for ms in squares]
+    rms = 0.5 * _dbfs(float(np.mean(squares)))
     if rms < SIGNAL_FLOOR_DBFS:
         return CheckResult("silence_dropouts", False, f"no tape signal: RMS {rms:.1f} dBFS is below "
                                                       f"{SIGNAL_FLOOR_DBFS:.0f} dBFS (is the deck connected?)")
@@ -179,9 +191,17 @@ def hum_level(audio: np.ndarray, sr: int) -> tuple[float, float, float]:
 
     A level of -inf means no line stands out of the hiss by more than its own bandwidth's noise power.
     """
-    mono = audio.mean(axis=0, dtype=np.float64)
+    mono = audio.mean(axis=0, dtype=np.float32) if audio.shape[0] > 1 else audio[0]
     nper = min(len(mono), sr)  # 1-Hz bins
-    freqs, psd = signal.welch(mono, sr, window="hann", nperseg=nper, detrend="constant")
+    span = max(nper, HUM_BLOCK_S * sr)  # Welch per block, averaged by length: bounded memory on long captures
+    psd, weight = 0.0, 0
+    for start in range(0, len(mono), span):
+        block = mono[start:start + span]
+        if len(block) < nper and weight:
+            break
+        freqs, part = signal.welch(block.astype(np.float64), sr, window="hann", nperseg=nper, detrend="constant")
+        psd, weight = psd + part * len(block), weight + len(block)
+    psd = psd / weight
     df = freqs[1] - freqs[0]
     best = (MAINS_HZ[0], -np.inf, -np.inf)
     for f0 in MAINS_HZ:
