@@ -179,3 +179,16 @@ def test_era_resonance_colours_the_band() -> None:
     y = apply_era_params(x, sr, p)
     assert _band_gain(y, x, 950, 1050, sr) - _band_gain(y, x, 550, 650, sr) > 6.0
     assert _band_gain(y, x, 950, 1050, sr) - _band_gain(y, x, 1800, 2000, sr) > 6.0
+
+
+def test_era_drive_compresses_loud_peaks_only() -> None:
+    from noisekit.synth.era import EraParams, apply_era_params
+
+    sr = 16000
+    t = np.arange(sr) / sr
+    loud = (0.9 * np.sin(2 * np.pi * 500 * t)).astype(np.float32)
+    p = EraParams(lo_hz=50.0, hi_hz=7000.0, order=2, resonances=[], wow_depth=0.0, drive_db=12.0)
+    flat = EraParams(lo_hz=50.0, hi_hz=7000.0, order=2, resonances=[], wow_depth=0.0, drive_db=0.0)
+    assert np.max(np.abs(apply_era_params(loud, sr, p))) < 0.5 * np.max(np.abs(apply_era_params(loud, sr, flat)))
+    quiet = loud * np.float32(0.001)
+    np.testing.assert_allclose(apply_era_params(quiet, sr, p), apply_era_params(quiet, sr, flat), atol=2e-6)

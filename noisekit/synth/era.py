@@ -1,4 +1,5 @@
-"""Recording-era colouring of the programme: acoustic-horn or electrical band-limiting plus slight wow."""
+"""Recording-era colouring of the programme: acoustic-horn or electrical band-limiting, resonances, a
+softly saturating cutting chain, and slight wow."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ class EraParams:
     wow_depth: float = 0.001  # peak fractional speed deviation
     wow_phase: float = 0.0
     rpm: float = 78.0
+    drive_db: float = 0.0  # soft saturation of the cutting chain (peaks compress, harmonics appear)
 
     def to_dict(self) -> dict:
         """JSON-serialisable form."""
@@ -48,7 +50,7 @@ def draw_era_params(rng: np.random.Generator, era: str | None = None, rpm: float
         order = int(rng.integers(2, 6))
     return EraParams(era=era, lo_hz=lo, hi_hz=hi, order=order, resonances=res,
                      wow_depth=float(rng.uniform(0.0002, 0.003)), wow_phase=float(rng.uniform(0, 2 * np.pi)),
-                     rpm=float(rpm))
+                     rpm=float(rpm), drive_db=float(rng.uniform(0.0, 8.0 if era == "acoustic" else 4.0)))
 
 
 def apply_wow(audio: np.ndarray, sr: int, depth: float, rate_hz: float, phase: float = 0.0) -> np.ndarray:
@@ -71,6 +73,9 @@ def apply_era_params(audio: np.ndarray, sr: int, params: EraParams) -> np.ndarra
     x = dsp.apply_sos(x, dsp.band_sos(params.lo_hz, params.hi_hz, sr, params.order))
     for hz, gain_db, q in params.resonances:
         x = dsp.apply_sos(x, dsp.peaking_sos(hz, gain_db, q, sr))
+    if params.drive_db > 0:  # tanh(k·x)/k: transparent when quiet, compresses loud peaks; keeps exact zeros
+        k = np.float32(10.0 ** (params.drive_db / 20.0))
+        x = np.tanh(k * x) / k
     x = apply_wow(x, sr, params.wow_depth, params.rpm / 60.0, params.wow_phase)
     return x.astype(np.float32)
 
