@@ -71,3 +71,14 @@ def test_side_with_all_groove_features_keeps_exact_truth() -> None:
     assert snr == pytest.approx(15.0, abs=0.05)
     with pytest.raises(ValueError, match="unknown parameter"):
         draw_groove_params(np.random.default_rng(0), wobble=1.0)
+
+
+def test_tape_dub_adds_hiss_to_the_noise_only() -> None:
+    base = {"run_in_s": 2.0, "run_out_s": 2.0, "n_pieces": 1, "piece_s": 2.0, "announcement": False,
+            "snr_db": 20.0}
+    plain = synth_side(5, sr=SR, **base, groove={"tape_speed_ips": None})
+    dubbed = synth_side(5, sr=SR, **base, groove={"tape_speed_ips": 3.75, "tape_rel_db": 0.0})
+    np.testing.assert_array_equal(plain.music, dubbed.music)
+    assert dubbed.noise_intervals == plain.noise_intervals
+    assert dubbed.params["groove"]["tape_speed_ips"] == 3.75
+    assert not np.allclose(plain.noise, dubbed.noise)

@@ -3,8 +3,9 @@
 On a real disc the lead-in and run-out spirals are cut at a wider pitch and often sound louder (or
 quieter) than the music grooves, the level drifts from the outer to the inner grooves, the transfer may
 start with the stylus landing, the run-out ends in a locked groove that thuds once per revolution, and
-loud music leaves a faint pre-/post-echo one revolution away in the neighbouring grooves. All of this
-belongs to the noise component (the music track stays exactly zero between pieces).
+loud music leaves a faint pre-/post-echo one revolution away in the neighbouring grooves; a reissue may
+have passed through a tape dub, which adds tape hiss. All of this belongs to the noise component (the
+music track stays exactly zero between pieces).
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class GrooveParams:
     post_echo_db: float = -6.0  # post-echo relative to the pre-echo
     transfer_lp_hz: float | None = None  # low-pass of the transfer chain (applies to music and noise)
     transfer_lp_order: int = 2
+    tape_speed_ips: float | None = None  # a dub through tape adds its hiss ...
+    tape_rel_db: float = -10.0  # ... at this level relative to the surface noise
 
     def to_dict(self) -> dict:
         """JSON-serialisable form."""
@@ -57,6 +60,8 @@ def draw_groove_params(rng: np.random.Generator, **overrides) -> GrooveParams:
         p.echo_db, p.post_echo_db = float(u(-56.0, -32.0)), float(u(-12.0, 0.0))
     if rng.random() < 0.3:
         p.transfer_lp_hz, p.transfer_lp_order = float(np.exp(u(np.log(3500), np.log(12000)))), int(rng.integers(1, 5))
+    if rng.random() < 0.1:  # reissued from a tape dub
+        p.tape_speed_ips, p.tape_rel_db = float(rng.choice([3.75, 7.5, 15.0])), float(u(-20.0, 0.0))
     return apply_overrides(p, overrides, "draw_groove_params")
 
 

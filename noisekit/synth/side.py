@@ -25,9 +25,11 @@ from noisekit.synth.groove import (
     scale_noise_for_snr,
     transfer_sos,
 )
+from noisekit.synth.mix import rms_db
 from noisekit.synth.music import draw_music_params, hard_cases, render_music
 from noisekit.synth.params import jsonable
 from noisekit.synth.speech import draw_speech_params, render_speech
+from noisekit.synth.tape import draw_tape_params, render_tape_noise
 
 MIN_INTERVAL_S = 0.02  # exact-zero runs shorter than this (a few samples where pieces meet) are not listed
 _KNOWN = {"run_in_s", "run_out_s", "n_pieces", "pause_s", "snr_db", "era", "noise", "music", "announcement",
@@ -208,7 +210,12 @@ def _surface(noise_p: GramophoneParams, groove_p: GrooveParams, lay: dict, n: in
     noise = render_gramophone_noise(noise_p, n / sr, sr, nrng, channels)
     start, end = lay["starts_s"][0], lay["starts_s"][-1] + lay["lengths_s"][-1]
     noise *= level_curve(groove_p, start, end, n, sr)[None, :]
-    noise += groove_events(groove_p, end, n, sr, nrng, noise_p.rpm, float(np.sqrt(np.mean(noise[0] ** 2))))[None, :]
+    rms = float(np.sqrt(np.mean(noise[0] ** 2)))
+    noise += groove_events(groove_p, end, n, sr, nrng, noise_p.rpm, rms)[None, :]
+    if groove_p.tape_speed_ips is not None:  # dubbed through tape: its hiss on top, before the transfer filter
+        tp = draw_tape_params(nrng, groove_p.tape_speed_ips, hum_hz=0.0, channel_corr=0.9)
+        hiss = render_tape_noise(tp, n / sr, sr, nrng, channels)
+        noise += hiss * np.float32(rms * 10 ** (groove_p.tape_rel_db / 20.0) / max(10 ** (rms_db(hiss) / 20.0), 1e-12))
     return dsp.apply_sos(noise, tsos).astype(np.float32)
 
 
