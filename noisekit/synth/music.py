@@ -50,8 +50,10 @@ STYLES: dict[str, list[tuple[str, tuple[str, ...], float]]] = {
     "choir": [("voice", ("soprano",), 1.0), ("counter", ("alto",), 1.0), ("counter", ("tenor",), 0.7),
               ("bass", ("bass_voice",), 1.0), ("accomp", ("organ", "piano"), 0.3)],
     "spoken": [("speech", ("voice",), 1.0), ("accomp", ("piano", "organ", "strings"), 0.3)],
+    "opera": [("voice", ("soprano", "tenor", "bass_voice", "alto"), 1.0), ("accomp", ("viola", "horn"), 1.0),
+              ("counter", ("flute", "clarinet", "oboe"), 0.6), ("bass", ("cello",), 1.0)],
 }
-_STYLE_P = np.array([0.16, 0.1, 0.08, 0.13, 0.06, 0.06, 0.07, 0.06, 0.09, 0.05, 0.08, 0.03, 0.03])
+_STYLE_P = np.array([0.15, 0.1, 0.08, 0.12, 0.06, 0.06, 0.07, 0.06, 0.09, 0.05, 0.07, 0.03, 0.03, 0.05])
 _PATTERNS = {"piano": ("block", "alberti", "arpeggio", "stride", "repeated"), "guitar": ("strum", "arpeggio"),
              "banjo": ("strum", "repeated"), "harp": ("arpeggio",)}
 
@@ -206,7 +208,7 @@ def _layout(p: MusicParams, duration_s: float) -> _Layout:
         cases.append((d - min(p.fade_out_s, 0.4 * d), d, "fade_out"))
     if p.noisy_onsets:
         cases.append((0.0, d, "noisy_onsets"))
-    if p.style in ("vocal", "choir", "spoken"):
+    if p.style in ("vocal", "choir", "opera", "spoken"):
         cases.append((0.0, d, "speech" if p.style == "spoken" else "singing"))
     return _Layout(body_end, beat_s, sorted(cases))
 
