@@ -66,6 +66,8 @@ def test_side_with_all_groove_features_keeps_exact_truth() -> None:
     for a, b in s.noise_intervals:
         assert np.all(s.music[:, int(round(a * SR)): int(round(b * SR))] == 0.0)
     assert s.params["groove"]["needle_drop_db"] == 30.0
+    kinds = {k for _, _, k in s.hard_cases}
+    assert {"needle_drop", "locked_groove", "groove_echo"} <= kinds
     active = np.any(s.music != 0.0, axis=0)
     snr = 10 * np.log10(np.mean(s.music[:, active].astype(np.float64) ** 2) / np.mean(s.noise.astype(np.float64) ** 2))
     assert snr == pytest.approx(15.0, abs=0.05)

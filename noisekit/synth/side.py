@@ -196,6 +196,7 @@ def synth_side(seed: int, duration_s: float | None = None, sr: int = 44100, chan
     intervals = zero_runs(music, sr)
     if snr_db < 10.0:
         cases += [(s, e, "low_snr") for s, e in _complement(intervals, n / sr)]
+    cases += _noise_cases(noise_p, groove_p, lay, n / sr)
     params = {"seed": int(seed), "sr": int(sr), "channels": int(channels), "rpm": float(noise_p.rpm),
               "layout": lay, "pieces": pieces, "noise": noise_p.to_dict(), "era": era_p.to_dict(),
               "groove": groove_p.to_dict(), "snr_db": snr_db, "channel_gains_db": gains_db.tolist()}
@@ -217,6 +218,27 @@ def _surface(noise_p: GramophoneParams, groove_p: GrooveParams, lay: dict, n: in
         hiss = render_tape_noise(tp, n / sr, sr, nrng, channels)
         noise += hiss * np.float32(rms * 10 ** (groove_p.tape_rel_db / 20.0) / max(10 ** (rms_db(hiss) / 20.0), 1e-12))
     return dsp.apply_sos(noise, tsos).astype(np.float32)
+
+
+def _noise_cases(noise_p: GramophoneParams, groove_p: GrooveParams, lay: dict,
+                 total: float) -> list[tuple[float, float, str]]:
+    """Where the *noise* has programme-like events (a detector's false-positive traps)."""
+    rev = 60.0 / noise_p.rpm
+    end = lay["starts_s"][-1] + lay["lengths_s"][-1]
+    cases = []
+    if groove_p.needle_drop_db is not None:
+        cases.append((groove_p.needle_drop_s, min(total, groove_p.needle_drop_s + 0.4), "needle_drop"))
+    if groove_p.locked_groove_db is not None and end + groove_p.locked_after_s < total:
+        cases.append((end + groove_p.locked_after_s, total, "locked_groove"))
+    if groove_p.echo_db is not None:  # pre-echo before each piece, post-echo after it
+        for start, length in zip(lay["starts_s"], lay["lengths_s"], strict=True):
+            cases += [(max(0.0, start - rev), start, "groove_echo"),
+                      (start + length, min(total, start + length + rev), "groove_echo")]
+    if noise_p.hum_hz > 0:
+        cases.append((0.0, total, "hum"))
+    if noise_p.scratches:
+        cases.append((0.0, total, "periodic_scratch"))
+    return cases
 
 
 def _complement(intervals: list[tuple[float, float]], total: float) -> list[tuple[float, float]]:
