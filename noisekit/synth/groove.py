@@ -37,6 +37,7 @@ class GrooveParams:
     transfer_lp_order: int = 2
     tape_speed_ips: float | None = None  # a dub through tape adds its hiss ...
     tape_rel_db: float = -10.0  # ... at this level relative to the surface noise
+    inner_drive_db: float = 0.0  # inner-groove (tracing) distortion: extra drive reached at the last groove
 
     def to_dict(self) -> dict:
         """JSON-serialisable form."""
@@ -62,6 +63,7 @@ def draw_groove_params(rng: np.random.Generator, **overrides) -> GrooveParams:
         p.transfer_lp_hz, p.transfer_lp_order = float(np.exp(u(np.log(3500), np.log(12000)))), int(rng.integers(1, 5))
     if rng.random() < 0.1:  # reissued from a tape dub
         p.tape_speed_ips, p.tape_rel_db = float(rng.choice([3.75, 7.5, 15.0])), float(u(-20.0, 0.0))
+    p.inner_drive_db = float(u(0.0, 6.0)) if rng.random() < 0.5 else 0.0
     return apply_overrides(p, overrides, "draw_groove_params")
 
 

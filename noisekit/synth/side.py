@@ -169,8 +169,11 @@ def synth_side(seed: int, duration_s: float | None = None, sr: int = 44100, chan
             piece = render_music(mp, m / sr, sr, prng).astype(np.float64)
             pieces.append({"kind": "music", "start_s": a / sr, "duration_s": m / sr, "music": mp.to_dict()})
             cases += [(a / sr + s, a / sr + e, k) for s, e, k in hard_cases(mp, m / sr)]
-        # the disc keeps turning between pieces: the wow continues in phase across the side
-        piece_era = replace(era_p, wow_phase=era_p.wow_phase + 2 * np.pi * era_p.rpm / 60.0 * (a / sr))
+        # the disc keeps turning between pieces: the wow continues in phase across the side; inner grooves
+        # (later pieces) trace with more distortion
+        inner = groove_p.inner_drive_db * (a + m / 2) / max(n, 1)
+        piece_era = replace(era_p, wow_phase=era_p.wow_phase + 2 * np.pi * era_p.rpm / 60.0 * (a / sr),
+                            drive_db=era_p.drive_db + inner)
         piece = dsp.apply_sos(apply_era_params(piece, sr, piece_era).astype(np.float64), tsos)
         edge = min(int(0.01 * sr), piece.size // 4)
         if edge > 0:  # era filters ring a little: bring both ends back to exactly 0
