@@ -57,8 +57,8 @@ class TrainConfig:
     val_examples: int = 32
     log_every: int = 10
     workers: int = 1
-    max_seconds: float | None = None  # stop (and checkpoint) after this wall time
-    max_cpu_seconds: float | None = None  # ... or after this much CPU time of the process (shared machines)
+    max_seconds: float | None = None  # stop (and checkpoint) after this much wall time of the run
+    max_cpu_seconds: float | None = None  # ... or CPU time (fair on a shared machine); both count resumes
     model: dict = field(default_factory=dict)  # ModelConfig overrides of the preset
 
     def model_config(self) -> ModelConfig:
@@ -187,8 +187,9 @@ def train(data: DataDir | str | Path, out: str | Path, cfg: TrainConfig, resume:
     model = TwoStageUNet(cfg.model_config()).to(dev, memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=cfg.betas)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(cfg))
-    start = 0
+    start, used = 0, {"wall_s": 0.0, "cpu_s": 0.0}
     if state is not None:
+        used = {k: float(v) for k, v in state.get("usage", used).items()}
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
@@ -208,10 +209,13 @@ def train(data: DataDir | str | Path, out: str | Path, cfg: TrainConfig, resume:
         val_set = fixed_set(val_ds, cfg.val_examples)
     log = RunLog(out, enabled=main, resume_step=start if state is not None else None)
 
+    def usage() -> dict:
+        return {"wall_s": used["wall_s"] + time.monotonic() - t0, "cpu_s": used["cpu_s"] + time.process_time() - c0}
+
     def checkpoint(step: int) -> Path:
         st = {"model_config": cfg.model_config().to_dict(), "train_config": cfg.to_dict(),
               "model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-              "rng": _rng_state(), "step": step}
+              "rng": _rng_state(), "step": step, "usage": usage()}
         save_checkpoint(out / f"step-{step:08d}.pt", st)
         return save_checkpoint(ckpt_path, st)
 
@@ -236,8 +240,9 @@ def train(data: DataDir | str | Path, out: str | Path, cfg: TrainConfig, resume:
         rate = (step - start) / max(time.monotonic() - t0, 1e-9)
         bar.update(1)
         bar.set_postfix(loss=f"{loss_v:.4f}", steps_s=f"{rate:.2f}")
-        timed_out = _agree(_over(cfg.max_seconds, time.monotonic() - t0)
-                           or _over(cfg.max_cpu_seconds, time.process_time() - c0), world, dev)
+        now = usage()
+        timed_out = _agree(_over(cfg.max_seconds, now["wall_s"]) or _over(cfg.max_cpu_seconds, now["cpu_s"]),
+                           world, dev)
         last = step == cfg.steps or timed_out
         row = {"step": step, "loss": loss_v, "lr": sched.get_last_lr()[0], "steps_per_s": rate}
         if val_set is not None and (step % cfg.val_every == 0 or last):

@@ -38,6 +38,17 @@ def test_stage_one_is_input_plus_predicted_noise() -> None:
     assert torch.allclose(y1, spec)
 
 
+def test_residual_output_makes_stage_two_the_identity_at_a_zero_head() -> None:
+    from dataclasses import replace
+
+    model = TwoStageUNet(replace(TINY, residual_output=True))
+    for p in model.final.parameters():
+        torch.nn.init.zeros_(p)
+    spec = torch.randn(1, 2, 6, 1025)
+    assert torch.allclose(model(spec)[0], spec)
+    assert not preset("paper").residual_output  # the official form: Ŷ2 is the head's output alone
+
+
 def _fixed_batch() -> tuple[torch.Tensor, torch.Tensor]:
     gen = torch.Generator().manual_seed(3)
     clean = 0.3 * torch.sin(torch.arange(2048) * 0.05)[None]

@@ -99,3 +99,14 @@ def test_cli_describe_needs_no_data() -> None:
     assert "parameters: 71,408,196" in result.output and "multiply-adds per second" in result.output
     result = CliRunner().invoke(train_command, ["--preset", "small"])
     assert result.exit_code != 0 and "--data and --out" in result.output
+
+
+def test_time_budget_stops_the_run_with_a_checkpoint(data, tmp_path) -> None:
+    result = train(data, tmp_path / "t", _cfg(50, max_cpu_seconds=0.0, val_examples=0), progress=False)
+    assert result.step == 1
+    state = load_checkpoint(tmp_path / "t" / "last.pt")
+    assert state["step"] == 1 and state["usage"]["cpu_s"] > 0 and state["usage"]["wall_s"] > 0
+    # the budget counts the time already used: a resumed run over budget stops after one more step
+    again = train(data, tmp_path / "t", _cfg(50, max_seconds=state["usage"]["wall_s"], val_examples=0),
+                  resume=True, progress=False)
+    assert again.step == 2
