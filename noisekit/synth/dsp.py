@@ -242,3 +242,18 @@ def noise_slice(rng: np.random.Generator, n: int, sr: int, lo: float, hi: float 
     if start + n <= table.size:
         return table[start:start + n]
     return np.resize(np.roll(table, -start), n)
+
+
+def chorus(x: np.ndarray, sr: int, rng: np.random.Generator, voices: int) -> np.ndarray:
+    """``x`` plus ``voices`` slowly modulated delayed copies (10-25 ms, ±0.3-1.5 ms): a section of players
+    rather than one; the level is kept (copies add as uncorrelated players)."""
+    if voices < 1 or x.size < 2:
+        return x
+    t = np.arange(x.size, dtype=np.float64)
+    y = x.astype(np.float64, copy=True)
+    for _ in range(voices):
+        base, depth = rng.uniform(10.0, 25.0), rng.uniform(0.3, 1.5)
+        w = 2 * np.pi * rng.uniform(0.1, 0.8) / sr
+        delay = (base + depth * np.sin(w * t + rng.uniform(0, 2 * np.pi))) * (sr / 1000.0)
+        y += rng.uniform(0.7, 1.0) * np.interp(t - delay, t, x, left=0.0)
+    return y / np.sqrt(1.0 + voices)

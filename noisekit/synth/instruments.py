@@ -64,19 +64,40 @@ def small_matmul(lhs: np.ndarray, rhs: np.ndarray, rows: int = 8) -> np.ndarray:
     return out
 
 
-def wavetable_tone(harm_amps: np.ndarray, phase: np.ndarray, size: int = 2048) -> np.ndarray:
-    """Periodic tone (float32) with harmonic amplitudes ``harm_amps`` (k=1..K) read along ``phase`` (radians)."""
+def _table(harm_amps: np.ndarray, size: int) -> np.ndarray:
+    """One period (+ a wrap-around sample) of the harmonic series ``harm_amps`` (k = 1..K), float32."""
     spec = np.zeros(size // 2 + 1, dtype=np.complex128)
     k = min(harm_amps.size, size // 2 - 1)
     spec[1:k + 1] = harm_amps[:k] * (size / 2) * -1j
     table = np.fft.irfft(spec, n=size)
-    table = np.append(table, table[0]).astype(np.float32)
+    return np.append(table, table[0]).astype(np.float32)
+
+
+def _index(phase: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     pos = phase * (size / (2 * np.pi))
     i0 = pos.astype(np.int64)
     frac = (pos - i0).astype(np.float32)
     i0 &= size - 1  # size is a power of two; phases are non-negative
+    return i0, frac
+
+
+def wavetable_tone(harm_amps: np.ndarray, phase: np.ndarray, size: int = 2048) -> np.ndarray:
+    """Periodic tone (float32) with harmonic amplitudes ``harm_amps`` (k=1..K) read along ``phase`` (radians)."""
+    table = _table(harm_amps, size)
+    i0, frac = _index(phase, size)
     lo = table[i0]
     return lo + frac * (table[i0 + 1] - lo)
+
+
+def wavetable_blend(amps_a: np.ndarray, amps_b: np.ndarray, phase: np.ndarray, weight: np.ndarray,
+                    size: int = 2048) -> np.ndarray:
+    """Tone morphing from spectrum ``amps_a`` (weight 0) to ``amps_b`` (weight 1) sample by sample."""
+    a = _table(amps_a, size)
+    diff = _table(amps_b, size) - a
+    i0, frac = _index(phase, size)
+    lo_a, lo_d = a[i0], diff[i0]
+    tone_a = lo_a + frac * (a[i0 + 1] - lo_a)
+    return tone_a + weight * (lo_d + frac * (diff[i0 + 1] - lo_d))
 
 
 def phase_track(f0: float, n: int, sr: int, rng: np.random.Generator, vib_depth: float = 0.0,
@@ -215,9 +236,8 @@ def wind(f0: float, dur_s: float, vel: float, sr: int, rng: np.random.Generator,
     soft, loud = shape / k ** (slope + 1.0), shape / k ** max(slope - 0.6 * vel, 0.2)
     ph = phase_track(f0, n, sr, rng, vib_depth, rng.uniform(4.5, 6.0), 0.2, scoop=rng.uniform(0.0, 0.01))
     env = ar_envelope(n, sr, attack_s, hold, release, curve=1.3)
-    mixw = (env * (0.3 + 0.7 * vel)).astype(np.float32)
-    x = (1 - mixw) * wavetable_tone(soft, ph) / max(np.abs(soft).sum(), 1e-9)
-    x += mixw * wavetable_tone(loud, ph) / max(np.abs(loud).sum(), 1e-9)
+    mixw = (env * (0.3 + 0.7 * vel)).astype(np.float32)  # louder = brighter, within the note too
+    x = wavetable_blend(soft / max(np.abs(soft).sum(), 1e-9), loud / max(np.abs(loud).sum(), 1e-9), ph, mixw)
     x = x * env
     x /= max(float(np.max(np.abs(x))), 1e-12)
     breath = dsp.noise_slice(rng, n, sr, 700.0, min(9000.0, 0.45 * sr))

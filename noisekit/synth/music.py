@@ -282,6 +282,7 @@ def render_music(params: MusicParams, duration_s: float, sr: int, rng: np.random
     sus = next(((s, e) for s, e, k in lay.cases if k == "sustained_note"), None)
     pp = next(((s, e) for s, e, k in lay.cases if k == "pp_passage"), None)
     sung: dict[int, list[tuple[float, float, float]]] = {}
+    sections: dict[int, np.ndarray] = {}  # parts played by several desks: one take, then a chorus
     cache: dict[tuple, list[np.ndarray]] = {}
     for ev in events:
         beat = ev.beat + (0.5 * p.swing if abs(ev.beat % 1.0 - 0.5) < 1e-6 else 0.0)
@@ -300,7 +301,10 @@ def render_music(params: MusicParams, duration_s: float, sr: int, rng: np.random
             sung.setdefault(ev.part, []).append((t0, dur, ev.midi))
             continue
         note = _note(cache, part, ev, dur, vel, sr, rng, duration_s - t0)
-        dsp.place_events(x, np.array([t0 * sr]), [note * (10 ** (part.level_db / 20.0) * vel ** 1.3)])
+        target = sections.setdefault(ev.part, np.zeros(n)) if part.timbre.get("section", 1) > 1 else x
+        dsp.place_events(target, np.array([t0 * sr]), [note * (10 ** (part.level_db / 20.0) * vel ** 1.3)])
+    for i, buf in sections.items():
+        x += dsp.chorus(buf, sr, rng, int(p.parts[i].timbre["section"]) - 1)
     for i, notes in sung.items():
         part = p.parts[i]
         tone = score.chord_tones(p.tonic, p.mode, 0, part.lo)[1 if part.role == "counter" else 0]
@@ -321,12 +325,13 @@ def _note(cache: dict[tuple, list[np.ndarray]], part: PartSpec, ev: score.Event,
     Accompaniments repeat the same chord tones bar after bar; two takes per note keep some variety while
     making dense pieces several times cheaper.
     """
+    timbre = {**part.timbre, "section": 1} if "section" in part.timbre else part.timbre  # desks: see chorus
     if max_s < dur + 3.0:  # near the end the note may be cut: render it afresh
-        return play_note(part.instrument, ev.midi, dur, vel, sr, rng, part.timbre, ev.drum, max_s)
+        return play_note(part.instrument, ev.midi, dur, vel, sr, rng, timbre, ev.drum, max_s)
     key = (ev.part, ev.midi, ev.drum, round(dur, 2), round(vel * 20))
     takes = cache.setdefault(key, [])
     if len(takes) < 2 and (not takes or rng.random() < 0.5):
-        takes.append(play_note(part.instrument, ev.midi, dur, vel, sr, rng, part.timbre, ev.drum, max_s))
+        takes.append(play_note(part.instrument, ev.midi, dur, vel, sr, rng, timbre, ev.drum, max_s))
         return takes[-1]
     return takes[int(rng.integers(len(takes)))]
 
