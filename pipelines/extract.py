@@ -189,23 +189,48 @@ def consolidate(datadir: DataDir) -> pa.Table:
     return write_manifest(datadir, TABLE, combined)
 
 
+def segmenter_params(overrides: dict) -> object:
+    """SegmenterParams with `overrides` (name -> value, strings converted); unknown names are refused."""
+    from dataclasses import fields
+
+    from classifier.segmenter import SegmenterParams
+
+    known = {f.name: f for f in fields(SegmenterParams)}
+    values = {}
+    for name, value in overrides.items():
+        if name not in known:
+            raise ValueError(f"unknown segmenter parameter {name!r}; known: {', '.join(known)}")
+        default = getattr(SegmenterParams(), name)
+        try:
+            values[name] = type(default)(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"segmenter parameter {name}: {value!r} is not a {type(default).__name__}") from None
+    return SegmenterParams(**values)
+
+
 def extract(datadir: DataDir, inputs: Sequence[str | Path] | None = None, finder: SegmentFinder | None = None,
             model: str | Path | None = None, jobs: int | None = None, scheduler: str | None = None,
-            rpm: float | str = 78.0,
+            rpm: float | str = 78.0, segmenter: dict | None = None,
             fractions: Sequence[float] = DEFAULT_FRACTIONS, force: bool = False, retry_failed: bool = False,
             progress: bool = True) -> ExtractResult:
-    """Run the extract stage over recordings.parquet (or `inputs`) and return the merged noise manifest."""
+    """Run the extract stage over recordings.parquet (or `inputs`) and return the merged noise manifest.
+
+    `segmenter` overrides fields of classifier.segmenter.SegmenterParams (high, low, margin_s, ...) for
+    the default classifier finder.
+    """
     started = time.perf_counter()
     fractions = check_fractions(fractions)
+    rpm = parse_rpm(rpm)
+    params = segmenter_params(segmenter) if segmenter else None
     datadir.ensure()
     tasks = _unique(tasks_from_inputs(inputs) if inputs else tasks_from_recordings(datadir))
     jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
     if finder is None:
         threads = max(1, (os.cpu_count() or 1) // jobs) if not scheduler else None
-        finder = ClassifierFinder(model_path=str(model) if model is not None else None, threads=threads)
+        finder = ClassifierFinder(model_path=str(model) if model is not None else None, params=params,
+                                  threads=threads)
         finder.classifier()  # a bad --model fails here, once, not as an error row per recording
-    config = ExtractConfig(root=str(datadir.root), finder=finder, rpm=parse_rpm(rpm),
-                           fractions=fractions)
+    config = ExtractConfig(root=str(datadir.root), finder=finder, rpm=rpm, fractions=fractions)
     done_parts = set() if force else _finished_parts(datadir, retry_failed)
     todo = [t for t in tasks if t.part not in done_parts]
     result = ExtractResult(table=pa.table({}), skipped=len(tasks) - len(todo))

@@ -42,6 +42,25 @@ def test_extract_command_runs_the_classifier_path(tmp_path: Path, checkpoint: Pa
     assert again.exit_code == 0 and "1 already done" in again.output
 
 
+def test_segmenter_overrides_reach_the_finder(tmp_path: Path, checkpoint: Path, monkeypatch) -> None:
+    import pipelines.extract as stage
+
+    seen = []
+    real = stage.ClassifierFinder
+
+    def spy(**kwargs):
+        seen.append(kwargs["params"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(stage, "ClassifierFinder", spy)
+    side = tmp_path / "side.flac"
+    write_fake_side(side, seed=4)
+    res = _run("--data", str(tmp_path / "d"), "--input", str(side), "--model", str(checkpoint),
+               "--segmenter", "margin_s=0.5", "--segmenter", "smooth_windows=5", "--jobs", "1")
+    assert res.exit_code == 0, res.output
+    assert seen[0].margin_s == 0.5 and seen[0].smooth_windows == 5 and seen[0].high == 0.8
+
+
 def test_finder_loads_the_model_once_per_process(checkpoint: Path) -> None:
     finder = ClassifierFinder(model_path=str(checkpoint))
     assert finder.classifier() is finder.classifier()
@@ -62,7 +81,11 @@ def test_bad_model_fails_once_not_per_recording(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("option,value,message", [("--rpm", "fast", "invalid rpm"),
                                                   ("--splits", "0.5,0.5", "fractions"),
-                                                  ("--splits", "a,b,c", "three numbers")])
+                                                  ("--splits", "a,b,c", "three numbers"),
+                                                  ("--segmenter", "margin", "NAME=VALUE"),
+                                                  ("--segmenter", "nope=1", "unknown segmenter parameter"),
+                                                  ("--segmenter", "high=lots", "is not a float"),
+                                                  ("--segmenter", "high=0.2", "low <= high")])
 def test_bad_options_are_usage_errors(tmp_path: Path, option: str, value: str, message: str) -> None:
     side = tmp_path / "side.flac"
     write_fake_side(side, seed=4)

@@ -15,6 +15,13 @@ def _fractions(text: str) -> tuple[float, ...]:
         raise click.BadParameter(f"{text!r}: give three numbers such as 0.8,0.1,0.1", param_hint="--splits") from None
 
 
+def _pair(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise click.BadParameter(f"{text!r}: use NAME=VALUE, e.g. margin_s=0.5", param_hint="--segmenter")
+    return name.strip(), value.strip()
+
+
 @click.command("extract")
 @data_option
 @click.option("--input", "inputs", multiple=True, type=click.Path(exists=True),
@@ -27,14 +34,16 @@ def _fractions(text: str) -> tuple[float, ...]:
               help="Run the tasks on a running Dask cluster, e.g. tcp://host:8786, instead of local processes.")
 @click.option("--rpm", default="78", show_default=True,
               help="Disc speed for looping by whole revolutions: 78, 45 or 33 1/3.")
+@click.option("--segmenter", "segmenter", multiple=True, metavar="NAME=VALUE",
+              help="Override a segmenter parameter (high, low, smooth_windows, min_run_s, margin_s); repeatable.")
 @click.option("--splits", "splits", default="0.8,0.1,0.1", show_default=True,
               help="train,valid,test fractions, assigned per source recording.")
 @click.option("--force", is_flag=True, help="Redo recordings already done (their old segments are replaced).")
 @click.option("--retry-failed", is_flag=True, help="Redo recordings whose earlier attempt failed.")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show the progress bar.")
 def extract_command(data: DataDir, inputs: tuple[str, ...], model: str | None, jobs: int | None,
-                    scheduler: str | None, rpm: str, splits: str, force: bool, retry_failed: bool,
-                    progress: bool) -> None:
+                    scheduler: str | None, rpm: str, segmenter: tuple[str, ...], splits: str, force: bool,
+                    retry_failed: bool, progress: bool) -> None:
     """Find the noise-only runs of each recording with the classifier, write each raw cut and its 5-s loop
     to DIR/noise/gramophone/, and the rows to manifests/noise.parquet.
 
@@ -47,9 +56,10 @@ def extract_command(data: DataDir, inputs: tuple[str, ...], model: str | None, j
 
     try:
         speed = parse_rpm(rpm)
+        overrides = dict(_pair(text) for text in segmenter)
         result = extract(data, inputs=list(inputs) or None, model=model, jobs=jobs, scheduler=scheduler,
-                         rpm=speed, fractions=_fractions(splits), force=force, retry_failed=retry_failed,
-                         progress=progress)
+                         rpm=speed, segmenter=overrides, fractions=_fractions(splits), force=force,
+                         retry_failed=retry_failed, progress=progress)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     for error in result.errors[:5]:
