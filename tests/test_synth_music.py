@@ -68,16 +68,6 @@ def test_unknown_style_or_field_is_refused() -> None:
         draw_music_params(np.random.default_rng(0), loudness=3)
 
 
-def test_score_progression_cadences_and_scale() -> None:
-    chords = score.progression(np.random.default_rng(0), 8)
-    assert chords[3] == 4 and chords[7] == 0 and chords[0] == 0
-    assert score.scale_pitch(60, "major", 7) == 72 and score.scale_pitch(60, "minor", 2) == 63
-    ev = score.melody(np.random.default_rng(1), chords, 4, 60, "major", 0, 60, 84)
-    assert ev and all(60 <= e.midi <= 84 for e in ev)
-    with pytest.raises(ValueError):
-        score.accompaniment(np.random.default_rng(0), chords, 4, 60, "major", 0, 48, "boogie")
-
-
 def _rms_at(x: np.ndarray, a: float, b: float) -> float:
     return rms_db(x[int(a * SR): int(b * SR)])
 
