@@ -8,6 +8,8 @@ deviation of ``r`` in the block) are flagged, the flags are dilated, and the fla
 the values that minimise the prediction-error energy ``||A x||^2`` given the other samples (LSAR):
 ``R_UU x_U = -(C x_0)_U`` with ``C`` the Toeplitz matrix of the coefficient autocorrelation. Flagged runs
 separated by more than p samples are independent systems; they are solved in batches of equal padded size.
+Detections that recur at a pitch period (three in a row, equally spaced) are a periodic waveform's sharp
+feature, not surface damage, and are dropped (``reject_periodic``).
 Detection and interpolation are repeated ``n_iter`` times, re-fitting the model on the restored signal.
 A contiguous run longer than ``2 p`` (merged crackle, a short scratch) is beyond what an order-p LSAR
 bridges well (the estimate sags toward zero mid-gap); such runs are refilled like inpainting gaps, with
@@ -37,6 +39,9 @@ class DeclickParams:
     max_click_s: float = 0.005
     n_iter: int = 2
     long_order: int = 128
+    merge_s: float = 0.0004
+    reject_periodic: bool = True
+    pitch_hz: tuple[float, float] = (50.0, 1000.0)
 
     def validate(self) -> None:
         """Raise ValueError for parameters that cannot work."""
@@ -66,6 +71,15 @@ def runs(mask: np.ndarray) -> np.ndarray:
     m = np.concatenate([[False], np.asarray(mask, dtype=bool), [False]])
     edges = np.flatnonzero(m[1:] != m[:-1])
     return edges.reshape(-1, 2).astype(np.int64)
+
+
+def close_gaps(mask: np.ndarray, longest: int) -> np.ndarray:
+    """Fill interior False runs of at most ``longest`` samples: detections that close are one event."""
+    out = mask.copy()
+    for start, stop in runs(~mask):
+        if start > 0 and stop < len(mask) and stop - start <= longest:
+            out[start:stop] = True
+    return out
 
 
 def _block_len(sr: int, params: DeclickParams) -> int:
@@ -187,9 +201,38 @@ def lsar_interpolate(x: np.ndarray, mask: np.ndarray, c: np.ndarray, n_block: in
             R[:, np.arange(size), np.arange(size)] = np.where(valid, R[:, np.arange(size), np.arange(size)], 1.0)
             window = x0p[idx[:, :, None] + p + offsets[None, None, :]]
             rhs = np.where(valid, np.einsum("kmj,kj->km", window, taps[rows]), 0.0)
-            sol = -(np.linalg.solve(R, rhs[..., None])[..., 0] if size <= 48 else spd_solve(R, rhs))
-            y[idx[valid]] = sol[valid]
+            R[:, np.arange(size), np.arange(size)] *= 1.0 + 1e-9  # diagonal loading: near-singular models
+            with np.errstate(all="ignore"):
+                sol = -(np.linalg.solve(R, rhs[..., None])[..., 0] if size <= 48 else spd_solve(R, rhs))
+            solved = valid & np.isfinite(sol).all(axis=1, keepdims=True)  # a failed system keeps its samples
+            y[idx[solved]] = sol[solved]
     return y
+
+
+def periodic_runs(found: np.ndarray, min_lag: int, max_lag: int, tol: int = 1) -> np.ndarray:
+    """Which runs belong to a chain of three equally spaced runs (spacing a pitch period in samples).
+
+    A sharp feature of a periodic waveform (the edge of a bowed or reed tone) defeats the AR model once per
+    period, at the same phase; a surface click does not repeat at a pitch period. Runs whose centres c - d,
+    c, c + d (within ``tol``) are all detections, for some d in ``(min_lag, max_lag]``, are waveform, not clicks.
+    """
+    centers = (found[:, 0] + found[:, 1]) // 2
+    periodic = np.zeros(len(centers), dtype=bool)
+
+    def present(targets: np.ndarray) -> np.ndarray:
+        pos = np.clip(np.searchsorted(centers, targets - tol), 0, max(len(centers) - 1, 0))
+        return (len(centers) > 0) & (np.abs(centers[pos] - targets) <= tol)
+
+    for k in range(1, len(centers)):
+        d = centers[k:] - centers[:-k]
+        ok = (d > min_lag) & (d <= max_lag)
+        if not ok.any() and d.min() > max_lag:
+            break
+        i = np.flatnonzero(ok)
+        third = present(centers[i + k] + d[i]) | present(centers[i] - d[i])
+        periodic[i[third]] = True
+        periodic[i[third] + k] = True
+    return periodic
 
 
 def _refill_long_runs(y: np.ndarray, found: np.ndarray, longer_than: int, order: int, sr: int) -> np.ndarray:
@@ -218,6 +261,7 @@ def declick(x: np.ndarray, sr: int, params: DeclickParams | None = None,
                              {"clicks": 0, "samples_replaced": 0, "note": "signal shorter than two blocks"})
     dilate = int(round(params.dilate_s * sr))
     max_len = max(1, int(round(params.max_click_s * sr)))
+    merge = int(round(params.merge_s * sr))
     restored = xd
     mask = np.zeros(len(x), dtype=bool)
     too_long = empty
@@ -227,6 +271,7 @@ def declick(x: np.ndarray, sr: int, params: DeclickParams | None = None,
         hits = detect(xd, a, n_block, params.threshold)
         if dilate:
             hits = binary_dilation(hits, structure=np.ones(2 * dilate + 1, dtype=bool))
+        hits = close_gaps(hits, merge)
         if ignore is not None:
             hits &= ~np.asarray(ignore, dtype=bool)
         found = runs(hits)
@@ -234,6 +279,11 @@ def declick(x: np.ndarray, sr: int, params: DeclickParams | None = None,
         too_long = found[long_runs]
         for start, stop in too_long:
             hits[start:stop] = False
+        found = found[~long_runs]
+        if params.reject_periodic and len(found):
+            lags = sorted(int(sr / f) for f in params.pitch_hz)
+            for start, stop in found[periodic_runs(found, lags[0], lags[1])]:
+                hits[start:stop] = False
         mask = hits
         restored = lsar_interpolate(xd, mask, c, n_block)
     clicks = runs(mask)
