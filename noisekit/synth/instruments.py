@@ -134,10 +134,10 @@ def ar_envelope(n: int, sr: int, attack_s: float, hold_n: int, release_s: float,
 
 
 def _tail_len(dur_s: float, release_s: float, sr: int, max_s: float) -> tuple[int, int]:
-    """Samples of the held part and of the whole note (held + 5 release time constants), capped at ``max_s``."""
+    """Samples of the held part and of the whole note (held + 4 release time constants), capped at ``max_s``."""
     cap = max(2, int(max_s * sr))
     hold = min(cap, max(1, int(dur_s * sr)))
-    return hold, min(cap, hold + int(release_s * 5 * sr))
+    return hold, min(cap, hold + int(release_s * 4 * sr))
 
 
 def _noise_burst(rng: np.random.Generator, n: int, sr: int, lo: float, hi: float, tau_s: float) -> np.ndarray:
@@ -199,7 +199,7 @@ def bowed(f0: float, dur_s: float, vel: float, sr: int, rng: np.random.Generator
     ``section`` > 1 plays the note by several desks at once: slightly detuned players with their own
     vibrato (the chorus of an orchestral string section).
     """
-    release = rng.uniform(0.1, 0.35)
+    release = rng.uniform(0.08, 0.25)
     hold, n = _tail_len(dur_s, release, sr, max_s)
     kmax = int(min(60, 0.45 * sr / f0, 12000 / f0 + 1))
     k = np.arange(1, kmax + 1, dtype=np.float64)

@@ -328,7 +328,10 @@ def _note(cache: dict[tuple, list[np.ndarray]], part: PartSpec, ev: score.Event,
     timbre = {**part.timbre, "section": 1} if "section" in part.timbre else part.timbre  # desks: see chorus
     if max_s < dur + 3.0:  # near the end the note may be cut: render it afresh
         return play_note(part.instrument, ev.midi, dur, vel, sr, rng, timbre, ev.drum, max_s)
-    key = (ev.part, ev.midi, ev.drum, round(dur, 2), round(vel * 20))
+    # played length on a 1/24-octave grid (3 %) and strength in steps of 0.05: repeats share renderings
+    dur = float(2.0 ** (round(24.0 * np.log2(max(dur, 0.03))) / 24.0))
+    vel = round(vel * 20.0) / 20.0
+    key = (ev.part, ev.midi, ev.drum, dur, vel)
     takes = cache.setdefault(key, [])
     if len(takes) < 2 and (not takes or rng.random() < 0.5):
         takes.append(play_note(part.instrument, ev.midi, dur, vel, sr, rng, timbre, ev.drum, max_s))
