@@ -102,3 +102,16 @@ def test_noise_mask_and_frame_labels() -> None:
     assert labels.size == int((s.audio.shape[-1] - SR // 2) // (SR // 4)) + 1
     assert labels[0] and labels[-1] and not labels[len(labels) // 2]
     assert labels.sum() == 2 * (int((2.0 - 0.5) / 0.25) + 1)  # frames wholly inside run-in and run-out
+
+
+def test_pauses_of_an_announcement_are_noise_only() -> None:
+    s = synth_side(15, sr=SR, run_in_s=2.0, run_out_s=2.0, n_pieces=1, piece_s=4.0, announcement=True,
+                   pause_s=1.0)
+    ann = s.params["pieces"][0]
+    assert ann["kind"] == "announcement"
+    inside = [(a, b) for a, b in s.noise_intervals if ann["start_s"] <= a and b <= ann["start_s"] + ann["duration_s"]]
+    assert inside, "the speaker pauses between phrases: those pauses are noise-only"
+    first_gap = s.noise_intervals[0]
+    assert first_gap[1] >= ann["start_s"]  # the run-in reaches at least to the slot (later if speech starts late)
+    for a, b in inside + [first_gap]:
+        assert np.all(s.music[:, int(round(a * SR)): int(round(b * SR))] == 0.0)

@@ -120,6 +120,25 @@ def _layout(rng: np.random.Generator, duration_s: float | None, ov: dict) -> dic
             "announcement": announce, "starts_s": starts, "lengths_s": lengths, "duration_s": total}
 
 
+def _restore_silence(raw: np.ndarray, out: np.ndarray, sr: int, min_s: float = 0.2, ring_s: float = 0.05) -> None:
+    """Where the programme was exactly silent for ``min_s`` or more (speech pauses, a late first word),
+    make the coloured piece exactly silent again after a ``ring_s`` ring-out of the era filters, so that
+    those stretches count as noise-only. A few samples are left before each onset for the wow's shift."""
+    guard = 64
+    silent = np.concatenate([[False], raw == 0.0, [False]])
+    edges = np.flatnonzero(np.diff(silent.astype(np.int8)))
+    for s0, s1 in zip(edges[::2], edges[1::2], strict=True):
+        if s1 - s0 < int(min_s * sr):
+            continue
+        a = 0 if s0 == 0 else min(s1, s0 + int(ring_s * sr))
+        b = out.size if s1 == raw.size else s1 - guard
+        if b <= a:
+            continue
+        if a > s0:
+            out[s0:a] *= np.linspace(1.0, 0.0, a - s0)
+        out[a:b] = 0.0
+
+
 def _clamp_segues(pauses: list[float], lengths: list[float]) -> list[float]:
     """Overlaps (negative pauses) limited to 40 % of the shorter neighbouring piece, so pieces stay in order."""
     return [max(p, -0.4 * min(lengths[i], lengths[i + 1])) for i, p in enumerate(pauses)]
@@ -174,7 +193,9 @@ def synth_side(seed: int, duration_s: float | None = None, sr: int = 44100, chan
         inner = groove_p.inner_drive_db * (a + m / 2) / max(n, 1)
         piece_era = replace(era_p, wow_phase=era_p.wow_phase + 2 * np.pi * era_p.rpm / 60.0 * (a / sr),
                             drive_db=era_p.drive_db + inner)
+        raw = piece
         piece = dsp.apply_sos(apply_era_params(piece, sr, piece_era).astype(np.float64), tsos)
+        _restore_silence(raw, piece, sr)
         edge = min(int(0.01 * sr), piece.size // 4)
         if edge > 0:  # era filters ring a little: bring both ends back to exactly 0
             piece[:edge] *= np.linspace(0.0, 1.0, edge)
