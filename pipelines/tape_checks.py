@@ -24,7 +24,8 @@ CLIP_RUN = 2  # consecutive full-scale samples that make a clipped flat top
 DC_LIMIT = 10.0 ** (-50.0 / 20.0)  # |mean| above -50 dBFS: the interface or deck output has a DC fault
 FLAT_RUN_S = 0.005  # a run of identical samples this long is digital silence or a dropped buffer
 SIGNAL_FLOOR_DBFS = -90.0  # blank tape hiss is far above this; below it nothing is connected
-CONTENT_THRESHOLD = 0.5  # a classifier window with p(noise only) below this holds programme content
+CONTENT_THRESHOLD = 0.5  # a window with p(noise only) below this leans to content (the segmenter's `low`)
+CONTENT_MIN_WINDOWS = 3  # ... and content is found where that holds for this many consecutive windows
 MAINS_HZ = (50.0, 60.0)
 HUM_HARMONICS = 5
 HUM_BLOCK_S = 20
@@ -237,8 +238,14 @@ def check_length(audio: np.ndarray, sr: int) -> CheckResult:
 
 
 def check_content(audio: np.ndarray, sr: int, classifier: ClassifierLike, exclude: Intervals = (),
-                  threshold: float = CONTENT_THRESHOLD) -> tuple[CheckResult, WindowProbsLike]:
-    """Noise only throughout: every classifier window (except those over `exclude`) judged noise-only."""
+                  threshold: float = CONTENT_THRESHOLD, min_windows: int = CONTENT_MIN_WINDOWS,
+                  ) -> tuple[CheckResult, WindowProbsLike]:
+    """Noise only throughout: no run of `min_windows` consecutive windows judged content (p < threshold).
+
+    Any sound lasting a moment lies in several overlapping windows (1-s windows every 0.25 s), so a real
+    note or word makes such a run, while an isolated doubtful window is the classifier's jitter on long
+    captures. Windows over `exclude` (stretches another check already refused) are not judged.
+    """
     mono = audio.mean(axis=0, dtype=np.float32) if audio.ndim == 2 else audio
     wp = classifier.window_probs(mono, sr)
     probs, starts, win = np.asarray(wp.probs), np.asarray(wp.starts), float(wp.window_s)
@@ -247,7 +254,9 @@ def check_content(audio: np.ndarray, sr: int, classifier: ClassifierLike, exclud
     skip = np.zeros(len(probs), dtype=bool)
     for a, b in exclude:
         skip |= (starts < b) & (starts + win > a)
-    bad = (probs < threshold) & ~skip
+    bad = np.zeros(len(probs), dtype=bool)
+    for a, b in _runs((probs < threshold) & ~skip, max(1, min_windows)):
+        bad[a:b] = True
     if not bad.any():
         return CheckResult("content", True, f"noise only throughout (lowest p(noise) "
                                             f"{float(probs[~skip].min() if (~skip).any() else 1.0):.2f})"), wp

@@ -133,6 +133,29 @@ def test_hum_is_reported_with_its_level_and_never_refuses(tmp_path, clf):
     assert tc.check_hum(blank_noise(10), SR).detail == "no mains hum above the hiss"
 
 
+class _FixedProbs:
+    """A classifier that answers the given window probabilities (1-s windows every 0.25 s)."""
+
+    def __init__(self, probs: list[float]) -> None:
+        self.probs = np.array(probs, dtype=np.float32)
+
+    def window_probs(self, audio_1d, sr):
+        from classifier.inference import WindowProbs
+
+        return WindowProbs(self.probs, 1.0, 0.25, np.arange(len(self.probs)) * 0.25, len(audio_1d) / sr)
+
+
+def test_content_needs_consecutive_windows_and_reports_their_span():
+    audio = np.zeros((1, SR), dtype=np.float32)
+    lone_dips = [0.9, 0.4, 0.9, 0.3, 0.35, 0.9, 0.2, 0.9]
+    assert tc.check_content(audio, SR, _FixedProbs(lone_dips))[0].ok
+    result, _ = tc.check_content(audio, SR, _FixedProbs([0.9, 0.4, 0.9, 0.3, 0.35, 0.45, 0.9, 0.1]))
+    assert not result.ok and result.times == ((0.75, 2.25),)
+    strict, _ = tc.check_content(audio, SR, _FixedProbs(lone_dips), min_windows=1)
+    assert strict.times == ((0.25, 2.5),)  # overlapping windows merge into one stretch
+    assert tc.check_content(audio, SR, _FixedProbs(lone_dips), threshold=0.25)[0].ok is True
+
+
 def test_content_check_skips_windows_over_excluded_stretches():
     audio = blank_noise(11)
     audio[:, 5 * SR:6 * SR] += music(1.0)[None, :]
