@@ -65,7 +65,7 @@ def test_wind_and_organ_pitch_and_finite() -> None:
 
 def test_drums() -> None:
     rng = np.random.default_rng(7)
-    for kind in ("kick", "snare", "hihat", "cymbal", "woodblock", "tom"):
+    for kind in ("kick", "snare", "brush", "hihat", "cymbal", "woodblock", "tom"):
         x = ins.drum(kind, 0.8, SR, rng)
         assert x[-1] == 0.0 and np.abs(x).max() <= 1.0
     with pytest.raises(ValueError):

@@ -295,7 +295,7 @@ def mallet(f0: float, dur_s: float, vel: float, sr: int, rng: np.random.Generato
 
 
 def drum(kind: str, vel: float, sr: int, rng: np.random.Generator) -> np.ndarray:
-    """Percussion hit: 'kick', 'snare', 'hihat', 'cymbal', 'woodblock' or 'tom'."""
+    """Percussion hit: 'kick', 'snare', 'brush', 'hihat', 'cymbal', 'woodblock' or 'tom'."""
     if kind == "kick":
         n = int(0.5 * sr)
         t = np.arange(n) / sr
@@ -314,6 +314,11 @@ def drum(kind: str, vel: float, sr: int, rng: np.random.Generator) -> np.ndarray
         metal = modal(ratios * rng.uniform(300, 550) * 8, np.full(6, 0.6 if long else 0.05),
                       np.ones(6), n, sr, rng)
         x = 0.4 * metal + _noise_burst(rng, n, sr, 5000 if not long else 3000, None, 0.6 if long else 0.04)
+    elif kind == "brush":  # wire brush swept on the snare head: a soft swish, not a hit
+        n = int(rng.uniform(0.15, 0.35) * sr)
+        t = np.arange(n) / sr
+        x = dsp.noise_slice(rng, n, sr, 1200.0, min(7000.0, 0.45 * sr)).astype(np.float64)
+        x *= (1.0 - np.exp(-t / 0.03)) * np.exp(-t / rng.uniform(0.06, 0.15))
     elif kind == "woodblock":
         n = int(0.12 * sr)
         f = rng.uniform(700, 2000)

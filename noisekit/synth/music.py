@@ -18,44 +18,8 @@ from noisekit.synth import dsp, score
 from noisekit.synth.params import apply_overrides, jsonable
 from noisekit.synth.rooms import RoomParams, apply_reverb, draw_room_params, render_rir
 from noisekit.synth.speech import SpeechParams, draw_speech_params, render_speech, sing_notes
+from noisekit.synth.styles import ACCOMP_PATTERNS, STYLE_WEIGHTS, STYLES
 from noisekit.synth.voices import INSTRUMENTS, draw_timbre, play_note
-
-# style: [(role, candidate instruments, probability the part is present)]
-STYLES: dict[str, list[tuple[str, tuple[str, ...], float]]] = {
-    "piano_solo": [("melody", ("piano",), 1.0), ("accomp", ("piano",), 1.0), ("bass", ("piano",), 0.7)],
-    "violin_piano": [("melody", ("violin", "cello", "flute", "clarinet"), 1.0), ("accomp", ("piano",), 1.0),
-                     ("bass", ("piano",), 0.6)],
-    "strings": [("melody", ("violin",), 1.0), ("counter", ("viola", "violin"), 0.6), ("accomp", ("viola",), 1.0),
-                ("bass", ("cello",), 1.0)],
-    "dance_band": [("melody", ("trumpet", "saxophone", "clarinet", "violin", "xylophone"), 1.0),
-                   ("counter", ("clarinet", "trombone", "saxophone"), 0.5),
-                   ("accomp", ("piano", "banjo", "guitar"), 1.0), ("bass", ("tuba", "plucked_bass"), 1.0),
-                   ("drums", ("drums",), 0.8)],
-    "brass_band": [("melody", ("trumpet",), 1.0), ("accomp", ("horn", "trombone"), 1.0), ("bass", ("tuba",), 1.0),
-                   ("drums", ("drums",), 0.7)],
-    "organ": [("melody", ("organ",), 1.0), ("accomp", ("organ",), 1.0), ("bass", ("organ",), 0.8)],
-    "plucked": [("melody", ("guitar", "banjo", "harp", "mandolin", "marimba"), 1.0),
-                ("accomp", ("guitar", "harp"), 1.0),
-                ("bass", ("plucked_bass", "guitar"), 0.6)],
-    "winds": [("melody", ("flute", "oboe", "clarinet"), 1.0), ("counter", ("clarinet", "oboe"), 0.6),
-              ("accomp", ("horn", "clarinet"), 1.0), ("bass", ("trombone", "tuba", "bassoon"), 0.8)],
-    "orchestra": [("melody", ("violin", "flute", "oboe", "trumpet"), 1.0),
-                  ("counter", ("flute", "clarinet", "horn", "celesta", "bells"), 0.7),
-                  ("accomp", ("viola", "horn"), 1.0), ("bass", ("cello",), 1.0), ("drums", ("drums",), 0.3)],
-    "accordion": [("melody", ("accordion", "harmonica"), 1.0), ("accomp", ("accordion", "guitar"), 1.0),
-                  ("bass", ("plucked_bass", "accordion"), 0.7), ("drums", ("drums",), 0.3)],
-    "vocal": [("voice", ("soprano", "alto", "tenor", "bass_voice"), 1.0),
-              ("accomp", ("piano", "guitar", "viola", "organ"), 1.0),
-              ("bass", ("piano", "cello", "plucked_bass"), 0.6)],
-    "choir": [("voice", ("soprano",), 1.0), ("counter", ("alto",), 1.0), ("counter", ("tenor",), 0.7),
-              ("bass", ("bass_voice",), 1.0), ("accomp", ("organ", "piano"), 0.3)],
-    "spoken": [("speech", ("voice",), 1.0), ("accomp", ("piano", "organ", "strings"), 0.3)],
-    "opera": [("voice", ("soprano", "tenor", "bass_voice", "alto"), 1.0), ("accomp", ("viola", "horn"), 1.0),
-              ("counter", ("flute", "clarinet", "oboe"), 0.6), ("bass", ("cello",), 1.0)],
-}
-_STYLE_P = np.array([0.15, 0.1, 0.08, 0.12, 0.06, 0.06, 0.07, 0.06, 0.09, 0.05, 0.07, 0.03, 0.03, 0.05])
-_PATTERNS = {"piano": ("block", "alberti", "arpeggio", "stride", "repeated"), "guitar": ("strum", "arpeggio"),
-             "banjo": ("strum", "repeated"), "harp": ("arpeggio",)}
 
 
 @dataclass
@@ -111,7 +75,7 @@ def _u(rng: np.random.Generator, lo: float, hi: float) -> float:
 
 def draw_music_params(rng: np.random.Generator, **overrides) -> MusicParams:
     """Draw a piece: style, parts, tempo, key, room and hard-case flags; ``overrides`` set fields (style first)."""
-    style = overrides.pop("style", None) or str(rng.choice(list(STYLES), p=_STYLE_P / _STYLE_P.sum()))
+    style = overrides.pop("style", None) or str(rng.choice(list(STYLES), p=STYLE_WEIGHTS / STYLE_WEIGHTS.sum()))
     if style not in STYLES:
         raise ValueError(f"draw_music_params: unknown style {style!r}, expected one of {sorted(STYLES)}")
     p = MusicParams(style=style)
@@ -123,8 +87,6 @@ def draw_music_params(rng: np.random.Generator, **overrides) -> MusicParams:
         if rng.random() >= prob:
             continue
         inst = str(rng.choice(cands))
-        if inst == "strings":
-            inst = "viola"
         lo, hi = INSTRUMENTS[inst][1:]
         if role in ("accomp", "bass") and inst not in ("tuba", "plucked_bass", "cello"):
             base = 48 if role == "accomp" else 33
@@ -132,9 +94,9 @@ def draw_music_params(rng: np.random.Generator, **overrides) -> MusicParams:
         pattern = ""
         if role == "accomp":
             sustaining = INSTRUMENTS[inst][0] in ("bowed", "wind", "organ")
-            pattern = "sustain" if sustaining else str(rng.choice(_PATTERNS.get(inst, ("block", "repeated"))))
+            pattern = "sustain" if sustaining else str(rng.choice(ACCOMP_PATTERNS.get(inst, ("block", "repeated"))))
         level = {"melody": 0.0, "voice": 0.0, "speech": 0.0, "counter": -5.0, "accomp": -7.0, "bass": -6.0,
-                 "drums": -10.0}[role] + _u(rng, -3, 3)
+                 "drums": -10.0, "double": -6.0}[role] + _u(rng, -3, 3)
         if INSTRUMENTS[inst][0] == "voice":  # a singer: register from the part's range
             hz = 440.0 * 2 ** (((lo + hi) / 2 - 69) / 12.0)
             timbre = draw_speech_params(rng, "singing", f0_hz=hz, tract=float(np.clip(220.0 / hz, 0.9, 1.2)
@@ -232,8 +194,15 @@ def _events(p: MusicParams, lay: _Layout, rng: np.random.Generator) -> list[scor
         elif part.role == "bass":
             ev += score.bass(rng, chords, bpb, p.tonic, p.mode, i, part.lo, p.walking_bass)
         elif part.role == "drums":
-            kit = tuple(k for k in ("kick", "snare", "hihat", "cymbal", "woodblock", "tom") if rng.random() < 0.6)
+            kit = tuple(k for k in ("kick", "snare", "brush", "hihat", "cymbal", "woodblock", "tom")
+                        if rng.random() < 0.5)
             ev += score.drums(rng, bars, bpb, i, kit or ("snare",))
+    melody = next((j for j, q in enumerate(p.parts) if q.role in ("melody", "voice")), None)
+    for i, part in enumerate(p.parts):  # a doubling plays the melody an octave away, inside its own range
+        if part.role == "double" and melody is not None:
+            shift = 12 if (part.lo + part.hi) / 2 > (p.parts[melody].lo + p.parts[melody].hi) / 2 else -12
+            ev += [score.Event(e.beat, e.beats, e.midi + (shift if part.lo <= e.midi + shift <= part.hi else 0),
+                               e.vel, i) for e in ev if e.part == melody]
     return ev
 
 
@@ -292,7 +261,7 @@ def render_music(params: MusicParams, duration_s: float, sr: int, rng: np.random
         part = p.parts[ev.part]
         if sus and sus[0] - 0.2 <= t0 < sus[1]:
             continue
-        if pp and pp[0] <= t0 < pp[1] and part.role in ("drums", "bass", "counter"):
+        if pp and pp[0] <= t0 < pp[1] and part.role in ("drums", "bass", "counter", "double"):
             continue
         dur = float(np.interp(ev.beat + ev.beats, np.arange(tmap.size), tmap)) - t0
         dyn = float(np.interp(t0, tg, g))
@@ -354,7 +323,7 @@ def _final_notes(p: MusicParams, lay: _Layout, x: np.ndarray, sr: int, rng: np.r
         if part.role in ("drums", "speech") or INSTRUMENTS[part.instrument][0] == "voice":
             continue
         tones = score.chord_tones(p.tonic, p.mode, 0, part.lo)
-        for t in tones[: 1 if part.role in ("melody", "bass", "counter") else 3]:
+        for t in tones[: 1 if part.role in ("melody", "bass", "counter", "double") else 3]:
             note = play_note(part.instrument, t, hold, 0.7, sr, rng, part.timbre, "", x.size / sr - lay.body_end)
             dsp.place_events(x, np.array([lay.body_end * sr]), [note * 10 ** (part.level_db / 20.0) * (0.7 ** 1.3)])
         del i

@@ -153,7 +153,7 @@ def bass(rng: np.random.Generator, chords: list[int], bpb: int, tonic: int, mode
 
 
 def drums(rng: np.random.Generator, bars: int, bpb: int, part: int, kit: tuple[str, ...]) -> list[Event]:
-    """A steady pattern over the ``kit`` (kick/snare/hihat/cymbal/woodblock/tom), with fills every 4 bars."""
+    """A steady pattern over the ``kit`` (kick/snare/brush/hihat/cymbal/woodblock/tom), fills every 4 bars."""
     out: list[Event] = []
     for bar in range(bars):
         b0 = float(bar * bpb)
@@ -162,6 +162,8 @@ def drums(rng: np.random.Generator, bars: int, bpb: int, part: int, kit: tuple[s
                 out.append(Event(b0 + k, 0.5, 0, 0.9 if k == 0 else 0.75, part, "kick"))
             if "snare" in kit and k % 2 == 1:
                 out.append(Event(b0 + k, 0.3, 0, 0.8, part, "snare"))
+            if "brush" in kit:  # a sweep on every beat, accented off-beats
+                out.append(Event(b0 + k, 0.5, 0, 0.6 + 0.2 * (k % 2), part, "brush"))
             if "hihat" in kit:
                 out += [Event(b0 + k + h, 0.2, 0, 0.5 + 0.2 * (h == 0), part, "hihat") for h in (0.0, 0.5)]
             if "woodblock" in kit and rng.random() < 0.5:
