@@ -12,9 +12,10 @@ from noisekit.synth import (
     score,
     side,
     speech,
+    styles,
     tape,
     voices,
 )
 
 __all__ = ["dsp", "era", "gramophone", "groove", "instruments", "mix", "music", "rooms", "score", "side", "speech",
-           "tape", "voices"]
+           "styles", "tape", "voices"]
