@@ -105,8 +105,9 @@ def _gaps_near(gaps: list[tuple[int, int, str]], n: int, margin: int) -> np.ndar
 
 
 def restore_array(audio: np.ndarray, sr: int, denoise_fn: DenoiseFn | None = None,
-                  options: RestoreOptions | None = None) -> RestoreResult:
-    """Run the chosen steps on (channels, n) or 1-D audio; see the module docstring for the rules."""
+                  options: RestoreOptions | None = None,
+                  on_step: Callable[[str], None] | None = None) -> RestoreResult:
+    """Run the chosen steps on (channels, n) or 1-D audio; ``on_step(name)`` after each (for progress)."""
     options = options or RestoreOptions()
     options.validate()
     x = np.asarray(audio, dtype=np.float32)
@@ -123,9 +124,14 @@ def restore_array(audio: np.ndarray, sr: int, denoise_fn: DenoiseFn | None = Non
     timing: dict[str, float] = {}
     cpu0 = time.process_time()
 
+    def done(step: str, since: float) -> None:
+        timing[step] = time.perf_counter() - since
+        if on_step is not None:
+            on_step(step)
+
     t0 = time.perf_counter()
     active, report["gate"] = _gate(x, sr, options)
-    timing["gate"] = time.perf_counter() - t0
+    done("gate", t0)
     want_gaps = "inpaint" in options.steps
     gaps = [detect_gaps(x[c], sr, options.inpaint) if want_gaps else [] for c in range(channels)]
 
@@ -144,7 +150,7 @@ def restore_array(audio: np.ndarray, sr: int, denoise_fn: DenoiseFn | None = Non
                 result = declick(out[c, lo:hi], sr, options.declick, ignore=keep)
                 out[c, lo:hi] = result.audio
                 clicks += [(c, int(s) + lo, int(e) + lo) for s, e in result.clicks]
-        timing["declick"] = time.perf_counter() - t0
+        done("declick", t0)
         report["declick"] = {"clicks": len(clicks), "samples_replaced": int(sum(e - s for _, s, e in clicks)),
                              "clicks_per_s": len(clicks) / max(active.sum() / sr, 1e-9) / channels,
                              "params": asdict(options.declick)}
@@ -158,7 +164,7 @@ def restore_array(audio: np.ndarray, sr: int, denoise_fn: DenoiseFn | None = Non
             weight = w[start:stop][None, :]
             out[:, start:stop] = np.where(weight >= 1.0, denoised,
                                           (weight * denoised + (1 - weight) * segment).astype(np.float32))
-        timing["denoise"] = time.perf_counter() - t0
+        done("denoise", t0)
         report["denoise"] = {"denoiser": options.denoiser_name or getattr(denoise_fn, "__name__", "callable"),
                              "seconds_processed": float(active.sum() / sr), "fade_s": options.fade_s}
 
@@ -173,7 +179,7 @@ def restore_array(audio: np.ndarray, sr: int, denoise_fn: DenoiseFn | None = Non
             listed += [{"channel": c, **g.as_dict(sr)} for g in result.gaps]
             listed += [{"channel": c, "start": s, "stop": e, "kind": k, "status": "skipped_clean",
                         "start_s": s / sr, "duration_s": (e - s) / sr} for s, e, k in skipped]
-        timing["inpaint"] = time.perf_counter() - t0
+        done("inpaint", t0)
         report["inpaint"] = {"gaps": len(listed), "filled": sum(g["status"] == "filled" for g in listed),
                              "too_long": sum(g["status"] == "too_long" for g in listed),
                              "params": asdict(options.inpaint), "list": listed}
@@ -208,11 +214,12 @@ def write_click_map(path: Path, clicks: list[tuple[int, int, int]], sr: int) -> 
 
 
 def restore_file(in_path: str | Path, out_dir: str | Path, denoise_fn: DenoiseFn | None = None,
-                 options: RestoreOptions | None = None) -> RestoreResult:
+                 options: RestoreOptions | None = None,
+                 on_step: Callable[[str], None] | None = None) -> RestoreResult:
     """Restore one file at its own rate and channels; writes the four outputs of :func:`output_paths`."""
     info = audio_info(in_path)
     audio, sr = load_audio(in_path, sr=None)
-    result = restore_array(audio, sr, denoise_fn, options)
+    result = restore_array(audio, sr, denoise_fn, options, on_step)
     paths = output_paths(in_path, out_dir)
     subtype = "PCM_24" if info.subtype in ("PCM_16", "PCM_24") else "FLOAT"  # both keep clean input exact
     peak = max(float(np.abs(result.audio).max()), float(np.abs(result.residual).max()))
@@ -270,10 +277,14 @@ def restore_files(paths: list[Path], out_dir: Path, denoise_fn: DenoiseFn | None
     """Restore several files in turn with a progress bar; a bad file is recorded (path: reason) and skipped."""
     results, failed = [], {}
     for path in tqdm(paths, desc="restore", unit="file"):
+        steps = tqdm(total=len(options.steps), desc=Path(path).name, unit="step", leave=False, position=1)
         try:
-            results.append(restore_file(path, out_dir, denoise_fn, options))
+            results.append(restore_file(path, out_dir, denoise_fn, options,
+                                        lambda step, bar=steps: bar.set_postfix_str(step) or bar.update()))
         except NoisekitError as exc:
             failed[str(path)] = str(exc)
         except ValueError as exc:
             failed[str(path)] = f"{path}: {exc}"
+        finally:
+            steps.close()
     return results, failed

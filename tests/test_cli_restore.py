@@ -40,3 +40,13 @@ def test_restore_command_reports_a_bad_file_and_goes_on(tmp_path):
     assert result.exit_code == 2
     assert "bad.wav" in result.output and "1 failed" in result.output
     assert (tmp_path / "o" / "good_restored.wav").is_file()
+
+
+def test_restore_command_takes_a_folder(tmp_path):
+    (tmp_path / "in").mkdir()
+    _noisy_file(tmp_path / "in" / "x.wav")
+    (tmp_path / "in" / "notes.txt").write_text("not audio")
+    result = CliRunner().invoke(main, ["restore", str(tmp_path / "in"), "--out", str(tmp_path / "o"),
+                                       "--steps", "inpaint"])
+    assert result.exit_code == 0, result.output
+    assert "restore: 1 file(s)" in result.output and (tmp_path / "o" / "x_restored.wav").is_file()

@@ -8,7 +8,7 @@ deviation of ``r`` in the block) are flagged, the flags are dilated, and the fla
 the values that minimise the prediction-error energy ``||A x||^2`` given the other samples (LSAR):
 ``R_UU x_U = -(C x_0)_U`` with ``C`` the Toeplitz matrix of the coefficient autocorrelation. Flagged runs
 separated by more than p samples are independent systems; they are solved in batches of equal padded size.
-Detections that recur at a pitch period (three in a row, equally spaced) are a periodic waveform's sharp
+Detections that recur at a pitch period (five in a row, equally spaced) are a periodic waveform's sharp
 feature, not surface damage, and are dropped (``reject_periodic``).
 Detection and interpolation are repeated ``n_iter`` times, re-fitting the model on the restored signal.
 A contiguous run longer than ``2 p`` (merged crackle, a short scratch) is beyond what an order-p LSAR
@@ -39,7 +39,7 @@ class DeclickParams:
     max_click_s: float = 0.005
     n_iter: int = 2
     long_order: int = 128
-    merge_s: float = 0.0004
+    merge_s: float = 0.0
     reject_periodic: bool = True
     pitch_hz: tuple[float, float] = (50.0, 1000.0)
 
@@ -209,29 +209,39 @@ def lsar_interpolate(x: np.ndarray, mask: np.ndarray, c: np.ndarray, n_block: in
     return y
 
 
-def periodic_runs(found: np.ndarray, min_lag: int, max_lag: int, tol: int = 1) -> np.ndarray:
-    """Which runs belong to a chain of three equally spaced runs (spacing a pitch period in samples).
+def periodic_runs(found: np.ndarray, min_lag: int, max_lag: int, chain: int = 5) -> np.ndarray:
+    """Which runs belong to a chain of ``chain`` equally spaced runs (the spacing a pitch period in samples).
 
     A sharp feature of a periodic waveform (the edge of a bowed or reed tone) defeats the AR model once per
-    period, at the same phase; a surface click does not repeat at a pitch period. Runs whose centres c - d,
-    c, c + d (within ``tol``) are all detections, for some d in ``(min_lag, max_lag]``, are waveform, not clicks.
+    period, at the same phase, for as long as the note lasts; surface clicks do not repeat at a pitch period.
+    A chain of five (not three) keeps dense crackle, where equal spacings occur by chance, from being dropped.
     """
     centers = (found[:, 0] + found[:, 1]) // 2
     periodic = np.zeros(len(centers), dtype=bool)
+    if len(centers) < chain:
+        return periodic
 
-    def present(targets: np.ndarray) -> np.ndarray:
-        pos = np.clip(np.searchsorted(centers, targets - tol), 0, max(len(centers) - 1, 0))
-        return (len(centers) > 0) & (np.abs(centers[pos] - targets) <= tol)
+    def present(targets: np.ndarray, tol: int) -> np.ndarray:
+        pos = np.clip(np.searchsorted(centers, targets - tol), 0, len(centers) - 1)
+        return np.abs(centers[pos] - targets) <= tol
 
     for k in range(1, len(centers)):
         d = centers[k:] - centers[:-k]
-        ok = (d > min_lag) & (d <= max_lag)
-        if not ok.any() and d.min() > max_lag:
+        if d.min() > max_lag:
             break
-        i = np.flatnonzero(ok)
-        third = present(centers[i + k] + d[i]) | present(centers[i] - d[i])
-        periodic[i[third]] = True
-        periodic[i[third] + k] = True
+        i = np.flatnonzero((d > min_lag) & (d <= max_lag))
+        if not len(i):
+            continue
+        c, step = centers[i], d[i]
+        length = np.full(len(i), 2)
+        for sign, first in ((1, 2), (-1, 1)):
+            alive = np.ones(len(i), dtype=bool)
+            for m in range(first, first + chain - 2):
+                alive &= present(c + sign * m * step, 1 + m // 3)
+                length += alive
+        hit = length >= chain
+        periodic[i[hit]] = True
+        periodic[i[hit] + k] = True
     return periodic
 
 

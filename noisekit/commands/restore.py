@@ -8,6 +8,8 @@ import click
 
 from noisekit.commands.common import summary
 
+AUDIO_SUFFIXES = (".wav", ".flac", ".aif", ".aiff", ".ogg", ".mp3")
+
 
 def _steps(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[str, ...]:
     from pipelines.restore import STEPS
@@ -20,7 +22,7 @@ def _steps(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[st
 
 
 @click.command("restore")
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for <stem>_restored.wav, _residual.wav, _clicks.csv and _restore.json.")
 @click.option("--steps", default="gate,declick,denoise,inpaint", show_default=True, callback=_steps,
@@ -42,7 +44,8 @@ def _steps(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[st
 def restore_command(inputs: tuple[Path, ...], out_dir: Path, steps: tuple[str, ...], checkpoint: Path | None,
                     denoiser_kind: str, stretch_s: float, click_threshold: float, ar_order: int,
                     max_click_ms: float, max_gap_ms: float) -> None:
-    """Restore recordings: clean/noisy gate, AR click removal, denoising and LPC gap inpainting.
+    """Restore recordings (files, or every audio file in a folder): clean/noisy gate, AR click removal,
+    denoising and LPC gap inpainting.
 
     Clean stretches (as the gate judges them) pass through bit-exact. Writes the restored file, the residual
     (what was removed), the click map and a JSON report of what each step did.
@@ -62,7 +65,11 @@ def restore_command(inputs: tuple[Path, ...], out_dir: Path, steps: tuple[str, .
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
         click.echo(f"denoiser: {options.denoiser_name}", err=True)
-    results, failed = restore_files(list(inputs), out_dir, denoise_fn, options)
+    files = [f for p in inputs for f in (sorted(q for q in p.iterdir() if q.suffix.lower() in AUDIO_SUFFIXES)
+                                         if p.is_dir() else [p])]
+    if not files:
+        raise click.UsageError(f"no audio files ({' '.join(AUDIO_SUFFIXES)}) in {', '.join(map(str, inputs))}")
+    results, failed = restore_files(files, out_dir, denoise_fn, options)
     for reason in failed.values():
         click.secho(f"error: {reason}", fg="red", err=True)
     seconds = sum(r.report["duration_s"] for r in results)
