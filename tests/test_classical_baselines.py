@@ -57,3 +57,15 @@ def test_quietest_clip_keeps_quiet_windows():
     x = np.concatenate([np.full(4410, 0.5), np.full(2205, 0.01), np.full(4410, 0.5)]).astype(np.float32)
     clip = quietest_clip(x, SR, fraction=0.1, window_s=0.05)
     assert np.allclose(clip, 0.01)
+
+
+@pytest.mark.parametrize("method", [m for m in METHODS if m != "logmmse"])
+def test_signals_shorter_than_a_frame_keep_their_length(method):
+    x = np.random.default_rng(1).standard_normal(300).astype(np.float32) * 0.1
+    out = BASELINES[method](x, SR)
+    assert out.shape == x.shape and np.all(np.isfinite(out))
+
+
+def test_logmmse_says_when_a_signal_is_too_short():
+    with pytest.raises(ValueError, match="logmmse needs at least"):
+        BASELINES["logmmse"](np.zeros(300, np.float32), SR)

@@ -13,9 +13,15 @@ def frame_sizes(sr: int, frame_s: float = 0.046) -> tuple[int, int]:
 
 
 def analyse(x: np.ndarray, sr: int) -> np.ndarray:
-    """Complex STFT (bins, frames) with a Hann window whose overlap-add reconstructs exactly."""
+    """Complex STFT (bins, frames) with a Hann window whose overlap-add reconstructs exactly.
+
+    A signal shorter than one frame is zero-padded to a frame (``synthesise`` trims it back).
+    """
     n_fft, hop = frame_sizes(sr)
-    _, _, spec = stft(np.asarray(x, dtype=np.float64), nperseg=n_fft, noverlap=n_fft - hop,
+    x = np.asarray(x, dtype=np.float64)
+    if len(x) < n_fft:
+        x = np.pad(x, (0, n_fft - len(x)))
+    _, _, spec = stft(x, nperseg=n_fft, noverlap=n_fft - hop,
                       window="hann", boundary="even", padded=True)
     return spec
 

@@ -29,9 +29,13 @@ def quietest_clip(x: np.ndarray, sr: int, fraction: float = 0.1, window_s: float
     return frames[quiet].reshape(-1)
 
 
+MIN_SAMPLES = 4096  # noisereduce's STFT (1024-point) fails on shorter input: it is zero-padded, then trimmed
+
+
 def _reduce(x: np.ndarray, sr: int, name: str, **options) -> np.ndarray:
     x = check_signal(x, name)
-    out = noisereduce.reduce_noise(y=x.astype(np.float32), sr=sr, n_jobs=1, use_tqdm=False,
+    y = np.pad(x.astype(np.float32), (0, max(0, MIN_SAMPLES - len(x))))
+    out = noisereduce.reduce_noise(y=y, sr=sr, n_jobs=1, use_tqdm=False,
                                    freq_mask_smooth_hz=FREQ_SMOOTH_HZ, **options)
     out = np.asarray(out).reshape(-1)[: len(x)]
     return out.astype(x.dtype if x.dtype.kind == "f" else np.float32)
@@ -39,7 +43,9 @@ def _reduce(x: np.ndarray, sr: int, name: str, **options) -> np.ndarray:
 
 def gate_stationary(x: np.ndarray, sr: int) -> np.ndarray:
     """noisereduce stationary gating with the quietest windows as the noise clip."""
-    return _reduce(x, sr, "noisereduce-stationary", stationary=True, y_noise=quietest_clip(x, sr))
+    clip = quietest_clip(check_signal(x, "noisereduce-stationary"), sr)
+    clip = np.resize(clip, max(len(clip), MIN_SAMPLES))  # a short clip repeats to a usable length
+    return _reduce(x, sr, "noisereduce-stationary", stationary=True, y_noise=clip)
 
 
 def gate_nonstationary(x: np.ndarray, sr: int) -> np.ndarray:
