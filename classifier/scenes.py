@@ -151,7 +151,7 @@ def _event(rng: np.random.Generator, length: int, sr: int, case: str) -> np.ndar
     return np.asarray(x, dtype=np.float64)
 
 
-def _transfer_chain(rng: np.random.Generator, x: np.ndarray, sr: int) -> np.ndarray:
+def transfer_chain(rng: np.random.Generator, x: np.ndarray, sr: int) -> np.ndarray:
     """Random playback/transfer colouring of the mixture: tilt, band limit, an extra floor, gain."""
     if rng.random() < 0.7:
         x = dsp.apply_sos(x, dsp.shelf_sos(_lu(rng, 500, 5000), rng.uniform(-10, 8), sr, high=True))
@@ -244,7 +244,7 @@ def mix_scene(rng: np.random.Generator, track: ProgrammeTrack, noise: np.ndarray
     prog = track.audio.astype(np.float64) * 10.0 ** (snr_shift_db / 20.0)
     mix = (prog + noise[: len(prog)]) * 10.0 ** (noise_db / 20.0)
     if augment:
-        mix = _transfer_chain(rng, mix, sr)
+        mix = transfer_chain(rng, mix, sr)
     peak = float(np.max(np.abs(mix)))
     if peak > 0.99:
         mix *= 0.99 / peak

@@ -32,6 +32,7 @@ from classifier.scenes import (
     render_track,
     window_targets,
 )
+from classifier.sides import TRAIN_SIDE_SEEDS, SidePool
 from noisekit.seeding import rng_for
 
 #: namespace of the training streams' seeds; evaluation sides use classifier.evaluate.EVAL_SEED_START up
@@ -58,11 +59,12 @@ class TrainConfig:
     checkpoint_every: int = 250
     pool_tracks: int = 96  # rendered programme tracks kept for re-mixing (noises: half as many)
     max_minutes: float | None = None  # wall-clock budget: the schedule follows whichever of steps/time runs out
+    side_fraction: float = 0.4  # share of examples cropped from whole synthetic training sides
     model: ModelConfig = field(default_factory=ModelConfig)
 
 
 class SceneStream(IterableDataset):
-    """Endless (audio, window targets) pairs: synthetic scenes, mixed with labelled real crops if given."""
+    """Endless (audio, window targets) pairs: synthetic scenes and side crops, plus labelled real crops if given."""
 
     def __init__(self, cfg: TrainConfig, start: int = 0) -> None:
         self.cfg = cfg
@@ -78,12 +80,16 @@ class SceneStream(IterableDataset):
         labels = LabelSource(self.cfg.labels, self.n, self.starts, self.feat) if self.cfg.labels else None
         pool = ScenePool(rng_for(self.cfg.seed, TRAIN_STREAM, "pool", self.start, worker), self.cfg.scene_s,
                          self.feat.sr, tracks=self.cfg.pool_tracks, noises=max(1, self.cfg.pool_tracks // 2))
+        first = TRAIN_SIDE_SEEDS.start + (self.cfg.seed * 50_000 + worker * 5_000 + self.start) % len(TRAIN_SIDE_SEEDS)
+        sides = SidePool(rng_for(self.cfg.seed, TRAIN_STREAM, "sides", worker), self.cfg.scene_s, self.feat.sr, first)
         i = self.start * n_workers + worker
         while True:
             rng = rng_for(self.cfg.seed, TRAIN_STREAM, i)
             i += n_workers
             if labels is not None and rng.random() < self.cfg.labels_fraction:
                 audio, y = labels.sample(rng)
+            elif rng.random() < self.cfg.side_fraction:
+                audio, y = sides.draw(rng, self.starts, self.feat.window_s)
             else:
                 scene = pool.draw(rng)
                 audio, y = scene.audio[: self.n], window_targets(scene, self.starts, self.feat.window_s)
