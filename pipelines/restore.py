@@ -97,6 +97,46 @@ def _gate(x: np.ndarray, sr: int, options: RestoreOptions) -> tuple[np.ndarray, 
                                    "noisy": s.noisy} for s in stretches]}
 
 
+SEGMENT_S = 15.0  # declick pieces and denoise segments: the memory of a step is that of one segment
+MARGIN_S = 1.0
+
+
+def pieces(spans: np.ndarray, size: int) -> list[tuple[int, int]]:
+    """Cut ``[start, stop)`` spans into consecutive pieces of at most ``size`` samples."""
+    return [(a, min(a + size, int(stop))) for start, stop in spans for a in range(int(start), int(stop), size)]
+
+
+def segmented(fn: DenoiseFn, audio: np.ndarray, sr: int, segment_s: float = SEGMENT_S,
+              margin_s: float = MARGIN_S) -> np.ndarray:
+    """``fn`` over overlapping segments of a long (ch, n) signal, cross-faded: bounded memory for any denoiser.
+
+    Each ``segment_s`` core is processed with ``margin_s`` of context on both sides; neighbours are blended
+    with sin² ramps over the middle half of their overlap, so the edge effects of either side (the start-up
+    of a recursive estimator, a model's first chunk) fall in the discarded quarter. Where both agree the
+    samples are kept exactly.
+    """
+    n = audio.shape[1]
+    seg, margin = int(segment_s * sr), int(margin_s * sr)
+    if n <= seg + 2 * margin:
+        return np.asarray(fn(audio, sr), dtype=np.float32)
+    half = margin // 2
+    ramp = (np.sin(0.5 * np.pi * (np.arange(2 * half) + 0.5) / (2 * half)) ** 2)[None, :].astype(np.float32)
+    out = np.empty_like(audio, dtype=np.float32)
+    tail = None
+    for b in range(0, n, seg):
+        e = min(b + seg, n)
+        lo, hi = max(0, b - margin), min(n, e + margin)
+        y = np.asarray(fn(audio[:, lo:hi], sr), dtype=np.float32)
+        first = 0 if b == 0 else b + half
+        last = n if e == n else e - half
+        out[:, first:last] = y[:, first - lo : last - lo]
+        if tail is not None:
+            mine = y[:, b - half - lo : b + half - lo]
+            out[:, b - half : b + half] = np.where(mine == tail, mine, ramp * mine + (1 - ramp) * tail)
+        tail = y[:, e - half - lo : e + half - lo] if e < n else None
+    return out
+
+
 def _gaps_near(gaps: list[tuple[int, int, str]], n: int, margin: int) -> np.ndarray:
     mask = np.zeros(n, dtype=bool)
     for start, stop, _ in gaps:
@@ -142,7 +182,7 @@ def restore_array(audio: np.ndarray, sr: int, denoise_fn: DenoiseFn | None = Non
         context = int(options.declick.block_s * sr)
         for c in range(channels):
             ignore = ~active | _gaps_near(gaps[c], n, margin)
-            for start, stop in runs(active):  # only noisy stretches, with a block of context each side
+            for start, stop in pieces(runs(active), int(SEGMENT_S * sr)):  # noisy stretches, with context
                 lo, hi = max(0, start - context), min(n, stop + context)
                 keep = ignore[lo:hi].copy()
                 keep[: start - lo] = True
@@ -160,10 +200,12 @@ def restore_array(audio: np.ndarray, sr: int, denoise_fn: DenoiseFn | None = Non
         w = fade_weights(active, int(options.fade_s * sr))
         for start, stop in runs(active):
             segment = out[:, start:stop]
-            denoised = np.asarray(denoise_fn(segment, sr), dtype=np.float32).reshape(segment.shape)
-            weight = w[start:stop][None, :]
-            out[:, start:stop] = np.where(weight >= 1.0, denoised,
-                                          (weight * denoised + (1 - weight) * segment).astype(np.float32))
+            denoised = segmented(denoise_fn, segment, sr).reshape(segment.shape)
+            ramp = np.flatnonzero(w[start:stop] < 1.0)  # only the fades are blended (a few ms, not the run)
+            weight = w[start:stop][ramp][None, :]
+            blend = (weight * denoised[:, ramp] + (1 - weight) * segment[:, ramp]).astype(np.float32)
+            out[:, start:stop] = denoised
+            out[:, start + ramp] = blend
         done("denoise", t0)
         report["denoise"] = {"denoiser": options.denoiser_name or getattr(denoise_fn, "__name__", "callable"),
                              "seconds_processed": float(active.sum() / sr), "fade_s": options.fade_s}

@@ -141,3 +141,20 @@ def test_model_checkpoint_is_wired_through_chunked_inference(tmp_path, clean, mo
     with pytest.raises(ValueError, match="--checkpoint"):
         pick_denoiser(None, "model")
     assert pick_denoiser(None, "auto")[1].startswith("classical LSA")
+
+
+def test_segmented_processing_is_seamless_and_discards_edge_effects():
+    from pipelines.restore import segmented
+
+    x = np.random.default_rng(3).standard_normal((2, 20 * 1000)).astype(np.float32)
+    np.testing.assert_array_equal(segmented(lambda a, sr: a, x, 1000, segment_s=3.0), x)
+    np.testing.assert_array_equal(segmented(lambda a, sr: a * 0.5, x, 1000, segment_s=3.0), x * 0.5)
+
+    def edgy(a, sr):  # a denoiser whose first and last 0.25 s are garbage
+        y = a.copy()
+        y[:, :250] = 0.0
+        y[:, -250:] = 0.0
+        return y
+
+    out = segmented(edgy, x, 1000, segment_s=3.0, margin_s=1.0)
+    np.testing.assert_array_equal(out[:, 250:-250], x[:, 250:-250])

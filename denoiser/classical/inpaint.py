@@ -81,7 +81,7 @@ def _dropout_runs(x: np.ndarray, sr: int, params: InpaintParams) -> np.ndarray:
     n_frames = len(x) // frame
     if n_frames < 4:
         return np.zeros((0, 2), dtype=np.int64)
-    rms = np.sqrt(np.mean(np.square(x[: n_frames * frame].reshape(n_frames, frame)), axis=1))
+    rms = np.sqrt(np.mean(np.square(x[: n_frames * frame].reshape(n_frames, frame)), axis=1, dtype=np.float64))
     per_ref = max(1, sr // frame)
     n_ref = -(-n_frames // per_ref)
     padded = np.full(n_ref * per_ref, np.nan)
@@ -95,7 +95,7 @@ def detect_gaps(x: np.ndarray, sr: int, params: InpaintParams | None = None) -> 
     """``(start, stop, kind)`` of digital-silence and dropout gaps of at least ``min_gap_s``, merged, sorted."""
     params = params or InpaintParams()
     params.validate()
-    x = np.asarray(x, dtype=np.float64)
+    x = np.asarray(x)  # not copied to float64: this runs over whole recordings
     min_len = max(2, int(round(params.min_gap_s * sr)))
     found = [(int(s), int(e), "silence") for s, e in _constant_runs(x, params.silence_eps, min_len)]
     if params.detect_dropouts:
@@ -118,7 +118,7 @@ def inpaint(x: np.ndarray, sr: int, params: InpaintParams | None = None,
     params.validate()
     x = check_signal(x, "inpaint")
     found = detect_gaps(x, sr, params) if gaps is None else sorted(gaps)
-    y = x.astype(np.float64)
+    out = x.copy()
     max_len = int(round(params.max_gap_s * sr))
     min_context = 16
     result: list[Gap] = []
@@ -136,14 +136,11 @@ def inpaint(x: np.ndarray, sr: int, params: InpaintParams | None = None,
         if start - lo < min_context and hi - stop < min_context:
             result.append(Gap(start, stop, kind, "no_context"))
             continue
-        left = y[lo:start] if start - lo >= min_context else np.zeros(0)
-        right = y[stop:hi] if hi - stop >= min_context else np.zeros(0)
-        y[start:stop] = fill_gap(left, right, length, params.order)
+        left = out[lo:start].astype(np.float64) if start - lo >= min_context else np.zeros(0)
+        right = out[stop:hi].astype(np.float64) if hi - stop >= min_context else np.zeros(0)
+        out[start:stop] = fill_gap(left, right, length, params.order).astype(x.dtype)
         result.append(Gap(start, stop, kind, "filled"))
-    out = x.copy()
     filled = [g for g in result if g.status == "filled"]
-    for g in filled:
-        out[g.start : g.stop] = y[g.start : g.stop].astype(x.dtype)
     stats = {"gaps": len(result), "filled": len(filled),
              "too_long": sum(g.status == "too_long" for g in result),
              "samples_filled": int(sum(g.stop - g.start for g in filled))}

@@ -9,7 +9,6 @@ windows instead of estimating the noise from the whole (music-dominated) signal.
 
 from __future__ import annotations
 
-import noisereduce
 import numpy as np
 
 from denoiser.classical.spectral import check_signal
@@ -33,6 +32,8 @@ MIN_SAMPLES = 4096  # noisereduce's STFT (1024-point) fails on shorter input: it
 
 
 def _reduce(x: np.ndarray, sr: int, name: str, **options) -> np.ndarray:
+    import noisereduce  # imported on use: it pulls in torch (~300 MB), which the rest of the chain does not need
+
     x = check_signal(x, name)
     y = np.pad(x.astype(np.float32), (0, max(0, MIN_SAMPLES - len(x))))
     out = noisereduce.reduce_noise(y=y, sr=sr, n_jobs=1, use_tqdm=False,
