@@ -24,8 +24,12 @@ CLIP_RUN = 2  # consecutive full-scale samples that make a clipped flat top
 DC_LIMIT = 10.0 ** (-50.0 / 20.0)  # |mean| above -50 dBFS: the interface or deck output has a DC fault
 FLAT_RUN_S = 0.005  # a run of identical samples this long is digital silence or a dropped buffer
 SIGNAL_FLOOR_DBFS = -90.0  # blank tape hiss is far above this; below it nothing is connected
-CONTENT_THRESHOLD = 0.5  # a window with p(noise only) below this leans to content (the segmenter's `low`)
-CONTENT_MIN_WINDOWS = 3  # ... and content is found where that holds for this many consecutive windows
+# Content = CONTENT_MIN_WINDOWS consecutive windows with p(noise only) below CONTENT_THRESHOLD. Measured with the
+# classifier of 2026-11-21 on synthetic blank tape (all four speeds, hum, dropouts, Dolby): 0 of 8 10-minute and
+# 0 of 12 2-minute captures refused (at 0.5 it refused 4 of the 8), while 3 s of synthetic music or speech was
+# caught in every capture at -5 dB or more relative to the hiss RMS, and in 7 of 8 at -10 and -15 dB.
+CONTENT_THRESHOLD = 0.3
+CONTENT_MIN_WINDOWS = 3
 MAINS_HZ = (50.0, 60.0)
 HUM_HARMONICS = 5
 HUM_BLOCK_S = 20

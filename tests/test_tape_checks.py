@@ -147,13 +147,14 @@ class _FixedProbs:
 
 def test_content_needs_consecutive_windows_and_reports_their_span():
     audio = np.zeros((1, SR), dtype=np.float32)
-    lone_dips = [0.9, 0.4, 0.9, 0.3, 0.35, 0.9, 0.2, 0.9]
+    lone_dips = [0.9, 0.2, 0.9, 0.1, 0.25, 0.9, 0.05, 0.9]
     assert tc.check_content(audio, SR, _FixedProbs(lone_dips))[0].ok
-    result, _ = tc.check_content(audio, SR, _FixedProbs([0.9, 0.4, 0.9, 0.3, 0.35, 0.45, 0.9, 0.1]))
+    result, _ = tc.check_content(audio, SR, _FixedProbs([0.9, 0.2, 0.9, 0.1, 0.25, 0.29, 0.9, 0.05]))
     assert not result.ok and result.times == ((0.75, 2.25),)
     strict, _ = tc.check_content(audio, SR, _FixedProbs(lone_dips), min_windows=1)
     assert strict.times == ((0.25, 2.5),)  # overlapping windows merge into one stretch
-    assert tc.check_content(audio, SR, _FixedProbs(lone_dips), threshold=0.25)[0].ok is True
+    assert tc.check_content(audio, SR, _FixedProbs([0.4] * 8))[0].ok
+    assert not tc.check_content(audio, SR, _FixedProbs([0.4] * 8), threshold=0.5)[0].ok
 
 
 def test_content_check_skips_windows_over_excluded_stretches():
