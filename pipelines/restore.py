@@ -67,7 +67,7 @@ class RestoreResult:
 
 def fade_weights(active: np.ndarray, fade: int) -> np.ndarray:
     """1 on active samples, 0 elsewhere, with sin² ramps of ``fade`` samples inside each active run's edges."""
-    w = active.astype(np.float64)
+    w = active.astype(np.float32)
     for start, stop in runs(active):
         ramp = min(fade, (stop - start) // 2)
         if ramp < 1:
