@@ -16,7 +16,7 @@ def _noisy_file(path):
 def test_restore_command_writes_outputs_and_a_summary(tmp_path):
     _noisy_file(tmp_path / "a.wav")
     result = CliRunner().invoke(main, ["restore", str(tmp_path / "a.wav"), "--out", str(tmp_path / "out"),
-                                       "--steps", "declick,denoise,inpaint", "--denoiser", "lsa"])
+                                       "--steps", "inpaint,declick,denoise", "--denoiser", "lsa"])
     assert result.exit_code == 0, result.output
     assert "restore: 1 file(s)" in result.output and "clicks removed" in result.output
     for suffix in ("_restored.wav", "_residual.wav", "_clicks.csv", "_restore.json"):

@@ -18,7 +18,7 @@ def _steps(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[st
     unknown = [s for s in steps if s not in STEPS]
     if unknown or not steps:
         raise click.BadParameter(f"unknown step(s) {unknown or value!r}; choose from {','.join(STEPS)}")
-    return steps
+    return tuple(s for s in STEPS if s in steps)  # always run in chain order
 
 
 @click.command("restore")
