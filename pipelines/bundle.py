@@ -15,6 +15,8 @@ import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from tqdm import tqdm
+
 from noisekit.audio import audio_info, write_audio
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
@@ -163,7 +165,7 @@ def summary_text(contribution: Contribution) -> str:
 
 def build_bundle(out: str | Path, files: list[str | Path], meta: CaptureMeta, speeds: list[float] | None = None,
                  classifier: ClassifierLike | None = None, date: str | None = None, notes: str | None = None,
-                 new_device: bool = False, datadir: DataDir | None = None) -> Contribution:
+                 new_device: bool = False, datadir: DataDir | None = None, progress: bool = True) -> Contribution:
     """Validate captures and package them as a bundle at `out` (atomically); CaptureRefused if any fails."""
     files = [Path(f) for f in files]
     if not files:
@@ -182,7 +184,8 @@ def build_bundle(out: str | Path, files: list[str | Path], meta: CaptureMeta, sp
         classifier = load_classifier()
     captures, refused, seen = [], [], {}
     with tempfile.TemporaryDirectory(prefix="noisekit-bundle-") as tmp:
-        for index, (path, speed) in enumerate(zip(files, per_file, strict=True)):
+        pairs = list(enumerate(zip(files, per_file, strict=True)))
+        for index, (path, speed) in tqdm(pairs, desc="validating captures", unit="capture", disable=not progress):
             readable, audio, sr = check_readable(path)
             if audio is None:
                 refused.append((str(path), f"readable: {readable.detail}"))

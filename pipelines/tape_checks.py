@@ -262,8 +262,10 @@ def check_content(audio: np.ndarray, sr: int, classifier: ClassifierLike, exclud
     for a, b in _runs((probs < threshold) & ~skip, max(1, min_windows)):
         bad[a:b] = True
     if not bad.any():
-        return CheckResult("content", True, f"noise only throughout (lowest p(noise) "
-                                            f"{float(probs[~skip].min() if (~skip).any() else 1.0):.2f})"), wp
+        lowest = float(probs[~skip].min()) if (~skip).any() else 1.0
+        return CheckResult("content", True, f"no programme content in {len(probs)} windows (lowest "
+                                            f"p(noise) {lowest:.2f}, no run of {min_windows} below "
+                                            f"{threshold:g})"), wp
     times = _merge([(float(s), float(s) + win) for s in starts[bad]])
     return CheckResult("content", False, f"programme content (music or speech) at {_fmt_times(times)}; "
                                          "record blank tape only", times), wp
