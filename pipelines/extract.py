@@ -11,6 +11,7 @@ manifest as one uninterrupted run.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import json
 import multiprocessing
 import os
 import re
@@ -25,6 +26,7 @@ from tqdm import tqdm
 from manifests import parts_dir, read_manifest, write_manifest
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError, UnsafePathError
+from noisekit.fsutil import atomic_write, sha256_file
 from noisekit.seeding import stable_hash
 from pipelines.extract_cut import (
     TABLE,
@@ -189,6 +191,41 @@ def consolidate(datadir: DataDir) -> pa.Table:
     return write_manifest(datadir, TABLE, combined)
 
 
+def settings_stamp(finder: object, model: str | Path | None, params: object, rpm: float,
+                   fractions: Sequence[float]) -> dict:
+    """What the segments of a recording depend on besides its audio: the classifier's weights, the
+    segmenter's parameters, the disc speed and the split fractions."""
+    from dataclasses import asdict
+
+    from classifier.checkpoint import checkpoint_paths
+    from classifier.segmenter import SegmenterParams
+
+    if isinstance(finder, ClassifierFinder):
+        weights = checkpoint_paths(model)[0]
+        finder_id = sha256_file(weights) if weights.is_file() else str(weights)
+    else:
+        finder_id = f"{type(finder).__module__}.{type(finder).__qualname__}"
+    return {"finder": finder_id, "segmenter": asdict(params or SegmenterParams()), "rpm": rpm,
+            "fractions": list(fractions)}
+
+
+def _reset_parts_if_settings_changed(datadir: DataDir, stamp: dict) -> bool:
+    """Drop the parts made with other settings (they would be skipped as done); record the current ones.
+
+    The parts go first and the stamp second, so a run killed in between redoes everything, never less.
+    """
+    folder = parts_dir(datadir, TABLE)
+    path = folder.parent / f"{TABLE}.settings.json"
+    old = json.loads(path.read_text()) if path.exists() else None
+    if old == stamp:
+        return False
+    for part in folder.glob("*.parquet") if folder.exists() else ():
+        part.unlink()
+    with atomic_write(path, "w") as handle:
+        json.dump(stamp, handle, indent=1, sort_keys=True)
+    return old is not None
+
+
 def segmenter_params(overrides: dict) -> object:
     """SegmenterParams with `overrides` (name -> value, strings converted); unknown names are refused."""
     from dataclasses import fields
@@ -231,6 +268,7 @@ def extract(datadir: DataDir, inputs: Sequence[str | Path] | None = None, finder
                                   threads=threads)
         finder.classifier()  # a bad --model fails here, once, not as an error row per recording
     config = ExtractConfig(root=str(datadir.root), finder=finder, rpm=rpm, fractions=fractions)
+    _reset_parts_if_settings_changed(datadir, settings_stamp(finder, model, params, rpm, fractions))
     done_parts = set() if force else _finished_parts(datadir, retry_failed)
     todo = [t for t in tasks if t.part not in done_parts]
     result = ExtractResult(table=pa.table({}), skipped=len(tasks) - len(todo))

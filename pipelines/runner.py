@@ -27,13 +27,15 @@ STATE_FILE = "pipeline-state.json"
 
 @dataclass(frozen=True)
 class StageType:
-    """What a stage does (`run(data, params)`), which manifests it reads and writes, which params are paths."""
+    """What a stage does (`run(data, params)`), which manifests it reads and writes, which params name
+    input files or folders (part of its fingerprint) and which name outputs (anchored, not fingerprinted)."""
 
     name: str
     run: Callable[[DataDir, dict], object]
     reads: tuple[str, ...] = ()
     writes: tuple[str, ...] = ()
     path_params: tuple[str, ...] = ()
+    out_params: tuple[str, ...] = ()
     outputs: Callable[[DataDir, dict], list[Path]] | None = None
 
 
@@ -41,11 +43,12 @@ STAGE_TYPES: dict[str, StageType] = {}
 
 
 def stage_type(name: str, reads: tuple[str, ...] = (), writes: tuple[str, ...] = (),
-               path_params: tuple[str, ...] = (), outputs: Callable[[DataDir, dict], list[Path]] | None = None):
+               path_params: tuple[str, ...] = (), out_params: tuple[str, ...] = (),
+               outputs: Callable[[DataDir, dict], list[Path]] | None = None):
     """Register `fn(data, params)` as the stage type `name` (used as `uses = "name"` in configs)."""
 
     def register(fn: Callable[[DataDir, dict], object]) -> Callable[[DataDir, dict], object]:
-        STAGE_TYPES[name] = StageType(name, fn, reads, writes, path_params, outputs)
+        STAGE_TYPES[name] = StageType(name, fn, reads, writes, path_params, out_params, outputs)
         return fn
 
     return register
@@ -97,7 +100,7 @@ def load_pipeline(path: str | Path) -> Pipeline:
             raise PipelineError(f"{path}: duplicate stage name '{name}'")
         seen.add(name)
         params = dict(raw.get("params", {}))
-        for key in STAGE_TYPES[uses].path_params:
+        for key in STAGE_TYPES[uses].path_params + STAGE_TYPES[uses].out_params:
             if key in params:
                 params[key] = _anchor(params[key], path.parent)
         stages.append(Stage(name, uses, params))

@@ -20,7 +20,7 @@ def _path(data: DataDir, params: dict, key: str, default: str) -> Path:
     return resolve_path(data, params.get(key, default))
 
 
-@stage_type("demo-archive", path_params=("out",),
+@stage_type("demo-archive", out_params=("out",),
             outputs=lambda data, p: [_path(data, p, "out", "data:demo-archive") / "ground_truth.json"])
 def demo_archive_stage(data: DataDir, params: dict) -> None:
     """Build the miniature Great-78-like archive of synthetic sides (`ia download` layout)."""
@@ -54,16 +54,17 @@ def harvest_stage(data: DataDir, params: dict) -> None:
 
 @stage_type("extract", reads=("recordings",), writes=("noise",), path_params=("model",))
 def extract_stage(data: DataDir, params: dict) -> None:
-    """Cut the noise-only segments of every harvested side and loop them to 5 s (scheduler: a Dask address)."""
+    """Cut the noise-only segments of every side and loop them to 5 s (scheduler: a Dask address; segmenter:
+    overrides of the segmenter's parameters, e.g. { margin_s = 0.5 })."""
     from pipelines.extract import extract
 
     result = extract(data, model=params.get("model"), jobs=params.get("jobs"), scheduler=params.get("scheduler"),
-                     rpm=params.get("rpm", 78.0))
+                     rpm=params.get("rpm", 78.0), segmenter=params.get("segmenter"))
     log.info("extract: %d recordings done, %d failed, %d segments, %.1f min of noise", result.done, result.failed,
              result.segments, result.noise_s / 60.0)
 
 
-@stage_type("demo-tape-bundle", path_params=("out",),
+@stage_type("demo-tape-bundle", out_params=("out",),
             outputs=lambda data, p: [_path(data, p, "out", "data:contributions/demo-tape.zip")])
 def demo_tape_bundle_stage(data: DataDir, params: dict) -> None:
     """Build a contribution bundle of synthetic blank-tape captures, as an archive would send one."""
@@ -91,7 +92,7 @@ def ingest_tape_stage(data: DataDir, params: dict) -> None:
         log.info(ingest_files(data, [resolve_path(data, f) for f in params["files"]], meta).summary())
 
 
-@stage_type("demo-music", path_params=("out",),
+@stage_type("demo-music", out_params=("out",),
             outputs=lambda data, p: [_path(data, p, "out", "data:demo-music")])
 def demo_music_stage(data: DataDir, params: dict) -> None:
     """Render synthetic clean music for the demo's training and evaluation mixtures."""
@@ -111,16 +112,18 @@ def clean_manifest_stage(data: DataDir, params: dict) -> None:
     log.info("clean manifest: %d files", table.num_rows)
 
 
-@stage_type("report", reads=("noise", "tape"), outputs=lambda data, p: [data.root / "report" / "index.html"])
+@stage_type("report", reads=("noise", "tape"), path_params=("evaluations",),
+            outputs=lambda data, p: [data.root / "report" / "index.html"])
 def report_stage(data: DataDir, params: dict) -> None:
-    """Write DIR/report/index.html."""
+    """Write DIR/report/index.html (`evaluations`: the folder of evaluation results it shows, so that a new
+    evaluation also refreshes the page)."""
     from pipelines.report import build_report
 
     result = build_report(data, params.get("title"))
     log.info("report: %d segments -> %s", result.segments, result.path)
 
 
-@stage_type("train", reads=("clean", "noise", "tape"), path_params=("out",),
+@stage_type("train", reads=("clean", "noise", "tape"), out_params=("out",),
             outputs=lambda data, p: [_path(data, p, "out", "data:runs/train") / "last.pt"])
 def train_stage(data: DataDir, params: dict) -> None:
     """Train the two-stage U-Net (resuming a run that was stopped); `max_minutes` bounds the wall time."""
@@ -138,7 +141,7 @@ def train_stage(data: DataDir, params: dict) -> None:
     log.info("trained to step %d, loss %.4f, validation %s", result.step, result.last_loss, result.val)
 
 
-@stage_type("evaluate", reads=("clean", "noise", "tape"), path_params=("checkpoint", "out"),
+@stage_type("evaluate", reads=("clean", "noise", "tape"), path_params=("checkpoint",), out_params=("out",),
             outputs=lambda data, p: [_path(data, p, "out", "data:runs/eval/pipeline") / "results.json"])
 def evaluate_stage(data: DataDir, params: dict) -> None:
     """Score the model (`checkpoint`) and the classical baselines on the cached test mixtures."""

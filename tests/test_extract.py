@@ -82,6 +82,20 @@ def test_rerun_skips_done_work_and_keeps_the_manifest(tmp_path: Path) -> None:
     assert _comparable(again.table) == _comparable(first.table)
 
 
+def test_changed_settings_redo_done_recordings(tmp_path: Path) -> None:
+    class OtherFinder(EnergyFinder):
+        """Stands for another classifier: segments made by the first one must not be kept as done."""
+
+    data = _harvested(tmp_path / "d")
+    extract(data, finder=EnergyFinder(), jobs=1, progress=False)
+    again = extract(data, finder=OtherFinder(), jobs=1, progress=False)
+    assert (again.done, again.skipped) == (3, 0)
+    slower = extract(data, finder=OtherFinder(), jobs=1, rpm=45, progress=False)
+    assert (slower.done, slower.skipped) == (3, 0)
+    same = extract(data, finder=OtherFinder(), jobs=1, rpm=45, progress=False)
+    assert (same.done, same.skipped) == (0, 5)
+
+
 def test_retry_failed_and_force(tmp_path: Path) -> None:
     data = _harvested(tmp_path / "d")
     extract(data, finder=EnergyFinder(), jobs=1, progress=False)
