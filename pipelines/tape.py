@@ -197,8 +197,8 @@ def validate_captures(items: list[CaptureInput], classifier: ClassifierLike,
             continue
         check = check_decoded(item.path, readable, audio, sr, classifier)
         check.audio = audio = None
+        seen.add(capture_hash)  # the same audio again in this run is a duplicate, whatever the verdict
         if check.ok:
-            seen.add(capture_hash)
             accepted.append((item, check, capture_hash))
         else:
             refused.append((item, check.failure_text(), capture_hash))
@@ -232,7 +232,8 @@ def ingest_captures(datadir: DataDir, items: list[CaptureInput], classifier: Cla
         if new_device and accepted:
             for device in {d.device_id: d for d in devices.values()}.values():
                 add_device(datadir, device.name, device.format, device.aliases, device.notes)
-        rows += [_refused_row(item, reason, h, now) for item, reason, h in refused]
+        failed = {r["segment_id"]: r for r in (_refused_row(item, reason, h, now) for item, reason, h in refused)}
+        rows += list(failed.values())  # one row per refused capture, even if the same file came twice
         new = pa.Table.from_pylist(rows, schema=schema_for("tape").schema) if rows else None
         if new is not None:
             done = {h for _, _, h in accepted}
@@ -246,7 +247,7 @@ def ingest_captures(datadir: DataDir, items: list[CaptureInput], classifier: Cla
         raise
     write_dataset_card(datadir)
     return TapeIngestResult(table, [item.source for item, _, _ in accepted], skipped,
-                            [(item.source, reason) for item, reason, _ in refused], len(rows) - len(refused))
+                            [(item.source, reason) for item, reason, _ in refused], len(rows) - len(failed))
 
 
 def ingest_files(datadir: DataDir, files: list[str | Path], meta: CaptureMeta, **kwargs) -> TapeIngestResult:

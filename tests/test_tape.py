@@ -86,6 +86,16 @@ def test_refused_capture_becomes_a_failed_row_and_the_others_go_on(tmp_path, dat
     assert _ingest(data, [fixed]).table.num_rows == 3
 
 
+def test_the_same_refused_file_twice_gives_one_failed_row(tmp_path, data):
+    short = write_capture(tmp_path / "short.wav", blank_noise(14, 6.0))
+    garbage = tmp_path / "garbage.wav"
+    garbage.write_bytes(b"no audio here" * 50)
+    result = _ingest(data, [short, short, garbage, garbage])
+    assert result.skipped == ["short"] and [name for name, _ in result.refused] == ["short", "garbage", "garbage"]
+    rows = result.table.to_pylist()
+    assert len(rows) == 2 and {r["status"] for r in rows} == {"failed"} and result.segments == 0
+
+
 def test_all_or_nothing_ingests_nothing_when_one_capture_fails(tmp_path, data):
     files = [write_capture(tmp_path / "good.wav", blank_noise(6, 11.0)),
              write_capture(tmp_path / "short.wav", blank_noise(7, 6.0))]
