@@ -86,6 +86,25 @@ def test_refused_capture_becomes_a_failed_row_and_the_others_go_on(tmp_path, dat
     assert _ingest(data, [fixed]).table.num_rows == 3
 
 
+class _AllNoise(ToneDetectorClassifier):
+    """Judges every window noise-only (as a later, different classifier might)."""
+
+    def window_probs(self, audio_1d, sr):
+        wp = super().window_probs(audio_1d, sr)
+        wp.probs[:] = 1.0
+        return wp
+
+
+def test_a_capture_accepted_later_replaces_its_failed_row(tmp_path, data):
+    song = blank_noise(15, 11.0)
+    song[:, 2 * SR:5 * SR] += music(3.0)[None, :]
+    path = write_capture(tmp_path / "song.wav", song)
+    assert _ingest(data, [path]).refused
+    result = tape.ingest_files(data, [path], META, classifier=_AllNoise(), progress=False)
+    assert result.accepted == ["song"]
+    assert [r["status"] for r in result.table.to_pylist()] == ["ok", "ok"]
+
+
 def test_the_same_refused_file_twice_gives_one_failed_row(tmp_path, data):
     short = write_capture(tmp_path / "short.wav", blank_noise(14, 6.0))
     garbage = tmp_path / "garbage.wav"
