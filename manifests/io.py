@@ -172,7 +172,8 @@ def write_part(where: object, table: str, part: str, rows: Rows) -> Path:
 def part_names(where: object, table: str) -> set[str]:
     """Names of the parts already written (finished units of work)."""
     folder = parts_dir(where, table)
-    return {p.stem for p in folder.glob("*.parquet")} if folder.exists() else set()
+    # a hidden name is a temporary file left by a killed writer (atomic_path), never a finished part
+    return {p.stem for p in folder.glob("*.parquet") if not p.name.startswith(".")} if folder.exists() else set()
 
 
 def consolidate_parts(where: object, table: str, parts: Iterable[str] | None = None) -> pa.Table:

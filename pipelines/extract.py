@@ -23,7 +23,7 @@ from pathlib import Path
 import pyarrow as pa
 from tqdm import tqdm
 
-from manifests import parts_dir, read_manifest, write_manifest
+from manifests import part_names, parts_dir, read_manifest, write_manifest
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError, UnsafePathError
 from noisekit.fsutil import atomic_write, sha256_file
@@ -173,7 +173,7 @@ def run_tasks(executor: cf.Executor, tasks: Sequence[RecordingTask], config: Ext
 
 def _finished_parts(datadir: DataDir, retry_failed: bool) -> set[str]:
     folder = parts_dir(datadir, TABLE)
-    names = {p.stem for p in folder.glob("*.parquet")} if folder.exists() else set()
+    names = part_names(datadir, TABLE)
     if retry_failed:
         for name in list(names):
             status = read_manifest(folder / f"{name}.parquet", TABLE).column("status").to_pylist()
@@ -185,7 +185,7 @@ def _finished_parts(datadir: DataDir, retry_failed: bool) -> set[str]:
 def consolidate(datadir: DataDir) -> pa.Table:
     """noise.parquet := the union of every part, written atomically (stale rows of redone parts vanish)."""
     folder = parts_dir(datadir, TABLE)
-    names = sorted(p.stem for p in folder.glob("*.parquet")) if folder.exists() else []
+    names = sorted(part_names(datadir, TABLE))
     tables = [read_manifest(folder / f"{n}.parquet", TABLE) for n in names]
     combined = pa.concat_tables(tables) if tables else read_manifest(datadir, TABLE).slice(0, 0)
     return write_manifest(datadir, TABLE, combined)

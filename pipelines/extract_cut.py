@@ -28,6 +28,7 @@ from noisekit.datadir import DataDir
 from noisekit.errors import AudioError, NoisekitError
 from noisekit.seeding import stable_hash
 from pipelines.loop import LoopError, make_loop, min_loopable_samples
+from pipelines.silence import sound_spans
 from pipelines.splits import DEFAULT_FRACTIONS, split_for
 
 TABLE = "noise"
@@ -239,25 +240,27 @@ def extract_recording(task: RecordingTask, config: ExtractConfig) -> tuple[list[
         if end - start < shortest:
             too_short += 1
             continue
-        cut = read_span(task.abs_path, start, end)
-        try:
-            loop = make_loop(cut, config.rpm)
-        except LoopError:
-            too_short += 1
-            continue
-        sid = segment_id(checksum, start, end)
-        if any(r["segment_id"] == sid for r in rows):
-            continue  # the finder returned the same span twice
-        raw_file, loop_file = folder / "raw" / f"{sid}.flac", folder / f"{sid}.flac"
-        write_audio(raw_file, cut, SAMPLE_RATE)
-        write_audio(loop_file, loop, SAMPLE_RATE)
-        kept.update({raw_file, loop_file})
-        rows.append({**_base_row(task, split), "segment_id": sid, "source_sha256": sha256,
-                     "start_s": start / SAMPLE_RATE, "end_s": end / SAMPLE_RATE,
-                     "path": datadir.relative(loop_file), "raw_path": datadir.relative(raw_file),
-                     "duration_s": (end - start) / SAMPLE_RATE, "sample_rate": SAMPLE_RATE,
-                     "channels": int(cut.shape[0]), "p_noise": float(seg.p_noise),
-                     "rms_dbfs": rms_dbfs(cut), "status": "ok"})
+        whole = read_span(task.abs_path, start, end)
+        for a, b in sound_spans(whole, SAMPLE_RATE):  # digital silence is not noise
+            cut, cut_start, cut_end = whole[:, a:b], start + a, start + b
+            try:
+                loop = make_loop(cut, config.rpm)
+            except LoopError:
+                too_short += 1
+                continue
+            sid = segment_id(checksum, cut_start, cut_end)
+            if any(r["segment_id"] == sid for r in rows):
+                continue  # the finder returned the same span twice
+            raw_file, loop_file = folder / "raw" / f"{sid}.flac", folder / f"{sid}.flac"
+            write_audio(raw_file, cut, SAMPLE_RATE)
+            write_audio(loop_file, loop, SAMPLE_RATE)
+            kept.update({raw_file, loop_file})
+            rows.append({**_base_row(task, split), "segment_id": sid, "source_sha256": sha256,
+                         "start_s": cut_start / SAMPLE_RATE, "end_s": cut_end / SAMPLE_RATE,
+                         "path": datadir.relative(loop_file), "raw_path": datadir.relative(raw_file),
+                         "duration_s": (cut_end - cut_start) / SAMPLE_RATE, "sample_rate": SAMPLE_RATE,
+                         "channels": int(cut.shape[0]), "p_noise": float(seg.p_noise),
+                         "rms_dbfs": rms_dbfs(cut), "status": "ok"})
     _remove_stale(folder, kept)
     noise_s = sum(r["duration_s"] for r in rows)
     return rows, TaskSummary(task.part, True, len(rows), noise_s, info.duration_s, too_short)

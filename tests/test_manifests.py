@@ -137,3 +137,11 @@ def test_empty_and_absent_tables(data):
     assert read_manifest(data, "noise").schema == schema_for("noise").schema
     with pytest.raises(ManifestError, match="not found"):
         read_manifest(data, "noise", missing_ok=False)
+
+
+def test_a_killed_writers_temporary_file_is_not_a_part(data):
+    write_part(data, "recordings", "item-a", [_rec("a")])
+    folder = data.manifests / "parts" / "recordings"
+    (folder / ".item-b.x1y2.tmp.parquet").write_bytes((folder / "item-a.parquet").read_bytes())
+    assert part_names(data, "recordings") == {"item-a"}
+    assert consolidate_parts(data, "recordings").num_rows == 1
