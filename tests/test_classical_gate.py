@@ -8,6 +8,7 @@ from denoiser.classical.gate import (
     fit_logistic,
     gate_features,
     gate_stretches,
+    model_for_rate,
     stretch_bounds,
 )
 from denoiser.classical.signals import SR, add_noise, coloured_noise, notes, plant_clicks
@@ -38,9 +39,15 @@ def test_gate_separates_clean_from_noisy_material(model, seed):
     assert p_clean < model.threshold < min(p_white, p_pink)
 
 
-def test_features_work_at_other_rates(model):
-    clean = notes(4.0, sr=22050, seed=3)
-    assert model.probability(gate_features(clean, 22050))[0] < model.threshold
+@pytest.mark.parametrize("sr", [8000, 16000, 22050, 48000])
+def test_gate_works_at_other_rates(sr):
+    model = model_for_rate(sr)
+    assert (model.trained_on.find("--low-rate") >= 0) == (sr < 32000)
+    clean = notes(6.0, sr=sr, seed=3)
+    for kind in ("white", "pink"):
+        noisy = add_noise(clean, coloured_noise(len(clean), kind, seed=3), 12.0)
+        assert model.probability(gate_features(noisy, sr))[0] > model.threshold
+    assert model.probability(gate_features(clean, sr))[0] < model.threshold
 
 
 def test_fit_logistic_learns_a_separable_problem():

@@ -2,7 +2,8 @@
 
 Robust features of the mono mixture at 44.1 kHz, scored by a small logistic regression trained on synthetic
 clean music versus the same music with synthetic 78-rpm or tape noise (``benchmarks/restore_gate.py`` trains
-it and measures its accuracy; the weights ship as ``gate_weights.json``). The features rest on one fact: the
+it and measures its accuracy; the weights ship as ``gate_weights.json``, and ``gate_weights_lowrate.json``
+for inputs sampled below 32 kHz, trained on band-limited examples). The features rest on one fact: the
 noise of a disc or tape never stops, music does. So in a noisy recording each band's quietest frames sit
 close to its loud ones (a small level spread), the quietest frames have a broadband floor (a flat
 low-percentile spectrum, well above digital silence), and the AR click detector fires often.
@@ -20,6 +21,8 @@ from denoiser.classical.declick import detect, fit_block_models
 from noisekit.audio import SAMPLE_RATE, resample
 
 WEIGHTS_PATH = Path(__file__).with_name("gate_weights.json")
+LOW_RATE_WEIGHTS_PATH = Path(__file__).with_name("gate_weights_lowrate.json")
+LOW_RATE_BELOW_HZ = 32000  # inputs sampled below this have empty upper bands: their own model
 VALLEY_PERCENTILES = (10, 20, 50)
 BANDS_HZ = ((50, 200), (200, 800), (800, 2000), (2000, 5000), (5000, 10000), (10000, 16000))
 FEATURES = (tuple(f"spread_{lo}_{hi}" for lo, hi in BANDS_HZ) + tuple(f"floor_{lo}_{hi}" for lo, hi in BANDS_HZ)
@@ -129,6 +132,11 @@ def fit_logistic(features: np.ndarray, labels: np.ndarray, l2: float = 1e-2, ite
     return GateModel(mean, scale, w[:-1], float(w[-1]))
 
 
+def model_for_rate(sr: int) -> GateModel:
+    """The shipped gate for a recording sampled at ``sr``: the low-rate model below 32 kHz, else full band."""
+    return GateModel.load(LOW_RATE_WEIGHTS_PATH if sr < LOW_RATE_BELOW_HZ else WEIGHTS_PATH)
+
+
 @dataclass(frozen=True)
 class Stretch:
     """A stretch ``[start, stop)`` in samples with its probability of being noisy and the decision."""
@@ -153,7 +161,7 @@ def gate_stretches(audio: np.ndarray, sr: int, model: GateModel | None = None,
     """Classify every stretch of a (channels, n) or 1-D recording; isolated flips are voted down (median of 3)."""
     audio = np.asarray(audio, dtype=np.float32)
     mono = audio if audio.ndim == 1 else audio.mean(axis=0)
-    model = model or GateModel.load()
+    model = model or model_for_rate(sr)
     bounds = stretch_bounds(len(mono), sr, stretch_s)
     if len(mono) < MIN_SECONDS * sr:
         return [Stretch(0, len(mono), float("nan"), False)]
