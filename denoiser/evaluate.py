@@ -9,6 +9,8 @@ method denoises every mixture; the scores are ΔSNR, ΔSI-SDR, the MR-STFT dista
 
 from __future__ import annotations
 
+import ast
+import inspect
 import json
 import math
 import time
@@ -172,23 +174,49 @@ def _run_one(name: str, method: Method, noisy: np.ndarray, mid: str) -> tuple[np
     return out, elapsed
 
 
-def _source_hash(paths: list[Path]) -> str:
-    return f"{stable_hash(*(p.read_text(encoding='utf-8') for p in sorted(paths)), bits=64):016x}"
+def _denoiser_imports(path: Path) -> set[Path]:
+    """The files of the ``denoiser`` package that a module imports, followed transitively."""
+    root = Path(__file__).resolve().parent.parent
+    seen: set[Path] = set()
+    todo = [path]
+    while todo:
+        current = todo.pop()
+        if current in seen or not current.is_file():
+            continue
+        seen.add(current)
+        for node in ast.walk(ast.parse(current.read_text(encoding="utf-8"))):
+            names = [node.module] if isinstance(node, ast.ImportFrom) and node.module else \
+                [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            for name in names:
+                if name.split(".")[0] == "denoiser":
+                    base = root.joinpath(*name.split("."))
+                    todo.append(base / "__init__.py" if base.is_dir() else base.with_suffix(".py"))
+    return seen
+
+
+def _code_hash(paths: set[Path], *extra: str) -> str:
+    texts = [p.read_text(encoding="utf-8") for p in sorted(paths)]
+    return f"{stable_hash(*texts, *extra, bits=64):016x}"
 
 
 def method_fingerprints(names: list[str], checkpoint: str | Path | None) -> dict[str, str]:
-    """A hash per method of everything its scores depend on (the code, and the weights for the model),
-    so that cached scores are reused only while nothing changed."""
+    """A hash per method of everything its scores depend on, so cached scores are reused only while nothing
+    changed: the scoring code, the method's module and the denoiser modules it imports (for a function
+    defined in a package ``__init__``, its own source), and for the model the weights file."""
     here = Path(__file__).resolve().parent
-    scoring = [here / "metrics.py", here / "validation.py"]
-    classical = scoring + sorted((here / "classical").glob("*.py"))
+    scoring = {here / "metrics.py", here / "validation.py"}  # the two files that compute the scores
     out = {}
     for name in names:
         if name == MODEL_METHOD:
-            model_code = scoring + [here / f for f in ("inference.py", "model.py", "stft.py", "checkpoint.py")]
-            out[name] = _source_hash(model_code) + sha256_file(checkpoint)[:16]  # type: ignore[arg-type]
+            code = scoring | _denoiser_imports(here / "inference.py") | _denoiser_imports(here / "checkpoint.py")
+            out[name] = _code_hash(code) + sha256_file(checkpoint)[:16]  # type: ignore[arg-type]
+            continue
+        fn = BASELINES[name]
+        source = Path(inspect.getsourcefile(fn) or "")
+        if source.name == "__init__.py":
+            out[name] = _code_hash(scoring, inspect.getsource(fn))
         else:
-            out[name] = _source_hash(classical)
+            out[name] = _code_hash(scoring | _denoiser_imports(source))
     return out
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +16,7 @@ from denoiser.classical import BASELINES
 from denoiser.evaluate import (
     MODEL_METHOD,
     EvalConfig,
+    _denoiser_imports,
     build_mixtures,
     evaluate,
     method_fingerprints,
@@ -100,8 +103,11 @@ def test_scores_are_cached_per_method_fingerprint(data):
 
 def test_fingerprints_follow_code_and_weights(tmp_path):
     a = tiny_checkpoint(tmp_path / "a.pt")
-    fp = method_fingerprints(["unet", "wiener", "lsa"], a)
-    assert fp["wiener"] == fp["lsa"] and fp["unet"] != fp["wiener"]
+    fp = method_fingerprints(["unet", "wiener", "lsa", "noisereduce-stationary", "noisereduce-nonstationary"], a)
+    assert fp["noisereduce-stationary"] == fp["noisereduce-nonstationary"]  # one module
+    assert len({fp["unet"], fp["wiener"], fp["lsa"], fp["noisereduce-stationary"]}) == 4
+    chain = {p.name for p in _denoiser_imports(Path(inspect.getsourcefile(BASELINES["classical-chain"])))}
+    assert {"chain.py", "declick.py", "lpc.py", "lsa.py"} <= chain
     b = tmp_path / "b.pt"
     b.write_bytes(a.read_bytes() + b"changed")
     assert method_fingerprints(["unet"], b)["unet"] != fp["unet"]
