@@ -19,7 +19,7 @@ import torch
 from torch.utils.data import Dataset
 
 from manifests import read_manifest
-from noisekit.audio import SAMPLE_RATE, resample
+from noisekit.audio import SAMPLE_RATE, audio_info, resample
 from noisekit.datadir import DataDir
 from noisekit.errors import AudioError, NoisekitError
 from noisekit.seeding import rng_for, unit_interval
@@ -80,22 +80,22 @@ def _split_of(row: dict) -> str:
     return "train" if u < 0.8 else ("valid" if u < 0.9 else "test")
 
 
-def _clips(data: DataDir, rows: list[dict], table: str) -> list[Clip]:
+def _clips(data: DataDir, rows: list[dict]) -> list[Clip]:
+    """The files of the ok rows, sized from their headers: a noise row's duration_s is its raw cut, while
+    its path is the 5-s loop."""
     clips = []
     for row in rows:
         if not row.get("path") or (row.get("status") or "ok") != "ok":
             continue
-        sr, ch, dur = row.get("sample_rate"), row.get("channels"), row.get("duration_s")
-        if not (sr and ch and dur):
-            raise NoisekitError(f"table '{table}': row {row['path']!r} lacks duration_s/sample_rate/channels")
-        clips.append(Clip(str(data.resolve(row["path"])), int(sr), int(round(float(dur) * int(sr))), int(ch)))
+        info = audio_info(data.resolve(row["path"]))
+        clips.append(Clip(info.path, info.sample_rate, info.frames, info.channels))
     return clips
 
 
 def clean_clips(data: DataDir, split: str) -> list[Clip]:
     """The clean-music files of one split of clean.parquet."""
     rows = [r for r in read_manifest(data, "clean").to_pylist() if r["split"] == split]
-    return _clips(data, rows, "clean")
+    return _clips(data, rows)
 
 
 def noise_clips(
@@ -108,7 +108,7 @@ def noise_clips(
         rows += [r for r in t.to_pylist() if r["kind"] in kinds]
     if devices:
         rows = [r for r in rows if r.get("device") in devices]
-    return _clips(data, [r for r in rows if _split_of(r) == split], "noise/tape")
+    return _clips(data, [r for r in rows if _split_of(r) == split])
 
 
 def draw_mix_params(

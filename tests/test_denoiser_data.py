@@ -83,3 +83,17 @@ def test_missing_data_is_a_clear_error(tmp_path) -> None:
 
     with pytest.raises(NoisekitError, match="no clean music"):
         open_split(DataDir(tmp_path), "train", CFG, seed=0)
+
+
+def test_noise_clips_are_sized_by_the_loop_file_not_the_raw_cut(tmp_path) -> None:
+    """extract's duration_s is the raw cut (here 9 s) while path is the loop: reading past the loop's end
+    would give silent noise crops."""
+    from manifests import merge_manifest, read_manifest
+
+    data = make_datadir(tmp_path)
+    rows = read_manifest(data, "noise").to_pylist()
+    for row in rows:
+        row["duration_s"] = 9.0
+    merge_manifest(data, "noise", rows)
+    clips = noise_clips(data, "train")
+    assert clips and all(c.frames == SR for c in clips)
