@@ -31,6 +31,8 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=None, help="seconds per side (default: as drawn)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--model", default=None)
+    ap.add_argument("--segmenter", action="append", default=[], metavar="NAME=VALUE",
+                    help="segmenter parameter override, as for `noisekit extract` (repeatable)")
     args = ap.parse_args()
     seeds = heldout_seeds(args.sides, args.seed_start)
     with tempfile.TemporaryDirectory(prefix="extract-quality-") as tmp:
@@ -38,7 +40,9 @@ def main() -> None:
         truths = write_heldout_sides(Path(tmp) / "in", seeds, args.duration)
         print(f"{len(seeds)} held-out sides, seeds {seeds[0]}..{seeds[-1]}, rendered in "
               f"{time.perf_counter() - t0:.0f} s")
-        result = extract(DataDir(Path(tmp) / "d"), inputs=sorted(truths), model=args.model, jobs=args.jobs)
+        overrides = dict(text.split("=", 1) for text in args.segmenter)
+        result = extract(DataDir(Path(tmp) / "d"), inputs=sorted(truths), model=args.model, jobs=args.jobs,
+                         segmenter=overrides or None)
         print(result.summary())
         pooled, per = score_manifest(result.table, truths)
     worst = min(per.items(), key=lambda kv: kv[1].purity)
