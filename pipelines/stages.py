@@ -59,7 +59,8 @@ def extract_stage(data: DataDir, params: dict) -> None:
     from pipelines.extract import extract
 
     result = extract(data, model=params.get("model"), jobs=params.get("jobs"), scheduler=params.get("scheduler"),
-                     rpm=params.get("rpm", 78.0), segmenter=params.get("segmenter"))
+                     rpm=params.get("rpm", 78.0), segmenter=params.get("segmenter"),
+                     fractions=tuple(params.get("splits", (0.8, 0.1, 0.1))))
     log.info("extract: %d recordings done, %d failed, %d segments, %.1f min of noise", result.done, result.failed,
              result.segments, result.noise_s / 60.0)
 
