@@ -24,10 +24,11 @@ CLIP_RUN = 2  # consecutive full-scale samples that make a clipped flat top
 DC_LIMIT = 10.0 ** (-50.0 / 20.0)  # |mean| above -50 dBFS: the interface or deck output has a DC fault
 FLAT_RUN_S = 0.005  # a run of identical samples this long is digital silence or a dropped buffer
 SIGNAL_FLOOR_DBFS = -90.0  # blank tape hiss is far above this; below it nothing is connected
-# Content = CONTENT_MIN_WINDOWS consecutive windows with p(noise only) below CONTENT_THRESHOLD. Measured with the
-# classifier of 2026-11-21 on synthetic blank tape (all four speeds, hum, dropouts, Dolby): 0 of 8 10-minute and
-# 0 of 12 2-minute captures refused (at 0.5 it refused 4 of the 8), while 3 s of synthetic music or speech was
-# caught in every capture at -5 dB or more relative to the hiss RMS, and in 7 of 8 at -10 and -15 dB.
+# Content = CONTENT_MIN_WINDOWS consecutive windows with p(noise only) below CONTENT_THRESHOLD. With the shipped
+# classifier (`python -m benchmarks.tape_content_rule`, synthetic blank tape at all four speeds with hum, dropouts
+# and Dolby): 0 of 8 10-minute blank captures refused (a 0.5 threshold refused 6, a single window 7), while 3 s
+# of synthetic music or speech was caught in 8 of 8 captures down to -10 dB re the hiss RMS (at -15 dB: music
+# 4 of 8, speech 7 of 8).
 CONTENT_THRESHOLD = 0.3
 CONTENT_MIN_WINDOWS = 3
 MAINS_HZ = (50.0, 60.0)
