@@ -110,3 +110,22 @@ def test_time_budget_stops_the_run_with_a_checkpoint(data, tmp_path) -> None:
     again = train(data, tmp_path / "t", _cfg(50, max_seconds=state["usage"]["wall_s"], val_examples=0),
                   resume=True, progress=False)
     assert again.step == 2
+
+
+def test_cli_trains_and_exports_weights(data, tmp_path) -> None:
+    from noisekit.cli import main
+
+    args = ["train", "--data", str(data.root), "--out", str(tmp_path / "run"), "--steps", "2", "--crop", "0.1",
+            "--val-examples", "1", "--val-every", "2", "--workers", "0", "--snr", "5", "10"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "trained small to step 2" in result.output and "val ΔSNR" in result.output
+    state = load_checkpoint(tmp_path / "run" / "last.pt")
+    assert tuple(state["train_config"]["snr_db"]) == (5.0, 10.0)
+    result = CliRunner().invoke(main, ["train", "--export", str(tmp_path / "run" / "last.pt"), str(tmp_path / "w")])
+    assert result.exit_code == 0, result.output
+    from denoiser.checkpoint import load_model
+
+    assert load_model(tmp_path / "w.safetensors").step == 2
+    bad = CliRunner().invoke(main, args[:5] + ["--snr", "10", "5"])
+    assert bad.exit_code != 0 and "low end is above" in bad.output

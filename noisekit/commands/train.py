@@ -46,7 +46,10 @@ def _range(value: tuple[float, float] | None) -> tuple[float, float] | None:
 @click.option("--max-minutes", type=float, help="Stop (with a checkpoint) after this much wall time.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
-def train_command(data: str | None, out: str | None, preset: str, describe: bool, **opts) -> None:
+@click.option("--export", "export", nargs=2, type=(click.Path(dir_okay=False, exists=True), click.Path()),
+              help="Export CHECKPOINT to STEM.safetensors + STEM.json (for denoise/evaluate), then exit.")
+def train_command(data: str | None, out: str | None, preset: str, describe: bool,
+                  export: tuple[str, str] | None, **opts) -> None:
     """Train the denoiser on mixtures made on the fly: X = β(Y + αN), clean music Y and real noise N.
 
     Multi-GPU: `torchrun --nproc_per_node N -m noisekit train ...` (DistributedDataParallel).
@@ -60,6 +63,12 @@ def train_command(data: str | None, out: str | None, preset: str, describe: bool
     if describe:
         for line in describe_model(model_preset(preset)).lines(preset):
             click.echo(line)
+        return
+    if export:
+        from denoiser.checkpoint import export_weights, load_checkpoint
+
+        st_path, js_path = export_weights(load_checkpoint(export[0]), export[1])
+        summary(f"exported {export[0]} to {st_path} and {js_path}")
         return
     if not data or not out:
         raise click.UsageError("--data and --out are required to train (or pass --describe)")
