@@ -129,3 +129,11 @@ def test_cli_trains_and_exports_weights(data, tmp_path) -> None:
     assert load_model(tmp_path / "w.safetensors").step == 2
     bad = CliRunner().invoke(main, args[:5] + ["--snr", "10", "5"])
     assert bad.exit_code != 0 and "low end is above" in bad.output
+
+
+def test_dataloader_workers_do_not_change_the_run(data, tmp_path) -> None:
+    train(data, tmp_path / "w0", _cfg(2, val_examples=0, workers=0), progress=False)
+    train(data, tmp_path / "w2", _cfg(2, val_examples=0, workers=2), progress=False)
+    a = load_checkpoint(tmp_path / "w0" / "last.pt")["model"]
+    b = load_checkpoint(tmp_path / "w2" / "last.pt")["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
