@@ -83,3 +83,12 @@ def test_seeding_is_stable_and_item_independent():
     assert not np.allclose(a, rng_for(8, "side", 3).standard_normal(4))
     values = [unit_interval("id", i) for i in range(2000)]
     assert min(values) >= 0.0 and max(values) < 1.0 and abs(np.mean(values) - 0.5) < 0.03
+
+
+def test_atomic_files_get_the_usual_permissions(tmp_path):
+    path = tmp_path / "shared.txt"
+    with atomic_write(path, "w") as handle:
+        handle.write("x")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
