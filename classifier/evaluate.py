@@ -33,9 +33,11 @@ from noisekit.seeding import rng_for
 
 EVAL_SEED_START = 1_000_000  # synthetic sides: seeds EVAL_SEED_START .. EVAL_SEED_START + n - 1
 EVAL_STREAM = "classifier-eval"
-#: segmenter operating points (high threshold, margin_s, tail_s, lead_s) for the purity/recall curve
-GUARDS = ((0.25, 0.75, 0.25), (0.25, 1.5, 0.5), (0.25, 0.4, 0.1), (0.25, 0.0, 0.0), (0.1, 0.0, 0.0), (0.0, 0.0, 0.0))
-SWEEP = tuple((h, *g) for g in GUARDS for h in (0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98))
+#: segmenter operating points (high, low, margin_s, tail_s, lead_s) for the purity/recall curve
+THRESHOLDS = ((0.3, 0.2), (0.4, 0.3), (0.5, 0.35), (0.6, 0.45), (0.7, 0.5), (0.8, 0.6), (0.9, 0.7), (0.95, 0.8))
+GUARDS = ((0.25, 0.75, 0.25), (0.25, 1.5, 0.5), (0.25, 2.5, 0.5), (0.25, 0.4, 0.1), (0.25, 0.0, 0.0),
+          (0.0, 0.0, 0.0))
+SWEEP = tuple((*t, *g) for g in GUARDS for t in THRESHOLDS)
 TUNE_SEED_START = 500_000  # sides for choosing segmenter defaults: disjoint from the evaluation seeds
 
 
@@ -73,7 +75,7 @@ def side_items(n: int, seed_start: int = EVAL_SEED_START, duration_s: float | No
         audio = np.asarray(s.audio, dtype=np.float32)
         audio = audio.mean(axis=0) if audio.ndim == 2 else audio
         dur = len(audio) / s.sr
-        regions: dict[str, list[tuple[float, float]]] = {"all": [(0.0, dur)]}
+        regions: dict[str, list[tuple[float, float]]] = {"all": [(0.0, dur)], "sides": [(0.0, dur)]}
         for a, b, kind in getattr(s, "hard_cases", []) or []:
             regions.setdefault(str(kind), []).append((max(0.0, a - 5.0), min(dur, b + 5.0)))
         yield EvalItem(f"side {seed}", audio, s.sr, [tuple(x) for x in s.noise_intervals],
@@ -89,7 +91,8 @@ def scene_items(per_case: int, duration_s: float = 60.0, cases: tuple[str, ...] 
             edges = np.flatnonzero(np.diff(amb))
             ignore = [(a * FRAME_S, b * FRAME_S) for a, b in zip(edges[::2], edges[1::2], strict=True)]
             yield EvalItem(f"scene {case} {i}", sc.audio, sc.sr, sc.noise_intervals(),
-                           {"all": [(0.0, sc.duration_s)], case: [(0.0, sc.duration_s)]}, ignore)
+                           {"all": [(0.0, sc.duration_s)], "scenes": [(0.0, sc.duration_s)],
+                            f"scene:{case}": [(0.0, sc.duration_s)]}, ignore)
 
 
 def label_items(path: str | Path) -> Iterator[EvalItem]:
@@ -124,7 +127,7 @@ def score_item(item: EvalItem, clf: NoiseClassifier, params: SegmenterParams, en
     model_segs = [(s.start_s, s.end_s) for s in segments_from_probs(wp, params)]
     base_segs = [(s.start_s, s.end_s) for s in energy_segments(item.audio, item.sr, energy)]
     sweep = {pt: [(s.start_s, s.end_s) for s in segments_from_probs(
-        wp, SegmenterParams(params.smooth_windows, pt[0], min(params.low, pt[0]), params.min_run_s, *pt[1:]))]
+        wp, SegmenterParams(params.smooth_windows, pt[0], pt[1], params.min_run_s, *pt[2:]))]
         for pt in SWEEP}
     for name, region in item.regions.items():
         t = tallies.setdefault(name, Tally())
@@ -159,20 +162,21 @@ def summarise(t: Tally, energy: EnergyParams) -> dict:
         "energy": {"window": vars(wb), "purity": t.base.purity, "recall": t.base.recall,
                    "leaked_s": t.base.leaked_s, "extracted_s": t.base.extracted_s},
         "model_purity_at_energy_recall": max((c.purity for c in at_base), default=float("nan")),
-        "sweep": [{"high": h, "margin_s": m, "tail_s": ta, "lead_s": le, "purity": c.purity, "recall": c.recall}
-                  for (h, m, ta, le), c in t.sweep.items()],
+        "sweep": [{"high": h, "low": lo, "margin_s": m, "tail_s": ta, "lead_s": le, "purity": c.purity,
+                   "recall": c.recall} for (h, lo, m, ta, le), c in t.sweep.items()],
     }
 
 
 def evaluate(clf: NoiseClassifier, items: Iterator[EvalItem], total: int | None = None,
              params: SegmenterParams | None = None, energy: EnergyParams | None = None,
              progress: bool = True) -> dict[str, dict]:
-    """Figures per region ('all' first, then each hard case) over all items."""
+    """Figures per region ('all', 'sides', 'scenes' first, then each hard case) over all items."""
     params, energy = params or SegmenterParams(), energy or EnergyParams()
     tallies: dict[str, Tally] = {}
     for item in tqdm(items, total=total, desc="evaluate classifier", unit="file", disable=not progress):
         score_item(item, clf, params, energy, tallies)
-    order = ["all"] + sorted(k for k in tallies if k != "all")
+    first = [k for k in ("all", "sides", "scenes") if k in tallies]
+    order = first + sorted(k for k in tallies if k not in first)
     return {k: summarise(tallies[k], energy) for k in order if k in tallies}
 
 

@@ -27,15 +27,19 @@ from classifier.inference import NoiseClassifier, WindowProbs
 
 @dataclass(frozen=True)
 class SegmenterParams:
-    """Segmenter parameters; the defaults favour purity (no music in noise segments) over recall."""
+    """Segmenter parameters; the defaults favour purity (no music in noise segments) over recall.
+
+    The thresholds and guards were chosen on the tuning sides (seeds from classifier.evaluate.TUNE_SEED_START,
+    disjoint from training and evaluation) for the shipped weights: see classifier/weights/MODEL_CARD.md.
+    """
 
     smooth_windows: int = 3  # moving-mean length in windows (1 = no smoothing)
-    high: float = 0.8  # p(noise) a run must reach to start
-    low: float = 0.5  # p(noise) a run must keep to continue
+    high: float = 0.5  # p(noise) a run must reach to start
+    low: float = 0.35  # p(noise) a run must keep to continue
     min_run_s: float = 2.0  # shortest segment kept, after the margins are trimmed
     margin_s: float = 0.25  # trimmed from each end of every run
-    tail_s: float = 0.75  # further trimmed from the start of a run that follows programme
-    lead_s: float = 0.25  # further trimmed from the end of a run that precedes programme
+    tail_s: float = 2.5  # further trimmed from the start of a run that follows programme
+    lead_s: float = 0.5  # further trimmed from the end of a run that precedes programme
 
     def __post_init__(self) -> None:
         if self.smooth_windows < 1:

@@ -21,11 +21,12 @@ class SidePool:
     """Crops of recently rendered training sides; renders a new side every ``crops_per_side`` draws."""
 
     def __init__(self, rng: np.random.Generator, scene_s: float, sr: int, first_seed: int,
-                 crops_per_side: int = 24) -> None:
+                 crops_per_side: int = 24, side_s: float | None = None) -> None:
         if first_seed not in TRAIN_SIDE_SEEDS:
             raise ValueError(f"side seed {first_seed} is outside the training range {TRAIN_SIDE_SEEDS}")
         self.rng, self.scene_s, self.sr, self.seed = rng, scene_s, sr, first_seed
         self.crops_per_side = crops_per_side
+        self.side_s = side_s  # None: the side's own drawn length
         self.left = 0
         self.audio = np.zeros(0, np.float32)
         self.truth: list[tuple[float, float]] = []
@@ -33,7 +34,7 @@ class SidePool:
     def _render(self) -> None:
         from noisekit.synth.side import synth_side
 
-        side = synth_side(self.seed, sr=self.sr, channels=1)
+        side = synth_side(self.seed, duration_s=self.side_s, sr=self.sr, channels=1)
         self.seed = self.seed + 1 if self.seed + 1 in TRAIN_SIDE_SEEDS else TRAIN_SIDE_SEEDS.start
         self.audio = np.asarray(side.audio, dtype=np.float32)[0]
         self.truth = [(float(a), float(b)) for a, b in side.noise_intervals]

@@ -65,7 +65,7 @@ def test_oracle_is_pure_and_the_energy_rule_leaks():
 
 def test_scene_and_side_items_are_held_out_and_labelled():
     scenes = list(scene_items(1, duration_s=4.0, cases=("noise_only", "fade")))
-    assert [s.regions.keys() - {"all"} for s in scenes] == [{"noise_only"}, {"fade"}]
+    assert [s.regions.keys() - {"all", "scenes"} for s in scenes] == [{"scene:noise_only"}, {"scene:fade"}]
     assert scenes[0].truth == [(0.0, pytest.approx(4.0))]
     side = next(side_items(1, duration_s=12.0))
     assert side.name == f"side {EVAL_SEED_START}" and side.audio.ndim == 1 and side.truth
