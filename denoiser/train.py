@@ -17,7 +17,7 @@ import torch
 from torch.utils.data import DataLoader, Sampler
 from tqdm import tqdm
 
-from denoiser.checkpoint import load_checkpoint, save_checkpoint
+from denoiser.checkpoint import load_checkpoint, load_model, save_checkpoint, shipped_model_path
 from denoiser.data import MIX_PRESETS, MixConfig, open_split
 from denoiser.model import ModelConfig, TwoStageUNet, preset
 from denoiser.runlog import RunLog
@@ -105,6 +105,16 @@ class StepBatches(Sampler):
             yield list(range(first, first + self.batch))
 
 
+def initial_weights(init: str | Path | None, preset_name: str) -> Path | None:
+    """The weights a new run starts from: None, a checkpoint path, or 'shipped' (denoiser/weights/<preset>)."""
+    if init is None or str(init) != "shipped":
+        return Path(init) if init is not None else None
+    path = shipped_model_path(preset_name)
+    if path is None:
+        raise NoisekitError(f"no shipped weights for preset '{preset_name}' in denoiser/weights/")
+    return path
+
+
 def pick_device(name: str = "auto") -> torch.device:
     """``auto`` means CUDA when available, else the CPU."""
     if name == "auto":
@@ -166,8 +176,11 @@ def _rng_state() -> dict:
 
 
 def train(data: DataDir | str | Path, out: str | Path, cfg: TrainConfig, resume: bool = False,
-          device: str = "auto", progress: bool = True) -> TrainResult:
-    """Train (or resume) a run in ``out``: checkpoints ``last.pt`` and ``step-N.pt``, ``log.csv``."""
+          device: str = "auto", progress: bool = True, init: str | Path | None = None) -> TrainResult:
+    """Train (or resume) a run in ``out``: checkpoints ``last.pt`` and ``step-N.pt``, ``log.csv``.
+
+    ``init`` starts a new run from the weights of another model (fine-tuning), e.g. the shipped ``small``.
+    """
     out = Path(out)
     dev = pick_device(device)
     rank, world, dev, joined = _dist_setup(dev)
@@ -184,7 +197,13 @@ def train(data: DataDir | str | Path, out: str | Path, cfg: TrainConfig, resume:
     elif main and ckpt_path.exists():
         raise NoisekitError(f"{out}: a run already exists there; pass --resume to continue it")
     torch.manual_seed(cfg.seed)
-    model = TwoStageUNet(cfg.model_config()).to(dev, memory_format=torch.channels_last)
+    model = TwoStageUNet(cfg.model_config())
+    if state is None and init is not None:
+        start_from = load_model(init)
+        if start_from.config != cfg.model_config():
+            raise NoisekitError(f"{init}: its model config differs from preset '{cfg.preset}'; cannot start from it")
+        model.load_state_dict(start_from.model.state_dict())
+    model = model.to(dev, memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=cfg.betas)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(cfg))
     start, used = 0, {"wall_s": 0.0, "cpu_s": 0.0}

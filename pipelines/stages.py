@@ -127,8 +127,9 @@ def report_stage(data: DataDir, params: dict) -> None:
 @stage_type("train", reads=("clean", "noise", "tape"), out_params=("out",),
             outputs=lambda data, p: [_path(data, p, "out", "data:runs/train") / "last.pt"])
 def train_stage(data: DataDir, params: dict) -> None:
-    """Train the two-stage U-Net (resuming a run that was stopped); `max_minutes` bounds the wall time."""
-    from denoiser.train import train, train_config
+    """Train the two-stage U-Net (resuming a run that was stopped); `max_minutes` bounds the wall time and
+    `init` ("shipped" or a checkpoint) starts from trained weights."""
+    from denoiser.train import initial_weights, train, train_config
 
     options = {k: params[k] for k in ("steps", "batch_size", "lr", "crop_s", "noise", "seed", "ckpt_every",
                                        "val_every", "val_examples", "workers") if k in params}
@@ -137,8 +138,10 @@ def train_stage(data: DataDir, params: dict) -> None:
     if "max_minutes" in params:
         options["max_seconds"] = float(params["max_minutes"]) * 60.0
     cfg = train_config(params.get("preset", "small"), **options)
+    init = params.get("init")
+    init = initial_weights(init if init in (None, "shipped") else resolve_path(data, init), cfg.preset)
     result = train(data, _path(data, params, "out", "data:runs/train"), cfg, resume=True,
-                   device=params.get("device", "auto"))
+                   device=params.get("device", "auto"), init=init)
     log.info("trained to step %d, loss %.4f, validation %s", result.step, result.last_loss, result.val)
 
 

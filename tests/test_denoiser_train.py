@@ -137,3 +137,16 @@ def test_dataloader_workers_do_not_change_the_run(data, tmp_path) -> None:
     a = load_checkpoint(tmp_path / "w0" / "last.pt")["model"]
     b = load_checkpoint(tmp_path / "w2" / "last.pt")["model"]
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_a_new_run_can_start_from_trained_weights(data, tmp_path) -> None:
+    train(data, tmp_path / "base", _cfg(3), progress=False)
+    base = load_checkpoint(tmp_path / "base" / "last.pt")["model"]
+    train(data, tmp_path / "tuned", _cfg(1, lr=0.0), progress=False, init=tmp_path / "base" / "last.pt")
+    tuned = load_checkpoint(tmp_path / "tuned" / "last.pt")["model"]
+    assert all(torch.equal(base[name], tuned[name]) for name in base)  # lr 0: still the initial weights
+    fresh = train(data, tmp_path / "fresh", _cfg(1, lr=0.0), progress=False)
+    assert not all(torch.equal(base[k], load_checkpoint(fresh.checkpoint)["model"][k]) for k in base)
+    with pytest.raises(NoisekitError, match="model config differs"):
+        train(data, tmp_path / "bad", train_config("small", steps=1, workers=0), progress=False,
+              init=tmp_path / "base" / "last.pt")

@@ -46,6 +46,8 @@ def _range(value: tuple[float, float] | None) -> tuple[float, float] | None:
 @click.option("--max-minutes", type=float, help="Stop (with a checkpoint) after this much wall time.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
+@click.option("--init", "init", metavar="PATH|shipped",
+              help="Start a new run from these weights (fine-tuning); 'shipped' = the model in denoiser/weights/.")
 @click.option("--export", "export", nargs=2, type=(click.Path(dir_okay=False, exists=True), click.Path()),
               help="Export CHECKPOINT to STEM.safetensors + STEM.json (for denoise/evaluate), then exit.")
 def train_command(data: str | None, out: str | None, preset: str, describe: bool,
@@ -58,7 +60,7 @@ def train_command(data: str | None, out: str | None, preset: str, describe: bool
 
     from denoiser.describe import describe as describe_model
     from denoiser.model import preset as model_preset
-    from denoiser.train import train, train_config
+    from denoiser.train import initial_weights, train, train_config
 
     if describe:
         for line in describe_model(model_preset(preset)).lines(preset):
@@ -83,7 +85,8 @@ def train_command(data: str | None, out: str | None, preset: str, describe: bool
         ckpt_every=opts["ckpt_every"], val_every=opts["val_every"], val_examples=opts["val_examples"],
         workers=opts["workers"], max_seconds=max_minutes * 60 if max_minutes else None,
     )
-    result = train(DataDir(data), Path(out), cfg, resume=opts["resume"], device=opts["device"])
+    result = train(DataDir(data), Path(out), cfg, resume=opts["resume"], device=opts["device"],
+                   init=initial_weights(opts["init"], preset))
     val = result.val
     val_text = f", val ΔSNR {val['val_dsnr']:.2f} dB" if val else ""
     summary(f"trained {preset} to step {result.step} ({result.steps_per_s:.2f} steps/s), "
