@@ -30,5 +30,7 @@ def run_command(config: str, data: DataDir, start: str | None, stop: str | None,
     started = time.perf_counter()
     outcomes = run_pipeline(pipeline, data, start, stop, force, echo=click.echo)
     ran = sum(o.status == "ran" for o in outcomes)
+    report = data.root / "report" / "index.html"
+    where = f"report: {report}" if report.exists() else f"data in {data.root}"
     summary(f"pipeline '{pipeline.name}': {ran} stage(s) ran, {len(outcomes) - ran} skipped, "
-            f"{time.perf_counter() - started:.1f} s; data in {data.root}")
+            f"{time.perf_counter() - started:.1f} s; {where}")
