@@ -85,6 +85,8 @@ def main() -> None:
     print(f"whole ingest (validate + resample + {result.segments} segments + manifest + DATASET.md): "
           f"{total:.2f} s ({seconds / total:.0f}x real time)")
     decoded = seconds * args.sr * 2 * 4
+    for name, reason in result.refused:
+        print(f"  (the capture {name} was refused: {reason})")
     print(f"ingest peak Python/numpy allocations: {peak / 2**20:.0f} MiB ({peak / decoded:.1f}x the decoded "
           f"capture of {decoded / 2**20:.0f} MiB); process peak RSS (synthesis included): "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
