@@ -9,6 +9,7 @@ the file and the reason.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import torch
@@ -96,5 +97,8 @@ def load_model(path: str | Path | None = None) -> tuple[NoiseCNN, dict]:
 
 def load_classifier(path: str | Path | None = None, device: str = "cpu") -> NoiseClassifier:
     """Load a verified classifier (None = the shipped weights in classifier/weights/) ready for inference."""
-    model, _ = load_model(path)
-    return NoiseClassifier(model, source=checkpoint_paths(path)[0], device=device)
+    model, doc = load_model(path)
+    bias = doc.get("meta", {}).get("logit_bias", 0.0)
+    if not isinstance(bias, (int, float)) or not math.isfinite(bias):
+        raise CheckpointError(checkpoint_paths(path)[1], f"invalid meta.logit_bias {bias!r}")
+    return NoiseClassifier(model, source=checkpoint_paths(path)[0], device=device, logit_bias=float(bias))

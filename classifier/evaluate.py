@@ -34,7 +34,8 @@ from noisekit.seeding import rng_for
 EVAL_SEED_START = 1_000_000  # synthetic sides: seeds EVAL_SEED_START .. EVAL_SEED_START + n - 1
 EVAL_STREAM = "classifier-eval"
 #: segmenter operating points (high, low, margin_s, tail_s, lead_s) for the purity/recall curve
-THRESHOLDS = ((0.3, 0.2), (0.4, 0.3), (0.5, 0.35), (0.6, 0.45), (0.7, 0.5), (0.8, 0.6), (0.9, 0.7), (0.95, 0.8))
+THRESHOLDS = ((0.5, 0.35), (0.6, 0.45), (0.7, 0.55), (0.75, 0.62), (0.8, 0.65), (0.85, 0.7), (0.9, 0.8),
+              (0.95, 0.9))
 GUARDS = ((0.25, 0.75, 0.25), (0.25, 1.5, 0.5), (0.25, 2.5, 0.5), (0.25, 0.4, 0.1), (0.25, 0.0, 0.0),
           (0.0, 0.0, 0.0))
 SWEEP = tuple((*t, *g) for g in GUARDS for t in THRESHOLDS)

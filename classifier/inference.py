@@ -56,11 +56,14 @@ class NoiseClassifier:
     """A loaded classifier: the CNN plus the streaming machinery; see :func:`classifier.load_classifier`."""
 
     def __init__(self, model: NoiseCNN, source: str | Path | None = None, device: str = "cpu",
-                 silence_level_db: float = SILENCE_LEVEL_DB) -> None:
+                 silence_level_db: float = SILENCE_LEVEL_DB, logit_bias: float = 0.0) -> None:
         self.model = model.to(device).eval()
         self.device = torch.device(device)
         self.source = str(source) if source is not None else None
         self.silence_level_db = silence_level_db
+        #: added to every logit: ln(music_weight) undoes the training's class weighting, so p estimates the
+        #: posterior p(noise only) instead of a probability deflated by the 3x weight on music windows
+        self.logit_bias = float(logit_bias)
         self.cfg = model.cfg.features
 
     @property
@@ -97,7 +100,7 @@ class NoiseClassifier:
             carry_emb, carry_lv = emb[:, -(k - 1):], lv[:, -(k - 1):]
         logit = np.concatenate(logits) if logits else np.zeros(0, np.float32)
         level = np.concatenate(levels) if levels else np.zeros(0, np.float32)
-        probs = (1.0 / (1.0 + np.exp(-logit.astype(np.float64)))).astype(np.float32)
+        probs = (1.0 / (1.0 + np.exp(-(logit.astype(np.float64) + self.logit_bias)))).astype(np.float32)
         probs[level < self.silence_level_db] = 0.0
         starts = np.arange(len(probs), dtype=np.float64) * self.hop_s
         return WindowProbs(probs, self.window_s, self.hop_s, starts, total / self.cfg.sr)

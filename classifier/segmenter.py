@@ -34,8 +34,8 @@ class SegmenterParams:
     """
 
     smooth_windows: int = 3  # moving-mean length in windows (1 = no smoothing)
-    high: float = 0.5  # p(noise) a run must reach to start
-    low: float = 0.35  # p(noise) a run must keep to continue
+    high: float = 0.75  # p(noise) a run must reach to start
+    low: float = 0.62  # p(noise) a run must keep to continue
     min_run_s: float = 2.0  # shortest segment kept, after the margins are trimmed
     margin_s: float = 0.25  # trimmed from each end of every run
     tail_s: float = 2.5  # further trimmed from the start of a run that follows programme

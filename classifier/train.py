@@ -190,7 +190,7 @@ def train(cfg: TrainConfig, out_dir: str | Path, command: str = "", progress: bo
     t0 = time.time()
     bar = tqdm(total=cfg.steps, desc="train classifier", unit="step", disable=not progress)
     meta = {"command": command, "train": {k: v for k, v in asdict(cfg).items() if k != "model"},
-            "parameters": count_parameters(model)}
+            "parameters": count_parameters(model), "logit_bias": math.log(cfg.music_weight)}
     for step, (audio, y) in enumerate(loader):
         frac = _progress(step, time.time() - t0, cfg)
         if frac >= 1.0:

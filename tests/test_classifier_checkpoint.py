@@ -84,3 +84,20 @@ def test_missing_files_are_named(tmp_path):
     with pytest.raises(CheckpointError, match="not found") as err:
         load_classifier(tmp_path / "nothing")
     assert "nothing" in str(err.value)
+
+
+def test_logit_bias_from_the_config_is_applied_and_checked(ckpt):
+    folder, model = ckpt
+    _, config = checkpoint_paths(folder)
+    x = np.random.default_rng(2).standard_normal(44100 * 3).astype(np.float32) * 0.01
+    raw = load_classifier(folder).window_probs(x, 44100).probs.astype(np.float64)
+    doc = json.loads(config.read_text())
+    doc["meta"]["logit_bias"] = 2.0
+    config.write_text(json.dumps(doc))
+    biased = load_classifier(folder).window_probs(x, 44100).probs
+    expected = 1.0 / (1.0 + np.exp(-(np.log(raw / (1.0 - raw)) + 2.0)))
+    np.testing.assert_allclose(biased, expected, atol=1e-4)
+    doc["meta"]["logit_bias"] = "lots"
+    config.write_text(json.dumps(doc))
+    with pytest.raises(CheckpointError, match="logit_bias"):
+        load_classifier(folder)
