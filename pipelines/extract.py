@@ -191,7 +191,7 @@ def consolidate(datadir: DataDir) -> pa.Table:
     return write_manifest(datadir, TABLE, combined)
 
 
-def settings_stamp(finder: object, model: str | Path | None, params: object, rpm: float,
+def settings_stamp(finder: object, uses_classifier: bool, model: str | Path | None, params: object, rpm: float,
                    fractions: Sequence[float]) -> dict:
     """What the segments of a recording depend on besides its audio: the classifier's weights, the
     segmenter's parameters, the disc speed and the split fractions."""
@@ -200,7 +200,7 @@ def settings_stamp(finder: object, model: str | Path | None, params: object, rpm
     from classifier.checkpoint import checkpoint_paths
     from classifier.segmenter import SegmenterParams
 
-    if isinstance(finder, ClassifierFinder):
+    if uses_classifier:
         weights = checkpoint_paths(model)[0]
         finder_id = sha256_file(weights) if weights.is_file() else str(weights)
     else:
@@ -262,13 +262,14 @@ def extract(datadir: DataDir, inputs: Sequence[str | Path] | None = None, finder
     datadir.ensure()
     tasks = _unique(tasks_from_inputs(inputs) if inputs else tasks_from_recordings(datadir))
     jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
+    uses_classifier = finder is None
     if finder is None:
         threads = max(1, (os.cpu_count() or 1) // jobs) if not scheduler else None
         finder = ClassifierFinder(model_path=str(model) if model is not None else None, params=params,
                                   threads=threads)
         finder.classifier()  # a bad --model fails here, once, not as an error row per recording
     config = ExtractConfig(root=str(datadir.root), finder=finder, rpm=rpm, fractions=fractions)
-    _reset_parts_if_settings_changed(datadir, settings_stamp(finder, model, params, rpm, fractions))
+    _reset_parts_if_settings_changed(datadir, settings_stamp(finder, uses_classifier, model, params, rpm, fractions))
     done_parts = set() if force else _finished_parts(datadir, retry_failed)
     todo = [t for t in tasks if t.part not in done_parts]
     result = ExtractResult(table=pa.table({}), skipped=len(tasks) - len(todo))

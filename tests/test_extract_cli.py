@@ -11,6 +11,7 @@ from extract_fakes import write_fake_side
 
 from classifier import save_checkpoint
 from classifier.model import ModelConfig, NoiseCNN
+from classifier.segmenter import SegmenterParams
 from manifests import part_names, read_manifest
 from noisekit.cli import main
 from noisekit.datadir import DataDir
@@ -58,7 +59,8 @@ def test_segmenter_overrides_reach_the_finder(tmp_path: Path, checkpoint: Path, 
     res = _run("--data", str(tmp_path / "d"), "--input", str(side), "--model", str(checkpoint),
                "--segmenter", "margin_s=0.5", "--segmenter", "smooth_windows=5", "--jobs", "1")
     assert res.exit_code == 0, res.output
-    assert seen[0].margin_s == 0.5 and seen[0].smooth_windows == 5 and seen[0].high == 0.8
+    assert seen[0].margin_s == 0.5 and seen[0].smooth_windows == 5
+    assert seen[0].high == SegmenterParams().high  # the rest keep their defaults
 
 
 def test_finder_loads_the_model_once_per_process(checkpoint: Path) -> None:
