@@ -122,6 +122,13 @@ def _segment_entry(row: dict, data: DataDir, thumb: Path) -> dict:
     }
 
 
+def _flag_below() -> float:
+    """Segments whose mean p(noise) is below the segmenter's start threshold are shown in red."""
+    from classifier.segmenter import SegmenterParams
+
+    return SegmenterParams().high
+
+
 def build_report(data: DataDir, title: str | None = None, progress: bool = True) -> ReportResult:
     """Write DIR/report/index.html (charts, tables, segment gallery, latest evaluation); return its path."""
     report_dir = data.root / "report"
@@ -161,6 +168,7 @@ def build_report(data: DataDir, title: str | None = None, progress: bool = True)
         kind_options="".join(f"<option>{html.escape(k)}</option>" for k in by_kind),
         evaluation=_evaluation_section(data, report_dir),
         segments_json=json.dumps(entries).replace("</", "<\\/"),
+        flag_below=_flag_below(),
     )
     out = report_dir / "index.html"
     with atomic_write(out, "w") as handle:
