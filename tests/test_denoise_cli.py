@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import soundfile as sf
 from click.testing import CliRunner
 from eval_helpers import tiny_checkpoint
@@ -59,3 +60,16 @@ def test_expand_inputs_keeps_files_and_lists_folders(tmp_path):
         (tmp_path / "d" / name).write_bytes(b"x")
     assert [p.name for p in expand_inputs((str(tmp_path / "d"), str(tmp_path / "d" / "notes.txt")))] == \
         ["a.flac", "b.wav", "notes.txt"]
+
+
+def test_denoise_uses_the_shipped_model_by_default(tmp_path):
+    from denoiser.checkpoint import shipped_model_path
+
+    if shipped_model_path("small") is None:
+        pytest.skip("no model shipped in denoiser/weights/")
+    wav = tmp_path / "short.wav"
+    sf.write(str(wav), (0.1 * np.random.default_rng(0).standard_normal(8000)).astype(np.float32), 44100)
+    res = CliRunner().invoke(main, ["denoise", str(wav), "--out", str(tmp_path / "out"), "--no-progress"])
+    assert res.exit_code == 0, res.output
+    assert "small.safetensors" in res.output
+    assert sf.info(str(tmp_path / "out" / "short_denoised.wav")).frames == 8000
