@@ -9,6 +9,7 @@ failure of a recording becomes one row with status='failed' and the reason, and 
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import contextlib
 import math
 import queue
@@ -220,6 +221,35 @@ def prefetch(blocks: Iterator[np.ndarray], depth: int = 2) -> Iterator[np.ndarra
         worker.join()
 
 
+class BackgroundWriter:
+    """Encode and write audio files in two threads while the caller cuts the next span (bounded backlog).
+
+    libsndfile's FLAC encoder releases the GIL, so writes overlap with reading and looping. Leaving the
+    block waits for every write and raises the first error, so no file is half-written afterwards.
+    """
+
+    def __init__(self, threads: int = 2, backlog: int = 4) -> None:
+        self._pool = cf.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="extract-write")
+        self._slots = threading.BoundedSemaphore(backlog)
+        self._futures: list[cf.Future] = []
+
+    def write(self, path: Path, audio: np.ndarray) -> None:
+        """Queue one file (waits while `backlog` writes are pending)."""
+        self._slots.acquire()
+        future = self._pool.submit(write_audio, path, audio, SAMPLE_RATE)
+        future.add_done_callback(lambda _f: self._slots.release())
+        self._futures.append(future)
+
+    def __enter__(self) -> BackgroundWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._pool.shutdown(wait=True)
+        if exc_info[0] is None:
+            for future in self._futures:
+                future.result()
+
+
 def extract_recording(task: RecordingTask, config: ExtractConfig) -> tuple[list[dict], TaskSummary]:
     """Find, cut and loop the noise-only runs of one recording; returns its ok rows and a summary."""
     if task.problem:
@@ -234,33 +264,34 @@ def extract_recording(task: RecordingTask, config: ExtractConfig) -> tuple[list[
     shortest = min_loopable_samples(config.rpm)
     total = int(round(info.duration_s * SAMPLE_RATE))
     rows, kept, too_short = [], set(), 0
-    for seg in sorted(segments, key=lambda s: (s.start_s, s.end_s)):
-        start = max(0, int(round(seg.start_s * SAMPLE_RATE)))
-        end = min(total, int(round(seg.end_s * SAMPLE_RATE)))
-        if end - start < shortest:
-            too_short += 1
-            continue
-        whole = read_span(task.abs_path, start, end)
-        for a, b in sound_spans(whole, SAMPLE_RATE):  # digital silence is not noise
-            cut, cut_start, cut_end = whole[:, a:b], start + a, start + b
-            try:
-                loop = make_loop(cut, config.rpm)
-            except LoopError:
+    with BackgroundWriter() as writer:
+        for seg in sorted(segments, key=lambda s: (s.start_s, s.end_s)):
+            start = max(0, int(round(seg.start_s * SAMPLE_RATE)))
+            end = min(total, int(round(seg.end_s * SAMPLE_RATE)))
+            if end - start < shortest:
                 too_short += 1
                 continue
-            sid = segment_id(checksum, cut_start, cut_end)
-            if any(r["segment_id"] == sid for r in rows):
-                continue  # the finder returned the same span twice
-            raw_file, loop_file = folder / "raw" / f"{sid}.flac", folder / f"{sid}.flac"
-            write_audio(raw_file, cut, SAMPLE_RATE)
-            write_audio(loop_file, loop, SAMPLE_RATE)
-            kept.update({raw_file, loop_file})
-            rows.append({**_base_row(task, split), "segment_id": sid, "source_sha256": sha256,
-                         "start_s": cut_start / SAMPLE_RATE, "end_s": cut_end / SAMPLE_RATE,
-                         "path": datadir.relative(loop_file), "raw_path": datadir.relative(raw_file),
-                         "duration_s": (cut_end - cut_start) / SAMPLE_RATE, "sample_rate": SAMPLE_RATE,
-                         "channels": int(cut.shape[0]), "p_noise": float(seg.p_noise),
-                         "rms_dbfs": rms_dbfs(cut), "status": "ok"})
+            whole = read_span(task.abs_path, start, end)
+            for a, b in sound_spans(whole, SAMPLE_RATE):  # digital silence is not noise
+                cut, cut_start, cut_end = whole[:, a:b], start + a, start + b
+                try:
+                    loop = make_loop(cut, config.rpm)
+                except LoopError:
+                    too_short += 1
+                    continue
+                sid = segment_id(checksum, cut_start, cut_end)
+                if any(r["segment_id"] == sid for r in rows):
+                    continue  # the finder returned the same span twice
+                raw_file, loop_file = folder / "raw" / f"{sid}.flac", folder / f"{sid}.flac"
+                writer.write(raw_file, cut)
+                writer.write(loop_file, loop)
+                kept.update({raw_file, loop_file})
+                rows.append({**_base_row(task, split), "segment_id": sid, "source_sha256": sha256,
+                             "start_s": cut_start / SAMPLE_RATE, "end_s": cut_end / SAMPLE_RATE,
+                             "path": datadir.relative(loop_file), "raw_path": datadir.relative(raw_file),
+                             "duration_s": (cut_end - cut_start) / SAMPLE_RATE, "sample_rate": SAMPLE_RATE,
+                             "channels": int(cut.shape[0]), "p_noise": float(seg.p_noise),
+                             "rms_dbfs": rms_dbfs(cut), "status": "ok"})
     _remove_stale(folder, kept)
     noise_s = sum(r["duration_s"] for r in rows)
     return rows, TaskSummary(task.part, True, len(rows), noise_s, info.duration_s, too_short)

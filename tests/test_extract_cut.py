@@ -208,3 +208,17 @@ def test_duplicate_spans_from_the_finder_give_one_row(tmp_path: Path, side) -> N
     data = DataDir(tmp_path / "data").ensure()
     rows, _ = extract_recording(_task(path), ExtractConfig(str(data.root), finder=finder))
     assert len(rows) == 1
+
+
+def test_background_writer_writes_everything_and_raises_the_first_error(tmp_path: Path) -> None:
+    from pipelines.extract_cut import BackgroundWriter
+
+    audio = np.zeros((2, SR), np.float32)
+    with BackgroundWriter(threads=2, backlog=2) as writer:
+        for i in range(6):
+            writer.write(tmp_path / f"{i}.flac", audio)
+    assert sorted(p.name for p in tmp_path.glob("*.flac")) == [f"{i}.flac" for i in range(6)]
+    with pytest.raises(AudioError, match="cannot write '.mp3'"), BackgroundWriter() as writer:
+        writer.write(tmp_path / "ok.flac", audio)
+        writer.write(tmp_path / "bad.mp3", audio)
+    assert (tmp_path / "ok.flac").is_file()
