@@ -39,6 +39,18 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         raise
 
 
+def remove_temporaries(folder: str | Path, stem: str = "*") -> int:
+    """Delete the temporary files that killed writers left in `folder` (of files named `stem`.*); returns
+    how many. Only atomic_path's naming (hidden, `.tmp` before the suffix) is matched."""
+    folder = Path(folder)
+    count = 0
+    for stale in folder.glob(f".{stem}.*.tmp*") if folder.is_dir() else ():
+        with contextlib.suppress(FileNotFoundError):
+            stale.unlink()
+            count += 1
+    return count
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | Path, mode: str = "wb") -> Iterator:
     """Open a file handle whose content replaces `path` only when the block ends without error."""

@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 
 from manifests import part_names, parts_dir, read_manifest, write_manifest, write_part
 from noisekit.datadir import DataDir
+from noisekit.fsutil import remove_temporaries
 
 TABLE = "recordings"
 
@@ -38,10 +39,8 @@ class KnownFile:
 
 def clean_stale_temporaries(datadir: DataDir) -> None:
     """Remove the temporary files a killed run may have left beside the recordings table and its parts."""
-    for folder, pattern in ((datadir.manifests, f".{TABLE}.parquet.*.tmp"), (parts_dir(datadir, TABLE), ".*.tmp")):
-        for stale in folder.glob(pattern) if folder.is_dir() else ():
-            with contextlib.suppress(FileNotFoundError):
-                stale.unlink()
+    remove_temporaries(datadir.manifests, TABLE)
+    remove_temporaries(parts_dir(datadir, TABLE))
 
 
 def fold_parts(datadir: DataDir) -> pa.Table:

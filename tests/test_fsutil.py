@@ -92,3 +92,15 @@ def test_atomic_files_get_the_usual_permissions(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_temporaries_of_killed_writers_are_found_and_removed(tmp_path):
+    from noisekit.fsutil import atomic_path, remove_temporaries
+
+    with atomic_path(tmp_path / "noise.parquet") as tmp:
+        (tmp_path / tmp.name.replace(".noise.", ".noise.killed")).write_text("what a SIGKILL leaves")
+        tmp.write_text("done")
+    (tmp_path / ".recordings.ab12.tmp.parquet").write_text("killed")
+    assert remove_temporaries(tmp_path, "noise") == 1
+    assert remove_temporaries(tmp_path) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["noise.parquet"]
