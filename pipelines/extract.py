@@ -26,7 +26,7 @@ from tqdm import tqdm
 from manifests import part_names, parts_dir, read_manifest, write_manifest
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError, UnsafePathError
-from noisekit.fsutil import atomic_write, sha256_file
+from noisekit.fsutil import atomic_write, remove_temporaries, sha256_file
 from noisekit.seeding import stable_hash
 from pipelines.extract_cut import (
     TABLE,
@@ -269,6 +269,7 @@ def extract(datadir: DataDir, inputs: Sequence[str | Path] | None = None, finder
         finder = ClassifierFinder(model_path=str(model) if model is not None else None, params=params, threads=1)
         finder.classifier()  # a bad --model fails here, once, not as an error row per recording
     config = ExtractConfig(root=str(datadir.root), finder=finder, rpm=rpm, fractions=fractions)
+    remove_temporaries(parts_dir(datadir, TABLE))  # left by a killed run
     _reset_parts_if_settings_changed(datadir, settings_stamp(finder, uses_classifier, model, params, rpm, fractions))
     done_parts = set() if force else _finished_parts(datadir, retry_failed)
     todo = [t for t in tasks if t.part not in done_parts]

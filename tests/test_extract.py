@@ -180,3 +180,5 @@ def test_sigkill_and_rerun_equals_one_clean_run(tmp_path: Path) -> None:
     assert _comparable(resumed.table) == _comparable(one_run.table)
     files = lambda d: sorted(p.relative_to(d.root).as_posix() for p in d.noise_gramophone.rglob("*"))  # noqa: E731
     assert files(killed) == files(clean)
+    parts = lambda d: sorted(p.name for p in (d.manifests / "parts" / "noise").iterdir())  # noqa: E731
+    assert parts(killed) == parts(clean)  # no temporary left by the killed writer
