@@ -13,8 +13,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from denoiser.evaluate import MODEL_METHOD, EvalResult  # noqa: E402
+from denoiser.evaluate import (  # noqa: E402
+    MODEL_METHOD,
+    EvalConfig,
+    EvalResult,
+    evaluate,
+    method_fingerprints,
+    select_methods,
+)
 from denoiser.metrics import stft_magnitude  # noqa: E402
+from noisekit.datadir import DataDir  # noqa: E402
 from noisekit.fsutil import atomic_path, atomic_write  # noqa: E402
 
 LABELS = {"delta_snr": "ΔSNR (dB, higher is better)", "delta_si_sdr": "ΔSI-SDR (dB, higher is better)",
@@ -160,3 +168,17 @@ def write_report(result: EvalResult, out_dir: str | Path, title: str = "Evaluati
     if spec is not None:
         paths["spectrograms"] = spec
     return paths
+
+
+def evaluate_to_folder(data: DataDir, checkpoint: str | Path | None, cfg: EvalConfig, out_dir: str | Path,
+                       methods: list[str] | None = None, visqol: bool = True, keep_audio: bool = False,
+                       progress: bool = True) -> tuple[EvalResult, dict[str, Path]]:
+    """Evaluate the model of `checkpoint` (None: the baselines only) and the chosen baselines on the cached
+    test mixtures, reusing cached scores, and write the report into `out_dir`. The one path shared by
+    `noisekit evaluate` and the pipeline's evaluate stage."""
+    out_dir = Path(out_dir)
+    chosen = select_methods(methods, checkpoint)
+    result = evaluate(data, chosen, cfg, visqol=visqol, keep_outputs=out_dir / "audio" if keep_audio else None,
+                      progress=progress, fingerprints=method_fingerprints(list(chosen), checkpoint))
+    title = f"Evaluation of {Path(checkpoint).name}" if checkpoint else "Evaluation of the baselines"
+    return result, write_report(result, out_dir, title=title)

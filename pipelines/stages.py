@@ -149,16 +149,13 @@ def train_stage(data: DataDir, params: dict) -> None:
             outputs=lambda data, p: [_path(data, p, "out", "data:runs/eval/pipeline") / "results.json"])
 def evaluate_stage(data: DataDir, params: dict) -> None:
     """Score the model (`checkpoint`) and the classical baselines on the cached test mixtures."""
-    from denoiser.eval_report import write_report
-    from denoiser.evaluate import EvalConfig, evaluate, method_fingerprints, select_methods
+    from denoiser.eval_report import evaluate_to_folder
+    from denoiser.evaluate import EvalConfig
 
     checkpoint = resolve_path(data, params["checkpoint"]) if "checkpoint" in params else None
-    methods = select_methods(params.get("methods"), checkpoint)
     cfg = EvalConfig(snrs=tuple(float(s) for s in params.get("snr", (3.0, 10.0, 16.0))),
                      examples=int(params.get("examples", 8)), clip_s=float(params.get("clip_s", 5.0)),
                      kinds=tuple(params.get("kinds", ("gramophone", "tape"))))
-    result = evaluate(data, methods, cfg, visqol=bool(params.get("visqol", True)),
-                      fingerprints=method_fingerprints(list(methods), checkpoint))
-    paths = write_report(result, _path(data, params, "out", "data:runs/eval/pipeline"),
-                         title=f"Evaluation of {checkpoint.name}" if checkpoint else "Evaluation of the baselines")
+    _, paths = evaluate_to_folder(data, checkpoint, cfg, _path(data, params, "out", "data:runs/eval/pipeline"),
+                                  params.get("methods"), visqol=bool(params.get("visqol", True)))
     log.info("evaluation written to %s", paths["markdown"])

@@ -46,8 +46,8 @@ def evaluate_command(data: DataDir, checkpoint: str | None, snrs: tuple[float, .
     import torch  # noqa: PLC0415 (keeps `--help` fast)
 
     from denoiser.checkpoint import shipped_model_path  # noqa: PLC0415
-    from denoiser.eval_report import write_report  # noqa: PLC0415
-    from denoiser.evaluate import EvalConfig, evaluate, method_fingerprints, select_methods  # noqa: PLC0415
+    from denoiser.eval_report import evaluate_to_folder  # noqa: PLC0415
+    from denoiser.evaluate import EvalConfig  # noqa: PLC0415
 
     if threads:
         torch.set_num_threads(threads)
@@ -56,14 +56,12 @@ def evaluate_command(data: DataDir, checkpoint: str | None, snrs: tuple[float, .
         click.secho("note: no --checkpoint and no shipped model: evaluating the baselines only", fg="yellow",
                     err=True)
     names = [n.strip() for n in methods.split(",") if n.strip()] if methods else None
-    chosen = select_methods(names, checkpoint)
     cfg = EvalConfig(snrs=tuple(snrs), examples=examples, clip_s=clip_s, seed=seed, split=split,
                      kinds=tuple(k.strip() for k in kinds.split(",") if k.strip()))
     out = Path(out_dir) if out_dir else data.runs / "eval" / (Path(checkpoint).stem if checkpoint else "baselines")
-    result = evaluate(data, chosen, cfg, visqol=visqol, keep_outputs=out / "audio" if keep_audio else None,
-                      progress=progress, fingerprints=method_fingerprints(list(chosen), checkpoint))
-    title = f"Evaluation of {Path(checkpoint).name}" if checkpoint else "Evaluation of the baselines"
-    paths = write_report(result, out, title=title)
+    result, paths = evaluate_to_folder(data, checkpoint, cfg, out, names, visqol=visqol, keep_audio=keep_audio,
+                                       progress=progress)
     best = max((s for s in result.summary if s["snr_db"] == "all"), key=lambda s: s["delta_snr"]["mean"])
-    summary(f"evaluated {len(chosen)} method(s) on {len(result.rows) // len(chosen)} mixtures; best mean ΔSNR "
-            f"{best['delta_snr']['mean']:.2f} dB ({best['method']}, {best['kind']}) -> {paths['markdown']}")
+    summary(f"evaluated {len(result.methods)} method(s) on {len(result.rows) // len(result.methods)} mixtures; "
+            f"best mean ΔSNR {best['delta_snr']['mean']:.2f} dB ({best['method']}, {best['kind']}) "
+            f"-> {paths['markdown']}")
