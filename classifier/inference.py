@@ -82,13 +82,18 @@ class NoiseClassifier:
         """Probabilities for a signal given as consecutive blocks; equal to window_probs on their concatenation."""
         logits: list[np.ndarray] = []
         levels: list[np.ndarray] = []
+        embs: list[torch.Tensor] = []  # kept whole-file only for the context stage (80 floats per 0.25 s)
+        bands: list[torch.Tensor] = []
         total = 0
         carry_emb = torch.zeros((1, 0, self.model.cfg.embed), device=self.device)
         carry_lv = torch.zeros((1, 0), device=self.device)
-        for emb, lv, n in self._chunk_stream(blocks, sr):
+        for emb, lv, band, n in self._chunk_stream(blocks, sr):
             total += n
             if emb is None:
                 continue
+            if band is not None:
+                embs.append(emb[0])
+                bands.append(band[0])
             emb = torch.cat([carry_emb, emb], dim=1)
             lv = torch.cat([carry_lv, lv], dim=1)
             with torch.inference_mode():
@@ -99,6 +104,10 @@ class NoiseClassifier:
                 levels.append(lv.unfold(1, k, 1).mean(dim=2)[0].float().cpu().numpy())
             carry_emb, carry_lv = emb[:, -(k - 1):], lv[:, -(k - 1):]
         logit = np.concatenate(logits) if logits else np.zeros(0, np.float32)
+        if bands:
+            with torch.inference_mode():
+                logit = self.model.refine(torch.from_numpy(logit).to(self.device), torch.cat(embs),
+                                          torch.cat(bands)).float().cpu().numpy()
         level = np.concatenate(levels) if levels else np.zeros(0, np.float32)
         probs = (1.0 / (1.0 + np.exp(-(logit.astype(np.float64) + self.logit_bias)))).astype(np.float32)
         probs[level < self.silence_level_db] = 0.0
@@ -123,13 +132,13 @@ class NoiseClassifier:
             yield tail
 
     def _chunk_stream(self, blocks: Iterable[np.ndarray], sr: int,
-                      ) -> Iterator[tuple[torch.Tensor | None, torch.Tensor | None, int]]:
-        """Yield (chunk embeddings, chunk levels, samples consumed) per batch of complete grid chunks."""
+                      ) -> Iterator[tuple[torch.Tensor | None, torch.Tensor | None, torch.Tensor | None, int]]:
+        """Yield (chunk embeddings, levels, band levels or None, samples consumed) per batch of grid chunks."""
         cfg = self.cfg
         buf = np.zeros(0, np.float32)
         step = MAX_BATCH_CHUNKS * cfg.chunk_samples
         for block in self._resampled(blocks, sr):
-            yield None, None, len(block)
+            yield None, None, None, len(block)
             for start in range(0, len(block), step):
                 buf = np.concatenate([buf, block[start:start + step]])
                 nc = n_chunks(len(buf), cfg)
@@ -140,5 +149,6 @@ class NoiseClassifier:
                 with torch.inference_mode():
                     patches, lv = self.model.frontend(x)
                     emb = self.model.embed_chunks(patches)
+                    band = self.model.chunk_bands(patches, lv)
                 buf = buf[nc * cfg.chunk_samples:]
-                yield emb, lv, 0
+                yield emb, lv, band, 0

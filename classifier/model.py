@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
+from classifier.context import ContextConfig, ContextNet, chunk_bands, window_features
 from classifier.features import FeatureConfig, LogMel
 
 
@@ -24,10 +25,16 @@ class ModelConfig:
     hidden: int = 128
     dropout: float = 0.2
     features: FeatureConfig = field(default_factory=FeatureConfig)
+    context: ContextConfig | None = None  # the side-context stage (classifier.context); None: windows only
+
+    def __post_init__(self) -> None:
+        if self.context is not None and self.features.n_mels % self.context.bands:
+            raise ValueError(f"n_mels {self.features.n_mels} is not a multiple of context bands {self.context.bands}")
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["channels"] = list(self.channels)
+        d["context"] = self.context.to_dict() if self.context is not None else None
         return d
 
     @classmethod
@@ -35,7 +42,10 @@ class ModelConfig:
         """Inverse of to_dict; unknown keys raise TypeError (caught by the loader)."""
         d = dict(d)
         feats = FeatureConfig(**d.pop("features", {}))
-        return cls(channels=tuple(int(c) for c in d.pop("channels", cls.channels)), features=feats, **d)
+        ctx = d.pop("context", None)
+        context = ContextConfig.from_dict(ctx) if ctx is not None else None
+        return cls(channels=tuple(int(c) for c in d.pop("channels", cls.channels)), features=feats,
+                   context=context, **d)
 
 
 class ChunkEncoder(nn.Module):
@@ -74,6 +84,7 @@ class NoiseCNN(nn.Module):
             nn.Linear(k * (self.cfg.embed + 1), self.cfg.hidden), nn.ReLU(), nn.Dropout(self.cfg.dropout),
             nn.Linear(self.cfg.hidden, 1),
         )
+        self.context = ContextNet(self.cfg.embed, self.cfg.context) if self.cfg.context is not None else None
 
     def embed_chunks(self, patches: torch.Tensor) -> torch.Tensor:
         """(batch, chunks, mels, frames) → (batch, chunks, embed)."""
@@ -94,10 +105,26 @@ class NoiseCNN(nn.Module):
         x = torch.cat([e.flatten(2), rel], dim=2)
         return self.head(x).squeeze(-1)
 
+    def chunk_bands(self, patches: torch.Tensor, levels: torch.Tensor) -> torch.Tensor | None:
+        """Band levels per chunk for the context stage (None without one)."""
+        return None if self.context is None else chunk_bands(patches, levels, self.context.cfg.bands)
+
+    def refine(self, logits: torch.Tensor, emb: torch.Tensor, band_db: torch.Tensor | None) -> torch.Tensor:
+        """One whole file's window logits (windows,) → the context stage's logits (unchanged without one)."""
+        if self.context is None or band_db is None:
+            return logits
+        feats = window_features(logits, emb, band_db, self.cfg.features.window_chunks)
+        return self.context(feats[None])[0]
+
     def forward(self, audio: torch.Tensor) -> torch.Tensor:
-        """``audio`` (batch, samples) at 44.1 kHz → window logits (batch, windows)."""
+        """``audio`` (batch, samples) at 44.1 kHz → window logits (batch, windows), each row one whole file."""
         patches, levels = self.frontend(audio)
-        return self.classify_chunks(self.embed_chunks(patches), levels)
+        emb = self.embed_chunks(patches)
+        logits = self.classify_chunks(emb, levels)
+        if self.context is None:
+            return logits
+        bands = self.chunk_bands(patches, levels)
+        return torch.stack([self.refine(logits[i], emb[i], bands[i]) for i in range(logits.shape[0])])
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -24,10 +24,10 @@ def _path(data: DataDir, params: dict, key: str, default: str) -> Path:
             outputs=lambda data, p: [_path(data, p, "out", "data:demo-archive") / "ground_truth.json"])
 def demo_archive_stage(data: DataDir, params: dict) -> None:
     """Build the miniature Great-78-like archive of synthetic sides (`ia download` layout)."""
-    from pipelines.demo_archive import build_demo_archive
+    from pipelines.demo_archive import DEMO_SEED_START, build_demo_archive
 
     sides = build_demo_archive(_path(data, params, "out", "data:demo-archive"), int(params.get("sides", 6)),
-                               params.get("duration_s", 60.0))
+                               params.get("duration_s", 60.0), int(params.get("seed_start", DEMO_SEED_START)))
     log.info("demo archive: %d synthetic sides", len(sides))
 
 
@@ -97,10 +97,10 @@ def ingest_tape_stage(data: DataDir, params: dict) -> None:
             outputs=lambda data, p: [_path(data, p, "out", "data:demo-music")])
 def demo_music_stage(data: DataDir, params: dict) -> None:
     """Render synthetic clean music for the demo's training and evaluation mixtures."""
-    from pipelines.demo_music import write_demo_music
+    from pipelines.demo_music import DEMO_MUSIC_SEED, write_demo_music
 
     write_demo_music(_path(data, params, "out", "data:demo-music"), int(params.get("pieces", 12)),
-                     float(params.get("duration_s", 20.0)))
+                     float(params.get("duration_s", 20.0)), int(params.get("seed", DEMO_MUSIC_SEED)))
 
 
 @stage_type("clean-manifest", writes=("clean",), path_params=("folder",))

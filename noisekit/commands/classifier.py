@@ -96,3 +96,27 @@ def evaluate_cmd(labels: str | None, sides: int, seed_start: int | None, scenes:
     summary(f"model purity {100 * r['model']['purity']:.2f} % recall {100 * r['model']['recall']:.1f} % | "
             f"energy purity {100 * r['energy']['purity']:.2f} % recall {100 * r['energy']['recall']:.1f} % | "
             f"model purity at energy recall {100 * r['model_purity_at_energy_recall']:.2f} %")
+
+
+@classifier_group.command("train-context")
+@click.option("--model", "model", type=click.Path(exists=True), default=None,
+              help="Window CNN to build on (default: the shipped weights); its weights are kept as they are.")
+@click.option("--sides", type=int, default=240, show_default=True, help="Synthetic training sides to render.")
+@click.option("--variants", type=int, default=2, show_default=True,
+              help="Random transfer chains and gains per rendered side.")
+@click.option("--steps", type=int, default=1500, show_default=True, help="Optimiser steps.")
+@click.option("--out", "out", type=click.Path(file_okay=False), default="runs/classifier-context",
+              show_default=True, help="Folder for the combined noise_cnn.safetensors + noise_cnn.json.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the batch order.")
+@click.option("--workers", type=int, default=1, show_default=True, help="Side-rendering processes.")
+@click.option("--threads", type=int, default=1, show_default=True, help="Torch threads.")
+def train_context_cmd(model: str | None, sides: int, variants: int, steps: int, out: str, seed: int, workers: int,
+                      threads: int) -> None:
+    """Train the side-context stage (±16 s of context, levels against the file's noise floor) on whole sides."""
+    from classifier.context_train import ContextTrainConfig, train_context
+
+    cfg = ContextTrainConfig(sides=sides, variants=variants, steps=steps, seed=seed, workers=workers,
+                             threads=threads)
+    res = train_context(cfg, out, base=model, command="noisekit " + " ".join(sys.argv[1:]))
+    summary(f"context stage: {steps} steps on {sides} sides × {variants}: loss {res['first_loss']:.3f} → "
+            f"{res['final_loss']:.3f}; weights in {Path(out) / 'noise_cnn.safetensors'}")

@@ -1,0 +1,166 @@
+"""Training of the side-context stage on whole synthetic training sides, over a frozen window CNN.
+
+Each training side (seeds from ``classifier.sides.TRAIN_SIDE_SEEDS``, never the tuning or evaluation
+seeds) is rendered once and passed through ``variants`` random transfer chains and gains; the frozen window
+CNN turns each into per-window features (``classifier.context.window_features``), labelled by the side's
+exact truth (a window is noise only where no programme sample, however far below the noise, falls in
+it). Only the context stage learns; the window CNN's weights are copied unchanged into the result.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from classifier.checkpoint import load_model, save_checkpoint
+from classifier.context import ContextConfig, chunk_bands, window_features
+from classifier.metrics import window_labels
+from classifier.model import ModelConfig, NoiseCNN, count_parameters
+from classifier.scenes import transfer_chain
+from classifier.sides import TRAIN_SIDE_SEEDS
+from classifier.train import masked_loss
+from noisekit.seeding import rng_for
+
+CONTEXT_STREAM = "classifier-context"
+
+
+@dataclass
+class ContextTrainConfig:
+    """Everything that defines a context-stage run (recorded in the checkpoint's JSON)."""
+
+    sides: int = 240
+    first_seed: int = 100_000  # inside TRAIN_SIDE_SEEDS
+    variants: int = 2  # transfer chains per rendered side
+    steps: int = 1500
+    batch: int = 8  # files per step
+    crop_windows: int = 480  # 2 min; longer files are cropped at random
+    lr: float = 2e-3
+    weight_decay: float = 1e-3
+    music_weight: float = 3.0
+    seed: int = 0
+    workers: int = 1
+    threads: int = 1
+    context: ContextConfig = field(default_factory=ContextConfig)
+
+
+def file_features(model: NoiseCNN, audio: np.ndarray, ctx: ContextConfig) -> torch.Tensor:
+    """Context-stage inputs (windows, F) of one mono 44.1-kHz file through the frozen window CNN."""
+    with torch.inference_mode():
+        patches, levels = model.frontend(torch.from_numpy(np.asarray(audio, np.float32))[None])
+        emb = model.embed_chunks(patches)
+        logits = model.classify_chunks(emb, levels)
+        bands = chunk_bands(patches, levels, ctx.bands)
+        return window_features(logits[0], emb[0], bands[0], model.cfg.features.window_chunks)
+
+
+def _side_examples(args: tuple[int, int, str | None, dict]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(features, labels) for ``variants`` transfer chains of training side ``seed`` (runs in a worker)."""
+    from noisekit.synth.side import synth_side
+
+    seed, variants, base, ctx_dict = args
+    torch.set_num_threads(1)
+    model, _ = load_model(base)
+    ctx = ContextConfig.from_dict(ctx_dict)
+    side = synth_side(seed, channels=1)
+    clean = np.asarray(side.audio, dtype=np.float64)[0]
+    cfg = model.cfg.features
+    out = []
+    for v in range(variants):
+        rng = rng_for(seed, CONTEXT_STREAM, v)
+        x = transfer_chain(rng, clean * 10.0 ** (rng.uniform(-20, 10) / 20.0), side.sr)
+        x *= min(1.0, 0.99 / max(float(np.max(np.abs(x))), 1e-12))
+        feats = file_features(model, x.astype(np.float32), ctx).numpy()
+        starts = np.arange(len(feats)) * cfg.hop_s
+        labels = window_labels(starts, cfg.window_s, side.noise_intervals).astype(np.float32)
+        out.append((feats, labels))
+    return out
+
+
+def build_examples(cfg: ContextTrainConfig, base: str | None, progress: bool = True,
+                   ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Render the training sides and featurise them (``cfg.workers`` processes)."""
+    seeds = range(cfg.first_seed, cfg.first_seed + cfg.sides)
+    if seeds.start not in TRAIN_SIDE_SEEDS or seeds.stop - 1 not in TRAIN_SIDE_SEEDS:
+        raise ValueError(f"context sides {seeds} leave the training range {TRAIN_SIDE_SEEDS}")
+    jobs = [(s, cfg.variants, base, cfg.context.to_dict()) for s in seeds]
+    bar = tqdm(total=len(jobs), desc="render sides", unit="side", disable=not progress)
+    examples: list[tuple[np.ndarray, np.ndarray]] = []
+    if cfg.workers > 1:
+        with ProcessPoolExecutor(cfg.workers) as pool:
+            for ex in pool.map(_side_examples, jobs, chunksize=4):
+                examples += ex
+                bar.update(1)
+    else:
+        for job in jobs:
+            examples += _side_examples(job)
+            bar.update(1)
+    bar.close()
+    return examples
+
+
+def _batch(rng: np.random.Generator, examples: list[tuple[np.ndarray, np.ndarray]], cfg: ContextTrainConfig,
+           ) -> tuple[torch.Tensor, torch.Tensor]:
+    """A padded batch of random (cropped) files; padding has NaN targets so the loss ignores it."""
+    picks = rng.integers(0, len(examples), cfg.batch)
+    crops = []
+    for i in picks:
+        f, y = examples[int(i)]
+        a = int(rng.integers(0, max(1, len(f) - cfg.crop_windows + 1)))
+        crops.append((f[a:a + cfg.crop_windows], y[a:a + cfg.crop_windows]))
+    n = max(len(f) for f, _ in crops)
+    feats = np.zeros((cfg.batch, n, crops[0][0].shape[1]), np.float32)
+    targets = np.full((cfg.batch, n), np.nan, np.float32)
+    for b, (f, y) in enumerate(crops):
+        feats[b, :len(f)], targets[b, :len(y)] = f, y
+    return torch.from_numpy(feats), torch.from_numpy(targets)
+
+
+def train_context(cfg: ContextTrainConfig, out_dir: str | Path, base: str | None = None, command: str = "",
+                  progress: bool = True, examples: list[tuple[np.ndarray, np.ndarray]] | None = None) -> dict:
+    """Fit the context stage over the window CNN in ``base`` (None: shipped) and save both to ``out_dir``.
+
+    ``examples`` (from :func:`build_examples` with the same config and base) skips the rendering.
+    """
+    torch.set_num_threads(max(1, cfg.threads))
+    torch.manual_seed(cfg.seed)
+    window_model, doc = load_model(base)
+    mcfg = ModelConfig.from_dict({**window_model.cfg.to_dict(), "context": cfg.context.to_dict()})
+    model = NoiseCNN(mcfg)
+    model.load_state_dict(window_model.state_dict(), strict=False)
+    t0 = time.time()
+    examples = examples if examples is not None else build_examples(cfg, base, progress)
+    render_s = time.time() - t0
+    for p in model.parameters():
+        p.requires_grad_(False)
+    net = model.context.train()
+    for p in net.parameters():
+        p.requires_grad_(True)
+    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    rng = rng_for(cfg.seed, CONTEXT_STREAM, "batches")
+    losses = []
+    for step in tqdm(range(cfg.steps), desc="train context", unit="step", disable=not progress):
+        for g in opt.param_groups:
+            g["lr"] = cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * step / cfg.steps)))
+        feats, y = _batch(rng, examples, cfg)
+        loss = masked_loss(net(feats), y, cfg.music_weight)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
+        opt.step()
+        losses.append(float(loss.detach()))
+    meta = dict(doc.get("meta", {}))
+    train_s = time.time() - t0 - render_s
+    meta["context_train"] = {"command": command, **{k: v for k, v in asdict(cfg).items() if k != "context"},
+                             "render_seconds": round(render_s, 1), "train_seconds": round(train_s, 1),
+                             "first_loss": float(np.mean(losses[:20])), "final_loss": float(np.mean(losses[-50:])),
+                             "parameters": count_parameters(net)}
+    meta["logit_bias"] = math.log(cfg.music_weight)
+    save_checkpoint(model.eval(), out_dir, meta)
+    return meta["context_train"]

@@ -1,0 +1,94 @@
+"""The side-context stage: its floor-relative features, checkpoint round trip, streaming, and training."""
+
+import numpy as np
+import pytest
+import torch
+
+from classifier.checkpoint import load_classifier, load_model, save_checkpoint
+from classifier.context import ContextConfig, chunk_bands, window_features
+from classifier.context_train import ContextTrainConfig, train_context
+from classifier.inference import NoiseClassifier
+from classifier.model import ModelConfig, NoiseCNN
+
+SR = 44100
+SMALL = ModelConfig(channels=(4, 8, 8, 8), embed=8, hidden=8, context=ContextConfig(hidden=8, dilations=(1, 2)))
+
+
+def _features(model: NoiseCNN, x: np.ndarray) -> np.ndarray:
+    with torch.inference_mode():
+        patches, levels = model.frontend(torch.from_numpy(x.astype(np.float32))[None])
+        emb = model.embed_chunks(patches)
+        logits = model.classify_chunks(emb, levels)
+        bands = chunk_bands(patches, levels, 16)
+        return window_features(logits[0], emb[0], bands[0], model.cfg.features.window_chunks).numpy()
+
+
+def _noise_with_quiet_tone(seconds: float = 30.0, tone=(12.0, 20.0)) -> np.ndarray:
+    """White-ish noise at -40 dBFS with a 440-Hz tone 12 dB below the noise's broadband RMS in [12, 20) s."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(int(seconds * SR)) * 0.01
+    t = np.arange(len(x)) / SR
+    on = (t >= tone[0]) & (t < tone[1])
+    x[on] += 0.01 * 10 ** (-12 / 20) * np.sqrt(2) * np.sin(2 * np.pi * 440 * t[on])
+    return x
+
+
+def test_programme_below_the_noise_shows_as_excess_over_the_file_floor():
+    torch.manual_seed(0)
+    model = NoiseCNN(SMALL).eval()
+    feats = _features(model, _noise_with_quiet_tone())
+    excess = feats[:, -16:] * 10.0  # dB over the file's floor, per band
+    hop = model.cfg.features.hop_s
+    inside = [i for i in range(len(feats)) if i * hop >= 12.5 and i * hop + 1.1 <= 19.5]
+    outside = [i for i in range(len(feats)) if i * hop + 1.1 <= 11.5 or i * hop >= 20.5]
+    assert excess[inside].max(axis=1).min() > 4.0  # the tone's band stands out in every window over it
+    assert excess[outside].max(axis=1).max() < 3.0  # plain noise stays near its floor in every band
+
+
+def test_features_do_not_depend_on_the_transfer_gain():
+    torch.manual_seed(0)
+    model = NoiseCNN(SMALL).eval()
+    x = _noise_with_quiet_tone(20.0, (5.0, 12.0))
+    a, b = _features(model, x), _features(model, x * 10 ** (-14 / 20))
+    np.testing.assert_allclose(a, b, atol=2e-3)
+
+
+def test_checkpoint_round_trip_keeps_the_context_stage_and_streaming_is_exact(tmp_path):
+    torch.manual_seed(0)
+    model = NoiseCNN(SMALL).eval()
+    torch.nn.init.normal_(model.context.out.weight, std=0.5)  # a non-trivial correction
+    save_checkpoint(model, tmp_path)
+    loaded, _ = load_model(tmp_path)
+    assert loaded.cfg.context == SMALL.context
+    x = _noise_with_quiet_tone(12.0, (4.0, 8.0)).astype(np.float32)
+    whole = load_classifier(tmp_path).window_probs(x, SR).probs
+    windows_only = NoiseClassifier(NoiseCNN(ModelConfig(channels=(4, 8, 8, 8), embed=8, hidden=8))).window_probs(x, SR)
+    assert len(windows_only) == len(whole)
+    np.testing.assert_allclose(NoiseClassifier(model).window_probs(x, SR).probs, whole, atol=1e-6)
+    blocks = [x[i:i + 30_000] for i in range(0, len(x), 30_000)]
+    np.testing.assert_allclose(load_classifier(tmp_path).window_probs_stream(blocks, SR).probs, whole, atol=1e-5)
+
+
+def test_shipped_checkpoint_without_a_context_section_still_loads():
+    model, doc = load_model(None)
+    assert (model.context is None) == (doc["model"].get("context") is None)
+
+
+def test_context_config_rejects_bands_that_do_not_divide_the_mels():
+    with pytest.raises(ValueError, match="multiple"):
+        ModelConfig(context=ContextConfig(bands=10))
+
+
+def test_a_short_context_run_lowers_the_loss_and_keeps_the_window_cnn(tmp_path):
+    base = tmp_path / "base"
+    torch.manual_seed(0)
+    save_checkpoint(NoiseCNN(ModelConfig(channels=(4, 8, 8, 8), embed=8, hidden=8)).eval(), base)
+    cfg = ContextTrainConfig(sides=2, variants=1, steps=60, batch=2, crop_windows=120,
+                             context=ContextConfig(hidden=8, dilations=(1, 2, 4)))
+    res = train_context(cfg, tmp_path / "out", base=str(base), progress=False)
+    assert res["final_loss"] < res["first_loss"]
+    trained, doc = load_model(tmp_path / "out")
+    original, _ = load_model(base)
+    for name, tensor in original.state_dict().items():
+        torch.testing.assert_close(trained.state_dict()[name], tensor)
+    assert doc["meta"]["context_train"]["sides"] == 2
