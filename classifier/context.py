@@ -4,7 +4,7 @@ A 1-s window cannot tell a pianissimo passage 10 dB under the surface noise from
 reverberation tail ends; the file around it can. This stage reads, for every window, the window CNN's
 logit and chunk embedding, the window's level and its spectrum in 16 bands *relative to the file's own
 noise floor* (a low percentile per band over the whole file, so quiet programme shows up as excess over
-the disc's surface noise in the bands where it plays), and refines the logit with about ±16 s of
+the disc's surface noise in the bands where it plays), and refines the logit with about ±32 s of
 context on either side. It is translation invariant: it never sees where in the file a window lies.
 """
 
@@ -24,8 +24,8 @@ class ContextConfig:
     """Architecture of the context stage (stored in the checkpoint's JSON beside the window CNN's)."""
 
     bands: int = 16  # the log-mel bands are averaged into this many groups
-    hidden: int = 32
-    dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 32)  # kernel 3: ±63 windows (±16 s) of context
+    hidden: int = 48
+    dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64)  # kernel 3: ±127 windows (±32 s) of context
     dropout: float = 0.1
 
     def to_dict(self) -> dict:

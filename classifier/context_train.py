@@ -4,7 +4,10 @@ Each training side (seeds from ``classifier.sides.TRAIN_SIDE_SEEDS``, never the 
 seeds) is rendered once and passed through ``variants`` random transfer chains and gains; the frozen window
 CNN turns each into per-window features (``classifier.context.window_features``), labelled by the side's
 exact truth (a window is noise only where no programme sample, however far below the noise, falls in
-it). Only the context stage learns; the window CNN's weights are copied unchanged into the result.
+it). Whole files of the scene generator (``classifier.scenes``: noise only, and each hard case, 20 to
+120 s) are mixed in, so that the stage also knows files that are all noise (blank tape, silent grooves)
+or that do not have a side's run-in/programme/run-out shape. Only the context stage learns; the window
+CNN's weights are copied unchanged into the result.
 """
 
 from __future__ import annotations
@@ -35,10 +38,11 @@ CONTEXT_STREAM = "classifier-context"
 class ContextTrainConfig:
     """Everything that defines a context-stage run (recorded in the checkpoint's JSON)."""
 
-    sides: int = 240
+    sides: int = 480
     first_seed: int = 100_000  # inside TRAIN_SIDE_SEEDS
-    variants: int = 2  # transfer chains per rendered side
-    steps: int = 1500
+    variants: int = 3  # transfer chains per rendered side
+    scenes: int = 480  # whole scene files (classifier.scenes), one transfer chain each
+    steps: int = 4000
     batch: int = 8  # files per step
     crop_windows: int = 480  # 2 min; longer files are cropped at random
     lr: float = 2e-3
@@ -83,23 +87,42 @@ def _side_examples(args: tuple[int, int, str | None, dict]) -> list[tuple[np.nda
     return out
 
 
+def _scene_example(args: tuple[int, str | None, dict]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(features, targets) of one scene file drawn from ``index`` of the context stream (runs in a worker)."""
+    from classifier.scenes import draw_scene, window_targets
+
+    index, base, ctx_dict = args
+    torch.set_num_threads(1)
+    model, _ = load_model(base)
+    rng = rng_for(index, CONTEXT_STREAM, "scene")
+    scene = draw_scene(rng, float(rng.uniform(20.0, 120.0)))
+    feats = file_features(model, scene.audio.astype(np.float32), ContextConfig.from_dict(ctx_dict)).numpy()
+    cfg = model.cfg.features
+    return [(feats, window_targets(scene, np.arange(len(feats)) * cfg.hop_s, cfg.window_s))]
+
+
+def _example(job: tuple) -> list[tuple[np.ndarray, np.ndarray]]:
+    return _side_examples(job[1:]) if job[0] == "side" else _scene_example(job[1:])
+
+
 def build_examples(cfg: ContextTrainConfig, base: str | None, progress: bool = True,
                    ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Render the training sides and featurise them (``cfg.workers`` processes)."""
     seeds = range(cfg.first_seed, cfg.first_seed + cfg.sides)
     if seeds.start not in TRAIN_SIDE_SEEDS or seeds.stop - 1 not in TRAIN_SIDE_SEEDS:
         raise ValueError(f"context sides {seeds} leave the training range {TRAIN_SIDE_SEEDS}")
-    jobs = [(s, cfg.variants, base, cfg.context.to_dict()) for s in seeds]
-    bar = tqdm(total=len(jobs), desc="render sides", unit="side", disable=not progress)
+    jobs: list[tuple] = [("side", s, cfg.variants, base, cfg.context.to_dict()) for s in seeds]
+    jobs += [("scene", i, base, cfg.context.to_dict()) for i in range(cfg.scenes)]
+    bar = tqdm(total=len(jobs), desc="render sides and scenes", unit="file", disable=not progress)
     examples: list[tuple[np.ndarray, np.ndarray]] = []
     if cfg.workers > 1:
         with ProcessPoolExecutor(cfg.workers) as pool:
-            for ex in pool.map(_side_examples, jobs, chunksize=4):
+            for ex in pool.map(_example, jobs, chunksize=4):
                 examples += ex
                 bar.update(1)
     else:
         for job in jobs:
-            examples += _side_examples(job)
+            examples += _example(job)
             bar.update(1)
     bar.close()
     return examples

@@ -116,13 +116,18 @@ class NoiseCNN(nn.Module):
         feats = window_features(logits, emb, band_db, self.cfg.features.window_chunks)
         return self.context(feats[None])[0]
 
+    def window_logits(self, audio: torch.Tensor) -> torch.Tensor:
+        """``audio`` (batch, samples) at 44.1 kHz → the window CNN's own logits (batch, windows), no context."""
+        patches, levels = self.frontend(audio)
+        return self.classify_chunks(self.embed_chunks(patches), levels)
+
     def forward(self, audio: torch.Tensor) -> torch.Tensor:
         """``audio`` (batch, samples) at 44.1 kHz → window logits (batch, windows), each row one whole file."""
+        if self.context is None:
+            return self.window_logits(audio)
         patches, levels = self.frontend(audio)
         emb = self.embed_chunks(patches)
         logits = self.classify_chunks(emb, levels)
-        if self.context is None:
-            return logits
         bands = self.chunk_bands(patches, levels)
         return torch.stack([self.refine(logits[i], emb[i], bands[i]) for i in range(logits.shape[0])])
 

@@ -7,8 +7,10 @@ The steps, in order (all parameters in :class:`SegmenterParams`):
 2. **hysteresis**: a run starts where the smoothed p reaches ``high`` and continues while it stays at or
    above ``low`` (``low <= high``). Every window of a run is taken as noise-only.
 3. **time span**: a run of windows i..j covers [start_i, start_j + window_s).
-4. **edge margin**: ``margin_s`` is trimmed from each end so onsets and reverberation tails that fall
-   just outside the windows never leak in.
+4. **edge margin**: ``margin_s`` is trimmed from each end that borders programme, so onsets and
+   reverberation tails that fall just outside the windows never leak in. The ends of the signal have
+   nothing beyond them to leak, so a run that starts with the first window or ends with the last keeps
+   that end (a run-in groove from 0 s, a run-out to the last analysed window).
 5. **programme guards**: where a run follows programme (it does not start at the beginning of the signal)
    another ``tail_s`` is trimmed from its start: reverberation tails and fade-outs go on below the noise
    floor, invisible to any detector, long after the last audible note. Where a run precedes programme,
@@ -34,12 +36,12 @@ class SegmenterParams:
     """
 
     smooth_windows: int = 3  # moving-mean length in windows (1 = no smoothing)
-    high: float = 0.75  # p(noise) a run must reach to start
-    low: float = 0.62  # p(noise) a run must keep to continue
+    high: float = 0.9  # p(noise) a run must reach to start
+    low: float = 0.85  # p(noise) a run must keep to continue
     min_run_s: float = 2.0  # shortest segment kept, after the margins are trimmed
-    margin_s: float = 0.25  # trimmed from each end of every run
-    tail_s: float = 2.5  # further trimmed from the start of a run that follows programme
-    lead_s: float = 0.5  # further trimmed from the end of a run that precedes programme
+    margin_s: float = 0.25  # trimmed from each end of a run that borders programme
+    tail_s: float = 0.25  # further trimmed from the start of a run that follows programme
+    lead_s: float = 0.0  # further trimmed from the end of a run that precedes programme
 
     def __post_init__(self) -> None:
         if self.smooth_windows < 1:
@@ -104,9 +106,9 @@ def segments_from_probs(wp: WindowProbs, params: SegmenterParams | None = None) 
     p = smooth_probs(wp.probs, params.smooth_windows)
     out: list[NoiseSegment] = []
     for i, j in hysteresis_runs(p, params.high, params.low):
-        start = float(wp.starts[i]) + params.margin_s + (params.tail_s if i > 0 else 0.0)
-        end = min(float(wp.starts[j]) + wp.window_s, wp.duration_s) - params.margin_s
-        end -= params.lead_s if j < len(wp) - 1 else 0.0
+        start = float(wp.starts[i]) + (params.margin_s + params.tail_s if i > 0 else 0.0)
+        end = min(float(wp.starts[j]) + wp.window_s, wp.duration_s)
+        end -= params.margin_s + params.lead_s if j < len(wp) - 1 else 0.0
         if end - start >= params.min_run_s:
             out.append(NoiseSegment(round(start, 6), round(end, 6), float(np.mean(wp.probs[i:j + 1]))))
     return out

@@ -197,7 +197,7 @@ def train(cfg: TrainConfig, out_dir: str | Path, command: str = "", progress: bo
             break
         for g in opt.param_groups:
             g["lr"] = _lr_at(step, frac, cfg)
-        loss = masked_loss(model(audio), y, cfg.music_weight)
+        loss = masked_loss(model.window_logits(audio), y, cfg.music_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)

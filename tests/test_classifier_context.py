@@ -83,7 +83,7 @@ def test_a_short_context_run_lowers_the_loss_and_keeps_the_window_cnn(tmp_path):
     base = tmp_path / "base"
     torch.manual_seed(0)
     save_checkpoint(NoiseCNN(ModelConfig(channels=(4, 8, 8, 8), embed=8, hidden=8)).eval(), base)
-    cfg = ContextTrainConfig(sides=2, variants=1, steps=60, batch=2, crop_windows=120,
+    cfg = ContextTrainConfig(sides=2, variants=1, scenes=1, steps=60, batch=2, crop_windows=120,
                              context=ContextConfig(hidden=8, dilations=(1, 2, 4)))
     res = train_context(cfg, tmp_path / "out", base=str(base), progress=False)
     assert res["final_loss"] < res["first_loss"]

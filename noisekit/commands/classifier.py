@@ -1,4 +1,5 @@
-"""`noisekit classifier train|evaluate`: train the noise/no-noise CNN and score it against the energy rule."""
+"""`noisekit classifier train|train-context|evaluate`: train the noise/no-noise CNN and its side-context stage,
+and score them against the energy rule."""
 
 from __future__ import annotations
 
@@ -37,7 +38,11 @@ def classifier_group() -> None:
 def train_cmd(labels: str | None, steps: int, max_minutes: float | None, out: str, batch: int, scene_s: float,
               lr: float, seed: int, workers: int, threads: int, init: str | None, from_scratch: bool,
               pool_tracks: int) -> None:
-    """Train on synthetic scenes streamed on the fly (plus --labels), write the checkpoint to --out."""
+    """Train on synthetic scenes streamed on the fly (plus --labels), write the checkpoint to --out.
+
+    This trains the window CNN. A side-context stage in the starting checkpoint is carried over unchanged;
+    refit it on the result with `noisekit classifier train-context --model OUT`.
+    """
     from classifier.checkpoint import WEIGHTS_DIR
     from classifier.train import TrainConfig, train
 
@@ -101,22 +106,24 @@ def evaluate_cmd(labels: str | None, sides: int, seed_start: int | None, scenes:
 @classifier_group.command("train-context")
 @click.option("--model", "model", type=click.Path(exists=True), default=None,
               help="Window CNN to build on (default: the shipped weights); its weights are kept as they are.")
-@click.option("--sides", type=int, default=240, show_default=True, help="Synthetic training sides to render.")
-@click.option("--variants", type=int, default=2, show_default=True,
+@click.option("--sides", type=int, default=480, show_default=True, help="Synthetic training sides to render.")
+@click.option("--variants", type=int, default=3, show_default=True,
               help="Random transfer chains and gains per rendered side.")
-@click.option("--steps", type=int, default=1500, show_default=True, help="Optimiser steps.")
+@click.option("--scenes", type=int, default=480, show_default=True,
+              help="Whole scene files (noise only and each hard case, 20-120 s) mixed in with the sides.")
+@click.option("--steps", type=int, default=4000, show_default=True, help="Optimiser steps.")
 @click.option("--out", "out", type=click.Path(file_okay=False), default="runs/classifier-context",
               show_default=True, help="Folder for the combined noise_cnn.safetensors + noise_cnn.json.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the batch order.")
 @click.option("--workers", type=int, default=1, show_default=True, help="Side-rendering processes.")
 @click.option("--threads", type=int, default=1, show_default=True, help="Torch threads.")
-def train_context_cmd(model: str | None, sides: int, variants: int, steps: int, out: str, seed: int, workers: int,
-                      threads: int) -> None:
-    """Train the side-context stage (±16 s of context, levels against the file's noise floor) on whole sides."""
+def train_context_cmd(model: str | None, sides: int, variants: int, scenes: int, steps: int, out: str, seed: int,
+                      workers: int, threads: int) -> None:
+    """Train the side-context stage (±32 s of context, levels against the file's noise floor) on whole sides."""
     from classifier.context_train import ContextTrainConfig, train_context
 
-    cfg = ContextTrainConfig(sides=sides, variants=variants, steps=steps, seed=seed, workers=workers,
-                             threads=threads)
+    cfg = ContextTrainConfig(sides=sides, variants=variants, scenes=scenes, steps=steps, seed=seed,
+                             workers=workers, threads=threads)
     res = train_context(cfg, out, base=model, command="noisekit " + " ".join(sys.argv[1:]))
-    summary(f"context stage: {steps} steps on {sides} sides × {variants}: loss {res['first_loss']:.3f} → "
-            f"{res['final_loss']:.3f}; weights in {Path(out) / 'noise_cnn.safetensors'}")
+    summary(f"context stage: {steps} steps on {sides} sides × {variants} and {scenes} scenes: "
+            f"loss {res['first_loss']:.3f} → {res['final_loss']:.3f}; weights in {Path(out) / 'noise_cnn.safetensors'}")
