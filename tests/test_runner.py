@@ -135,3 +135,13 @@ def test_shipped_configs_load():
     for name in ("demo", "great78", "tape", "train"):
         pipeline = load_pipeline(root / f"{name}.toml")
         assert pipeline.stages and pipeline.name == name
+
+
+@pytest.mark.parametrize("config", sorted((Path(__file__).resolve().parents[1] / "pipelines").glob("*.toml")),
+                         ids=lambda p: p.name)
+def test_shipped_pipeline_configs_load(config: Path) -> None:
+    """Every config under pipelines/ names known stage types and parses (a typo would fail at run time)."""
+    import pipelines.stages  # noqa: F401  (registers the stage types)
+
+    pipeline = load_pipeline(config)
+    assert pipeline.stages and pipeline.description
