@@ -1,4 +1,5 @@
-"""The CNN noise/no-noise classifier: p(noise only) per 1-s window, and the segmenter built on it.
+"""The CNN noise/no-noise classifier: p(noise only) per 1-s window (refined by a side-context stage when
+the checkpoint has one), and the segmenter built on it.
 
 Public API (used by extract and tape ingestion)::
 

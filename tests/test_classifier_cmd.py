@@ -40,3 +40,26 @@ def test_tampered_model_gives_one_line_error(tmp_path):
     res = runner.invoke(main, ["classifier", "evaluate", "--sides", "0", "--scenes", "0", "--model", str(out)])
     assert res.exit_code == 2
     assert "checksum mismatch" in res.output and str(w) in res.output
+
+
+def test_train_context_then_fine_tuning_keeps_the_context_stage(tmp_path):
+    from safetensors.torch import load_file
+
+    runner = CliRunner()
+    base, ctx, tuned = tmp_path / "base", tmp_path / "ctx", tmp_path / "tuned"
+    res = runner.invoke(main, ["classifier", "train", "--steps", "1", "--batch", "1", "--scene-s", "2",
+                               "--workers", "0", "--pool-tracks", "1", "--out", str(base)])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(main, ["classifier", "train-context", "--model", str(base), "--sides", "1", "--variants",
+                               "1", "--scenes", "1", "--steps", "3", "--out", str(ctx)])
+    assert res.exit_code == 0, res.output
+    assert "context stage: 3 steps on 1 sides × 1 and 1 scenes" in res.output
+    assert json.loads((ctx / "noise_cnn.json").read_text())["model"]["context"]["hidden"] > 0
+
+    res = runner.invoke(main, ["classifier", "train", "--init", str(ctx), "--steps", "2", "--batch", "1",
+                               "--scene-s", "2", "--workers", "0", "--pool-tracks", "1", "--out", str(tuned)])
+    assert res.exit_code == 0, res.output
+    before, after = load_file(str(ctx / "noise_cnn.safetensors")), load_file(str(tuned / "noise_cnn.safetensors"))
+    context = [k for k in before if k.startswith("context.")]
+    assert context and all(np.array_equal(before[k].numpy(), after[k].numpy()) for k in context)
+    assert not all(np.array_equal(before[k].numpy(), after[k].numpy()) for k in before if k.startswith("encoder."))
