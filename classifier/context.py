@@ -3,9 +3,10 @@
 A 1-s window cannot tell a pianissimo passage 10 dB under the surface noise from a pause, nor see where a
 reverberation tail ends; the file around it can. This stage reads, for every window, the window CNN's
 logit and chunk embedding, the window's level and its spectrum in 16 bands *relative to the file's own
-noise floor* (a low percentile per band over the whole file, so quiet programme shows up as excess over
-the disc's surface noise in the bands where it plays), and refines the logit with about ±32 s of
-context on either side. It is translation invariant: it never sees where in the file a window lies.
+noise floor* (a low percentile per band over the file's windows that are not digital silence, so quiet
+programme shows up as excess over the disc's surface noise in the bands where it plays), and refines
+the logit with about ±32 s of context on either side. It is translation invariant: it never sees where
+in the file a window lies.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from torch import nn
 
 #: percentile (per band, over the file's windows) taken as the file's noise floor
 FLOOR_PERCENTILE = 0.05
+#: chunks whose mean band level lies below this (dB) are digital silence; windows touching them are left
+#: out of the floor and given the zero features of the padding beyond a file's ends
+SILENCE_BAND_DB = -75.0
 
 
 @dataclass(frozen=True)
@@ -56,10 +60,14 @@ def window_features(logits: torch.Tensor, emb: torch.Tensor, band_db: torch.Tens
     band_w = band_db.unfold(0, k, 1).mean(dim=2)[:n]  # (windows, bands)
     if n == 0:
         return torch.zeros((0, 1 + emb.shape[1] + 1 + band_db.shape[1]), dtype=emb.dtype, device=emb.device)
-    floor = torch.quantile(band_w, FLOOR_PERCENTILE, dim=0)
+    # a window touching digital silence (lead-in, gaps) is no evidence of the noise floor
+    audible = (band_db.mean(dim=1) > SILENCE_BAND_DB).float().unfold(0, k, 1).amin(dim=1)[:n] > 0
+    floor = torch.quantile(band_w[audible] if audible.any() else band_w, FLOOR_PERCENTILE, dim=0)
     excess = (band_w - floor) / 10.0
     level = excess.mean(dim=1, keepdim=True)
-    return torch.cat([logits[:, None] / 4.0, emb_w, level, excess], dim=1)
+    feats = torch.cat([logits[:, None] / 4.0, emb_w, level, excess], dim=1)
+    # silence reads as the zero padding beyond a file's ends, which is what the stage saw in training
+    return torch.where(audible[:, None], feats, torch.zeros_like(feats))
 
 
 def feature_count(embed: int, cfg: ContextConfig) -> int:

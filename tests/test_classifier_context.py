@@ -92,3 +92,15 @@ def test_a_short_context_run_lowers_the_loss_and_keeps_the_window_cnn(tmp_path):
     for name, tensor in original.state_dict().items():
         torch.testing.assert_close(trained.state_dict()[name], tensor)
     assert doc["meta"]["context_train"]["sides"] == 2
+
+
+def test_digital_silence_neither_sets_the_floor_nor_feeds_the_stage():
+    """A transfer with 20 s of digital silence before the needle drop keeps its floor-relative features."""
+    torch.manual_seed(0)
+    model = NoiseCNN(SMALL).eval()
+    x = _noise_with_quiet_tone(20.0, (8.0, 14.0))
+    padded = np.concatenate([np.zeros(20 * SR), x])
+    plain, silent = _features(model, x), _features(model, padded)
+    shift = int(round(20.0 / model.cfg.features.hop_s))
+    np.testing.assert_allclose(silent[shift + 4: shift + len(plain)], plain[4:], atol=2e-3)
+    assert not silent[: shift - 4].any()  # the silence reads as the stage's zero padding
