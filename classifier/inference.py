@@ -35,6 +35,7 @@ class WindowProbs:
     hop_s: float
     starts: np.ndarray  # float64 (n_windows,) seconds
     duration_s: float  # length of the analysed signal, seconds
+    silent: np.ndarray | None = None  # bool (n_windows,): digital silence (p = 0, but not programme either)
 
     def __len__(self) -> int:
         return int(self.probs.shape[0])
@@ -110,9 +111,10 @@ class NoiseClassifier:
                                           torch.cat(bands)).float().cpu().numpy()
         level = np.concatenate(levels) if levels else np.zeros(0, np.float32)
         probs = (1.0 / (1.0 + np.exp(-(logit.astype(np.float64) + self.logit_bias)))).astype(np.float32)
-        probs[level < self.silence_level_db] = 0.0
+        silent = level < self.silence_level_db
+        probs[silent] = 0.0
         starts = np.arange(len(probs), dtype=np.float64) * self.hop_s
-        return WindowProbs(probs, self.window_s, self.hop_s, starts, total / self.cfg.sr)
+        return WindowProbs(probs, self.window_s, self.hop_s, starts, total / self.cfg.sr, silent)
 
     def _resampled(self, blocks: Iterable[np.ndarray], sr: int) -> Iterator[np.ndarray]:
         """Blocks as 1-D float32 at the model rate (continuous streaming resampling)."""

@@ -8,9 +8,9 @@ The steps, in order (all parameters in :class:`SegmenterParams`):
    above ``low`` (``low <= high``). Every window of a run is taken as noise-only.
 3. **time span**: a run of windows i..j covers [start_i, start_j + window_s).
 4. **edge margin**: ``margin_s`` is trimmed from each end that borders programme, so onsets and
-   reverberation tails that fall just outside the windows never leak in. The ends of the signal have
-   nothing beyond them to leak, so a run that starts with the first window or ends with the last keeps
-   that end (a run-in groove from 0 s, a run-out to the last analysed window).
+   reverberation tails that fall just outside the windows never leak in. The ends of the signal, and
+   digital silence (a transfer's lead-in before the needle drop), have nothing to leak, so a run that
+   starts or ends there keeps that end (a run-in groove from 0 s, a run-out to the last analysed window).
 5. **programme guards**: where a run follows programme (it does not start at the beginning of the signal)
    another ``tail_s`` is trimmed from its start: reverberation tails and fade-outs go on below the noise
    floor, invisible to any detector, long after the last audible note. Where a run precedes programme,
@@ -105,10 +105,13 @@ def segments_from_probs(wp: WindowProbs, params: SegmenterParams | None = None) 
         return []
     p = smooth_probs(wp.probs, params.smooth_windows)
     out: list[NoiseSegment] = []
+    silent = wp.silent if wp.silent is not None else np.zeros(len(wp), dtype=bool)
     for i, j in hysteresis_runs(p, params.high, params.low):
-        start = float(wp.starts[i]) + (params.margin_s + params.tail_s if i > 0 else 0.0)
+        after_programme = i > 0 and not silent[i - 1]
+        before_programme = j < len(wp) - 1 and not silent[j + 1]
+        start = float(wp.starts[i]) + (params.margin_s + params.tail_s if after_programme else 0.0)
         end = min(float(wp.starts[j]) + wp.window_s, wp.duration_s)
-        end -= params.margin_s + params.lead_s if j < len(wp) - 1 else 0.0
+        end -= params.margin_s + params.lead_s if before_programme else 0.0
         if end - start >= params.min_run_s:
             out.append(NoiseSegment(round(start, 6), round(end, 6), float(np.mean(wp.probs[i:j + 1]))))
     return out

@@ -47,7 +47,9 @@ def test_two_dimensional_input_is_mixed_to_mono(clf):
 
 def test_digital_silence_is_never_noise(clf):
     wp = clf.window_probs(np.zeros(44100 * 3, np.float32), 44100)
-    assert len(wp) > 0 and np.all(wp.probs == 0.0)
+    assert len(wp) > 0 and np.all(wp.probs == 0.0) and wp.silent.all()
+    hiss = np.random.default_rng(0).standard_normal(44100 * 3).astype(np.float32) * 0.01
+    assert not clf.window_probs(hiss, 44100).silent.any()
 
 
 def test_short_signal_gives_no_windows(clf):

@@ -92,3 +92,13 @@ def test_find_noise_segments_uses_given_classifier():
 
     segs = find_noise_segments(np.zeros(100, np.float32), 44100, classifier=Fixed())
     assert len(segs) == 1 and segs[0].p_noise == pytest.approx(1.0)
+
+
+def test_digital_silence_is_an_edge_not_programme():
+    p = [0.0] * 8 + [1.0] * 20 + [0.0] * 8  # noise windows 8..27 between two stretches of p = 0
+    silent = np.r_[np.ones(8, bool), np.zeros(28, bool)]  # the first stretch is digital silence
+    wp = _wp(p)
+    wp.silent = silent
+    segs = segments_from_probs(wp, SegmenterParams(smooth_windows=1, tail_s=1.0, lead_s=0.5))
+    # after the silence: no margin or tail; before the programme: margin and lead
+    assert segs == [NoiseSegment(2.0, 27 * 0.25 + 1.0 - 0.75, 1.0)]
