@@ -156,7 +156,9 @@ def train_context(cfg: ContextTrainConfig, out_dir: str | Path, base: str | None
     window_model, doc = load_model(base)
     mcfg = ModelConfig.from_dict({**window_model.cfg.to_dict(), "context": cfg.context.to_dict()})
     model = NoiseCNN(mcfg)
-    model.load_state_dict(window_model.state_dict(), strict=False)
+    window_state = {k: v for k, v in window_model.state_dict().items() if not k.startswith("context.")}
+    missing, unexpected = model.load_state_dict(window_state, strict=False)
+    assert not unexpected and all(k.startswith("context.") for k in missing)  # a fresh stage on the same CNN
     t0 = time.time()
     examples = examples if examples is not None else build_examples(cfg, base, progress)
     render_s = time.time() - t0

@@ -104,3 +104,13 @@ def test_digital_silence_neither_sets_the_floor_nor_feeds_the_stage():
     shift = int(round(20.0 / model.cfg.features.hop_s))
     np.testing.assert_allclose(silent[shift + 4: shift + len(plain)], plain[4:], atol=2e-3)
     assert not silent[: shift - 4].any()  # the silence reads as the stage's zero padding
+
+
+def test_refitting_replaces_an_existing_stage_of_another_shape(tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    torch.manual_seed(0)
+    save_checkpoint(NoiseCNN(SMALL).eval(), first)  # already has a (hidden=8) context stage
+    cfg = ContextTrainConfig(sides=1, variants=1, scenes=1, steps=2, batch=1, crop_windows=60,
+                             context=ContextConfig(hidden=4, dilations=(1,)))
+    train_context(cfg, second, base=str(first), progress=False)
+    assert load_model(second)[0].cfg.context == ContextConfig(hidden=4, dilations=(1,))
