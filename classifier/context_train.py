@@ -108,6 +108,9 @@ def _example(job: tuple) -> list[tuple[np.ndarray, np.ndarray]]:
 def build_examples(cfg: ContextTrainConfig, base: str | None, progress: bool = True,
                    ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Render the training sides and featurise them (``cfg.workers`` processes)."""
+    if cfg.sides < 0 or cfg.scenes < 0 or cfg.sides + cfg.scenes == 0 or cfg.variants < 1 or cfg.steps < 1:
+        raise ValueError(f"nothing to train on: need sides + scenes >= 1, variants >= 1 and steps >= 1 "
+                         f"(got sides={cfg.sides}, scenes={cfg.scenes}, variants={cfg.variants}, steps={cfg.steps})")
     seeds = range(cfg.first_seed, cfg.first_seed + cfg.sides)
     if seeds.start not in TRAIN_SIDE_SEEDS or seeds.stop - 1 not in TRAIN_SIDE_SEEDS:
         raise ValueError(f"context sides {seeds} leave the training range {TRAIN_SIDE_SEEDS}")

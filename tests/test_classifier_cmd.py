@@ -63,3 +63,10 @@ def test_train_context_then_fine_tuning_keeps_the_context_stage(tmp_path):
     context = [k for k in before if k.startswith("context.")]
     assert context and all(np.array_equal(before[k].numpy(), after[k].numpy()) for k in context)
     assert not all(np.array_equal(before[k].numpy(), after[k].numpy()) for k in before if k.startswith("encoder."))
+
+
+def test_train_context_with_nothing_to_train_on_is_a_usage_error(tmp_path):
+    res = CliRunner().invoke(main, ["classifier", "train-context", "--sides", "0", "--scenes", "0",
+                                    "--out", str(tmp_path / "ctx")])
+    assert res.exit_code == 2 and "nothing to train on" in res.output
+    assert not (tmp_path / "ctx").exists()

@@ -124,6 +124,9 @@ def train_context_cmd(model: str | None, sides: int, variants: int, scenes: int,
 
     cfg = ContextTrainConfig(sides=sides, variants=variants, scenes=scenes, steps=steps, seed=seed,
                              workers=workers, threads=threads)
-    res = train_context(cfg, out, base=model, command="noisekit " + " ".join(sys.argv[1:]))
+    try:
+        res = train_context(cfg, out, base=model, command="noisekit " + " ".join(sys.argv[1:]))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     summary(f"context stage: {steps} steps on {sides} sides × {variants} and {scenes} scenes: "
             f"loss {res['first_loss']:.3f} → {res['final_loss']:.3f}; weights in {Path(out) / 'noise_cnn.safetensors'}")
