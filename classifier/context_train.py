@@ -3,19 +3,23 @@
 Each training side (seeds from ``classifier.sides.TRAIN_SIDE_SEEDS``, never the tuning or evaluation
 seeds) is rendered once and passed through ``variants`` random transfer chains and gains; the frozen window
 CNN turns each into per-window features (``classifier.context.window_features``), labelled by the side's
-exact truth (a window is noise only where no programme sample, however far below the noise, falls in
-it). Whole files of the scene generator (``classifier.scenes``: noise only, and each hard case, 20 to
-120 s) are mixed in, so that the stage also knows files that are all noise (blank tape, silent grooves)
+audible truth by default (a window is noise only where no programme comes within 30 dB of the surface
+noise in any band: ``noisekit.synth.audibility``), or by its exact truth (no programme sample at all).
+Whole files of the scene generator (``classifier.scenes``: noise only, and each hard case, 20 to 120 s)
+are mixed in, so that the stage also knows files that are all noise (blank tape, silent grooves)
 or that do not have a side's run-in/programme/run-out shape. Only the context stage learns; the window
 CNN's weights are copied unchanged into the result.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +33,7 @@ from classifier.model import ModelConfig, NoiseCNN, count_parameters
 from classifier.scenes import transfer_chain
 from classifier.sides import TRAIN_SIDE_SEEDS
 from classifier.train import masked_loss
+from noisekit.fsutil import atomic_path
 from noisekit.seeding import rng_for
 
 CONTEXT_STREAM = "classifier-context"
@@ -41,6 +46,7 @@ class ContextTrainConfig:
     sides: int = 480
     first_seed: int = 100_000  # inside TRAIN_SIDE_SEEDS
     variants: int = 3  # transfer chains per rendered side
+    short_sides: int = 0  # more sides (seeds after the others) squeezed into 25-90 s each
     scenes: int = 480  # whole scene files (classifier.scenes), one transfer chain each
     steps: int = 4000
     batch: int = 8  # files per step
@@ -49,6 +55,7 @@ class ContextTrainConfig:
     weight_decay: float = 1e-3
     music_weight: float = 3.0
     seed: int = 0
+    truth: str = "audible"  # window labels from SyntheticSide.truth: "audible" or "exact"
     workers: int = 1
     threads: int = 1
     context: ContextConfig = field(default_factory=ContextConfig)
@@ -64,16 +71,18 @@ def file_features(model: NoiseCNN, audio: np.ndarray, ctx: ContextConfig) -> tor
         return window_features(logits[0], emb[0], bands[0], model.cfg.features.window_chunks)
 
 
-def _side_examples(args: tuple[int, int, str | None, dict]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(features, labels) for ``variants`` transfer chains of training side ``seed`` (runs in a worker)."""
+def _side_examples(args: tuple, base: str | None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(features, labels) for ``variants`` transfer chains of training side ``seed``, at its drawn length or
+    squeezed into ``duration_s`` when the job gives one (runs in a worker)."""
     from noisekit.synth.side import synth_side
 
-    seed, variants, base, ctx_dict = args
+    seed, variants, truth, ctx_dict, *duration_s = args
     torch.set_num_threads(1)
     model, _ = load_model(base)
     ctx = ContextConfig.from_dict(ctx_dict)
-    side = synth_side(seed, channels=1)
+    side = synth_side(seed, duration_s=duration_s[0] if duration_s else None, channels=1)
     clean = np.asarray(side.audio, dtype=np.float64)[0]
+    noise_only = side.truth(truth)
     cfg = model.cfg.features
     out = []
     for v in range(variants):
@@ -82,16 +91,22 @@ def _side_examples(args: tuple[int, int, str | None, dict]) -> list[tuple[np.nda
         x *= min(1.0, 0.99 / max(float(np.max(np.abs(x))), 1e-12))
         feats = file_features(model, x.astype(np.float32), ctx).numpy()
         starts = np.arange(len(feats)) * cfg.hop_s
-        labels = window_labels(starts, cfg.window_s, side.noise_intervals).astype(np.float32)
+        labels = window_labels(starts, cfg.window_s, noise_only).astype(np.float32)
         out.append((feats, labels))
     return out
 
 
-def _scene_example(args: tuple[int, str | None, dict]) -> list[tuple[np.ndarray, np.ndarray]]:
+def short_side_s(seed: int) -> float:
+    """The length (25 to 90 s) that short training side ``seed`` is squeezed into: a side's layout shrinks
+    to fit (shorter run-in, pauses and run-out, compressed pieces), a shape the drawn lengths rarely give."""
+    return round(float(rng_for(seed, CONTEXT_STREAM, "short-length").uniform(25.0, 90.0)), 2)
+
+
+def _scene_example(args: tuple[int, dict], base: str | None) -> list[tuple[np.ndarray, np.ndarray]]:
     """(features, targets) of one scene file drawn from ``index`` of the context stream (runs in a worker)."""
     from classifier.scenes import draw_scene, window_targets
 
-    index, base, ctx_dict = args
+    index, ctx_dict = args
     torch.set_num_threads(1)
     model, _ = load_model(base)
     rng = rng_for(index, CONTEXT_STREAM, "scene")
@@ -101,31 +116,67 @@ def _scene_example(args: tuple[int, str | None, dict]) -> list[tuple[np.ndarray,
     return [(feats, window_targets(scene, np.arange(len(feats)) * cfg.hop_s, cfg.window_s))]
 
 
-def _example(job: tuple) -> list[tuple[np.ndarray, np.ndarray]]:
-    return _side_examples(job[1:]) if job[0] == "side" else _scene_example(job[1:])
+def window_cnn_digest(base: str | None) -> str:
+    """SHA-256 of the window CNN's tensors in checkpoint ``base``: what the features depend on (a refitted
+    context stage on the same CNN keeps the digest, so cached features stay valid)."""
+    model, _ = load_model(base)
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        if not name.startswith("context."):
+            digest.update(name.encode())
+            digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
 
 
-def build_examples(cfg: ContextTrainConfig, base: str | None, progress: bool = True,
+def _example(job: tuple, base: str | None, cache: str | None, base_sha: str
+             ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The examples of one job, read from ``cache`` when an earlier run left them there (keyed by the job
+    and the window CNN's weights), else rendered, and stored there atomically."""
+    path = None
+    if cache is not None:
+        key = hashlib.sha256(json.dumps([list(job), base_sha], sort_keys=True).encode()).hexdigest()[:24]
+        path = Path(cache) / f"{job[0]}-{job[1]}-{key}.npz"
+        if path.exists():
+            with np.load(path) as z:
+                return [(z[f"f{i}"], z[f"y{i}"]) for i in range(len(z.files) // 2)]
+    out = _scene_example(job[1:], base) if job[0] == "scene" else _side_examples(job[1:], base)
+    if path is not None:
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, **{f"{k}{i}": a for i, ex in enumerate(out) for k, a in zip("fy", ex, strict=True)})
+    return out
+
+
+def build_examples(cfg: ContextTrainConfig, base: str | None, progress: bool = True, cache: str | None = None,
                    ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Render the training sides and featurise them (``cfg.workers`` processes)."""
-    if cfg.sides < 0 or cfg.scenes < 0 or cfg.sides + cfg.scenes == 0 or cfg.variants < 1 or cfg.steps < 1:
-        raise ValueError(f"nothing to train on: need sides + scenes >= 1, variants >= 1 and steps >= 1 "
-                         f"(got sides={cfg.sides}, scenes={cfg.scenes}, variants={cfg.variants}, steps={cfg.steps})")
+    """Render the training sides and featurise them (``cfg.workers`` processes).
+
+    With ``cache`` (a folder), every file's examples are kept there and a later run with the same jobs and
+    window CNN reads them instead of rendering again (an interrupted run resumes where it stopped).
+    """
+    if (min(cfg.sides, cfg.short_sides, cfg.scenes) < 0 or cfg.sides + cfg.short_sides + cfg.scenes == 0
+            or cfg.variants < 1 or cfg.steps < 1):
+        raise ValueError(f"nothing to train on: need sides + short sides + scenes >= 1, variants >= 1 and "
+                         f"steps >= 1 (got sides={cfg.sides}, short_sides={cfg.short_sides}, scenes={cfg.scenes}, "
+                         f"variants={cfg.variants}, steps={cfg.steps})")
     seeds = range(cfg.first_seed, cfg.first_seed + cfg.sides)
-    if seeds.start not in TRAIN_SIDE_SEEDS or seeds.stop - 1 not in TRAIN_SIDE_SEEDS:
-        raise ValueError(f"context sides {seeds} leave the training range {TRAIN_SIDE_SEEDS}")
-    jobs: list[tuple] = [("side", s, cfg.variants, base, cfg.context.to_dict()) for s in seeds]
-    jobs += [("scene", i, base, cfg.context.to_dict()) for i in range(cfg.scenes)]
+    last = seeds.stop - 1 + cfg.short_sides
+    if seeds.start not in TRAIN_SIDE_SEEDS or last not in TRAIN_SIDE_SEEDS:
+        raise ValueError(f"context sides {seeds.start}..{last} leave the training range {TRAIN_SIDE_SEEDS}")
+    jobs: list[tuple] = [("side", s, cfg.variants, cfg.truth, cfg.context.to_dict()) for s in seeds]
+    jobs += [("short", s, cfg.variants, cfg.truth, cfg.context.to_dict(), short_side_s(s))
+             for s in range(seeds.stop, seeds.stop + cfg.short_sides)]
+    jobs += [("scene", i, cfg.context.to_dict()) for i in range(cfg.scenes)]
+    work = partial(_example, base=base, cache=cache, base_sha=window_cnn_digest(base))
     bar = tqdm(total=len(jobs), desc="render sides and scenes", unit="file", disable=not progress)
     examples: list[tuple[np.ndarray, np.ndarray]] = []
     if cfg.workers > 1:
         with ProcessPoolExecutor(cfg.workers) as pool:
-            for ex in pool.map(_example, jobs, chunksize=4):
+            for ex in pool.map(work, jobs, chunksize=4):
                 examples += ex
                 bar.update(1)
     else:
         for job in jobs:
-            examples += _example(job)
+            examples += work(job)
             bar.update(1)
     bar.close()
     return examples
@@ -149,10 +200,12 @@ def _batch(rng: np.random.Generator, examples: list[tuple[np.ndarray, np.ndarray
 
 
 def train_context(cfg: ContextTrainConfig, out_dir: str | Path, base: str | None = None, command: str = "",
-                  progress: bool = True, examples: list[tuple[np.ndarray, np.ndarray]] | None = None) -> dict:
+                  progress: bool = True, examples: list[tuple[np.ndarray, np.ndarray]] | None = None,
+                  cache: str | None = None) -> dict:
     """Fit the context stage over the window CNN in ``base`` (None: shipped) and save both to ``out_dir``.
 
-    ``examples`` (from :func:`build_examples` with the same config and base) skips the rendering.
+    ``examples`` (from :func:`build_examples` with the same config and base) skips the rendering; ``cache``
+    is passed on to it.
     """
     torch.set_num_threads(max(1, cfg.threads))
     torch.manual_seed(cfg.seed)
@@ -163,7 +216,7 @@ def train_context(cfg: ContextTrainConfig, out_dir: str | Path, base: str | None
     missing, unexpected = model.load_state_dict(window_state, strict=False)
     assert not unexpected and all(k.startswith("context.") for k in missing)  # a fresh stage on the same CNN
     t0 = time.time()
-    examples = examples if examples is not None else build_examples(cfg, base, progress)
+    examples = examples if examples is not None else build_examples(cfg, base, progress, cache)
     render_s = time.time() - t0
     for p in model.parameters():
         p.requires_grad_(False)

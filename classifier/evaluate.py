@@ -67,8 +67,10 @@ class Tally:
     seconds: float = 0.0
 
 
-def side_items(n: int, seed_start: int = EVAL_SEED_START, duration_s: float | None = None) -> Iterator[EvalItem]:
-    """Held-out synthetic sides (seeds from ``seed_start``); hard-case regions widened by 5 s each side."""
+def side_items(n: int, seed_start: int = EVAL_SEED_START, duration_s: float | None = None,
+               truth: str = "audible") -> Iterator[EvalItem]:
+    """Held-out synthetic sides (seeds from ``seed_start``) scored against their ``truth`` ("audible" or
+    "exact", see ``SyntheticSide.truth``); hard-case regions widened by 5 s each side."""
     from noisekit.synth.side import synth_side
 
     for seed in range(seed_start, seed_start + n):
@@ -79,7 +81,7 @@ def side_items(n: int, seed_start: int = EVAL_SEED_START, duration_s: float | No
         regions: dict[str, list[tuple[float, float]]] = {"all": [(0.0, dur)], "sides": [(0.0, dur)]}
         for a, b, kind in getattr(s, "hard_cases", []) or []:
             regions.setdefault(str(kind), []).append((max(0.0, a - 5.0), min(dur, b + 5.0)))
-        yield EvalItem(f"side {seed}", audio, s.sr, [tuple(x) for x in s.noise_intervals],
+        yield EvalItem(f"side {seed}", audio, s.sr, [tuple(x) for x in s.truth(truth)],
                        {k: merge_intervals(v) for k, v in regions.items()})
 
 

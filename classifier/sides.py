@@ -1,7 +1,8 @@
 """Training crops from whole synthetic sides (``noisekit.synth.side``), labelled by their exact truth.
 
-Sides teach what scenes cannot: the exact-zero ground truth of a real side (a reverberation tail far below
-the noise is still programme), and the run-in / pause / run-out structure. Seeds come from
+Sides teach what scenes cannot: where a real side's programme stops being audible over its surface noise
+(``SyntheticSide.truth("audible")``: the end of a reverberation tail far below the noise is noise-only, as
+a listener marks it), and the run-in / pause / run-out structure. Seeds come from
 ``TRAIN_SIDE_SEEDS`` only, below both ``classifier.evaluate.TUNE_SEED_START`` and ``EVAL_SEED_START``.
 Each rendered side gives many crops (half of them placed across a noise/programme edge), each with a
 fresh transfer chain and gain, so one render serves many examples.
@@ -37,7 +38,7 @@ class SidePool:
         side = synth_side(self.seed, duration_s=self.side_s, sr=self.sr, channels=1)
         self.seed = self.seed + 1 if self.seed + 1 in TRAIN_SIDE_SEEDS else TRAIN_SIDE_SEEDS.start
         self.audio = np.asarray(side.audio, dtype=np.float32)[0]
-        self.truth = [(float(a), float(b)) for a, b in side.noise_intervals]
+        self.truth = [(float(a), float(b)) for a, b in side.truth("audible")]
         self.left = self.crops_per_side
 
     def draw(self, rng: np.random.Generator, starts: np.ndarray, window_s: float) -> tuple[np.ndarray, np.ndarray]:

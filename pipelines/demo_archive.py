@@ -33,7 +33,8 @@ class DemoSide:
     identifier: str
     file: str
     year: int
-    noise_intervals: list[tuple[float, float]]
+    noise_intervals: list[tuple[float, float]]  # exact: no programme sample at all
+    audible_intervals: list[tuple[float, float]]  # as a listener hears it (SyntheticSide.truth("audible"))
 
 
 def _describe(seed: int, era: str) -> tuple[str, str, str, int, str]:
@@ -63,14 +64,17 @@ def build_demo_archive(root: str | Path, sides: int = 6, duration_s: float | Non
             audio_path = write_audio(Path(tmp) / f"{seed}.flac", side.audio, side.sr)
             items.append(great78_item(identifier, audio_path, name=name, title=title, creator=[artist],
                                       date=f"{year}", label=label, length_s=side.duration_s))
-            made.append(DemoSide(identifier, name, year, [tuple(iv) for iv in side.noise_intervals]))
+            made.append(DemoSide(identifier, name, year, [tuple(iv) for iv in side.noise_intervals],
+                                 side.truth("audible")))
         write_archive_dir(root, items)
-    truth = {s.identifier: {"file": s.file, "year": s.year, "noise_intervals": s.noise_intervals} for s in made}
+    truth = {s.identifier: {"file": s.file, "year": s.year, "noise_intervals": s.noise_intervals,
+                            "audible_intervals": s.audible_intervals} for s in made}
     with atomic_write(root / GROUND_TRUTH, "w") as handle:
         json.dump(truth, handle, indent=1)
     return made
 
 
 def read_ground_truth(root: str | Path) -> dict[str, dict]:
-    """The ground truth written beside a demo archive: {identifier: {file, year, noise_intervals}}."""
+    """The ground truth written beside a demo archive: {identifier: {file, year, noise_intervals,
+    audible_intervals}} (the exact and the audible noise-only truth of each side)."""
     return json.loads((Path(root) / GROUND_TRUTH).read_text(encoding="utf-8"))

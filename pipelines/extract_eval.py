@@ -1,4 +1,4 @@
-"""Score an extract run against exact ground truth: purity and recall of noise.parquet on synthetic sides.
+"""Score an extract run against ground truth: purity and recall of noise.parquet on synthetic sides.
 
 Held-out sides come from `noisekit.synth.side.synth_side` with seeds the classifier never trained on (its
 training draws scenes from another seed namespace; evaluation seeds start at `HELDOUT_SEED_START`). Purity
@@ -34,17 +34,22 @@ def heldout_seeds(n: int, start: int | None = None) -> list[int]:
 
 
 def write_heldout_sides(folder: Path, seeds: Iterable[int], duration_s: float | None = None,
-                        ) -> dict[str, list[tuple[float, float]]]:
-    """Render each seed's side as stereo 24-bit FLAC in `folder`; returns {file path: noise-only intervals}."""
-    from noisekit.synth.side import synth_side
+                        ) -> dict[str, dict[str, list[tuple[float, float]]]]:
+    """Render each seed's side as stereo 24-bit FLAC in `folder`.
+
+    Returns {truth kind: {file path: noise-only intervals}} for both kinds of ``SyntheticSide.truth``
+    ("audible": as a listener hears it, the headline; "exact": no programme sample at all).
+    """
+    from noisekit.synth.side import TRUTHS, synth_side
 
     folder.mkdir(parents=True, exist_ok=True)
-    truths = {}
+    truths: dict[str, dict[str, list[tuple[float, float]]]] = {kind: {} for kind in TRUTHS}
     for seed in seeds:
         side = synth_side(seed, duration_s=duration_s, channels=2)
         path = folder / f"side_{seed}.flac"
         sf.write(str(path), np.clip(side.audio, -1, 1).T, side.sr, subtype="PCM_24")
-        truths[path.as_posix()] = list(side.noise_intervals)
+        for kind in TRUTHS:
+            truths[kind][path.as_posix()] = side.truth(kind)
     return truths
 
 

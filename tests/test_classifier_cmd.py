@@ -53,7 +53,7 @@ def test_train_context_then_fine_tuning_keeps_the_context_stage(tmp_path):
     res = runner.invoke(main, ["classifier", "train-context", "--model", str(base), "--sides", "1", "--variants",
                                "1", "--scenes", "1", "--steps", "3", "--out", str(ctx)])
     assert res.exit_code == 0, res.output
-    assert "context stage: 3 steps on 1 sides × 1 and 1 scenes" in res.output
+    assert "context stage: 3 steps on 1 + 0 short sides × 1 and 1 scenes" in res.output
     assert json.loads((ctx / "noise_cnn.json").read_text())["model"]["context"]["hidden"] > 0
 
     res = runner.invoke(main, ["classifier", "train", "--init", str(ctx), "--steps", "2", "--batch", "1",

@@ -1,5 +1,7 @@
 """The side-context stage: its floor-relative features, checkpoint round trip, streaming, and training."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -114,3 +116,54 @@ def test_refitting_replaces_an_existing_stage_of_another_shape(tmp_path):
                              context=ContextConfig(hidden=4, dilations=(1,)))
     train_context(cfg, second, base=str(first), progress=False)
     assert load_model(second)[0].cfg.context == ContextConfig(hidden=4, dilations=(1,))
+
+
+def test_the_feature_cache_is_read_back_and_keyed_by_the_labels(tmp_path, monkeypatch):
+    import classifier.context_train as ct
+
+    base = tmp_path / "base"
+    torch.manual_seed(0)
+    save_checkpoint(NoiseCNN(SMALL).eval(), base)
+    cfg = ContextTrainConfig(sides=1, variants=1, scenes=1, steps=1)
+    first = ct.build_examples(cfg, str(base), progress=False, cache=str(tmp_path / "cache"))
+    assert len(list((tmp_path / "cache").glob("*.npz"))) == 2
+
+    def no_render(*args, **kwargs):
+        raise AssertionError("rendered although the cache holds the file")
+
+    monkeypatch.setattr(ct, "_side_examples", no_render)
+    monkeypatch.setattr(ct, "_scene_example", no_render)
+    again = ct.build_examples(cfg, str(base), progress=False, cache=str(tmp_path / "cache"))
+    for (f0, y0), (f1, y1) in zip(first, again, strict=True):
+        np.testing.assert_array_equal(f0, f1)
+        np.testing.assert_array_equal(y0, y1)
+    with pytest.raises(AssertionError, match="rendered although"):  # other labels: another key, a new render
+        ct.build_examples(replace(cfg, truth="exact"), str(base), progress=False, cache=str(tmp_path / "cache"))
+
+
+def test_audible_labels_call_more_of_a_side_noise_than_exact_ones(tmp_path):
+    import classifier.context_train as ct
+
+    base = tmp_path / "base"
+    torch.manual_seed(0)
+    save_checkpoint(NoiseCNN(SMALL).eval(), base)
+    cfg = ContextTrainConfig(sides=1, variants=1, scenes=0, steps=1)
+    (_, audible), = ct.build_examples(cfg, str(base), progress=False)
+    (_, exact), = ct.build_examples(replace(cfg, truth="exact"), str(base), progress=False)
+    assert np.all(audible >= exact) and audible.sum() > exact.sum()
+
+
+def test_short_sides_are_squeezed_into_their_drawn_length(tmp_path):
+    import classifier.context_train as ct
+
+    base = tmp_path / "base"
+    torch.manual_seed(0)
+    save_checkpoint(NoiseCNN(SMALL).eval(), base)
+    cfg = ContextTrainConfig(sides=0, short_sides=1, variants=2, scenes=0, steps=1)
+    examples = ct.build_examples(cfg, str(base), progress=False)
+    length = ct.short_side_s(cfg.first_seed)  # the first short side follows the (here no) ordinary ones
+    assert 25.0 <= length <= 90.0 and len(examples) == 2
+    hop = NoiseCNN(SMALL).cfg.features.hop_s
+    assert all(abs(len(f) * hop - length) < 1.5 for f, _ in examples)
+    with pytest.raises(ValueError, match="leave the training range"):
+        ct.build_examples(replace(cfg, first_seed=399_999, short_sides=2), str(base), progress=False)

@@ -1,4 +1,4 @@
-"""Side crops: training seeds only, exact-truth window targets, crops across noise/programme edges."""
+"""Side crops: training seeds only, audible-truth window targets, crops across noise/programme edges."""
 
 import numpy as np
 import pytest

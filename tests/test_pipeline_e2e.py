@@ -56,7 +56,7 @@ def test_mini_pipeline_runs_then_skips(tmp_path):
     assert recordings.num_rows == 2 and set(recordings.column("status").to_pylist()) == {"ok"}
     noise = read_manifest(data, "noise")
     assert noise.num_rows > 0 and set(noise.column("kind").to_pylist()) == {"gramophone"}
-    truth = {k: v["noise_intervals"] for k, v in read_ground_truth(data.root / "archive").items()}
+    truth = {k: v["audible_intervals"] for k, v in read_ground_truth(data.root / "archive").items()}
     pooled, _ = score_manifest(noise, truth)
     assert pooled.purity >= 0.98
     assert read_manifest(data, "tape").num_rows >= 2

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from noisekit.commands.common import summary
+from noisekit.synth.side import TRUTHS
 
 
 @click.group("classifier")
@@ -67,11 +68,14 @@ def train_cmd(labels: str | None, steps: int, max_minutes: float | None, out: st
               help="Held-out 60-s scenes per case (normal, noise-only and each hard case).")
 @click.option("--model", "model", type=click.Path(exists=True), default=None,
               help="Checkpoint folder or file (default: the shipped weights).")
+@click.option("--truth", type=click.Choice(TRUTHS), default="audible", show_default=True,
+              help="Noise-only truth of the sides: audible (no programme within 30 dB of the noise in any band) or "
+                   "exact (no programme sample at all, however far below the noise).")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), default=None,
               help="Also write the figures as JSON here.")
 @click.option("--threads", type=int, default=1, show_default=True, help="Torch threads.")
 def evaluate_cmd(labels: str | None, sides: int, seed_start: int | None, scenes: int, model: str | None,
-                 json_out: str | None, threads: int) -> None:
+                 truth: str, json_out: str | None, threads: int) -> None:
     """Window P/R/F1/AUC and segment purity/recall by hard case, for the model and the energy rule."""
     import itertools
     import json
@@ -88,7 +92,7 @@ def evaluate_cmd(labels: str | None, sides: int, seed_start: int | None, scenes:
         items, total = label_items(labels), None
     else:
         start = EVAL_SEED_START if seed_start is None else seed_start
-        items = itertools.chain(side_items(sides, start), scene_items(scenes))
+        items = itertools.chain(side_items(sides, start, truth=truth), scene_items(scenes))
         total = sides + scenes * 7
     results = evaluate(clf, items, total=total)
     if not results:
@@ -107,6 +111,8 @@ def evaluate_cmd(labels: str | None, sides: int, seed_start: int | None, scenes:
 @click.option("--model", "model", type=click.Path(exists=True), default=None,
               help="Window CNN to build on (default: the shipped weights); its weights are kept as they are.")
 @click.option("--sides", type=int, default=480, show_default=True, help="Synthetic training sides to render.")
+@click.option("--short-sides", type=int, default=0, show_default=True,
+              help="More training sides (seeds after --sides) squeezed into 25-90 s each: short files' shapes.")
 @click.option("--variants", type=int, default=3, show_default=True,
               help="Random transfer chains and gains per rendered side.")
 @click.option("--scenes", type=int, default=480, show_default=True,
@@ -115,18 +121,27 @@ def evaluate_cmd(labels: str | None, sides: int, seed_start: int | None, scenes:
 @click.option("--out", "out", type=click.Path(file_okay=False), default="runs/classifier-context",
               show_default=True, help="Folder for the combined noise_cnn.safetensors + noise_cnn.json.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the batch order.")
+@click.option("--truth", type=click.Choice(TRUTHS), default="audible", show_default=True,
+              help="Window labels of the sides: audible (no programme within 30 dB of the noise in any band) "
+                   "or exact (no programme sample at all, however far below the noise).")
+@click.option("--music-weight", type=float, default=3.0, show_default=True,
+              help="Loss weight of programme windows against noise windows: higher favours purity over recall.")
+@click.option("--cache", type=click.Path(file_okay=False), default=None,
+              help="Keep every rendered file's features here; a rerun (or an interrupted run) reads them back.")
 @click.option("--workers", type=int, default=1, show_default=True, help="Side-rendering processes.")
 @click.option("--threads", type=int, default=1, show_default=True, help="Torch threads.")
-def train_context_cmd(model: str | None, sides: int, variants: int, scenes: int, steps: int, out: str, seed: int,
-                      workers: int, threads: int) -> None:
+def train_context_cmd(model: str | None, sides: int, short_sides: int, variants: int, scenes: int, steps: int,
+                      out: str, seed: int,
+                      truth: str, music_weight: float, cache: str | None, workers: int, threads: int) -> None:
     """Train the side-context stage (±32 s of context, levels against the file's noise floor) on whole sides."""
     from classifier.context_train import ContextTrainConfig, train_context
 
-    cfg = ContextTrainConfig(sides=sides, variants=variants, scenes=scenes, steps=steps, seed=seed,
-                             workers=workers, threads=threads)
+    cfg = ContextTrainConfig(sides=sides, short_sides=short_sides, variants=variants, scenes=scenes, steps=steps,
+                             seed=seed, truth=truth,
+                             music_weight=music_weight, workers=workers, threads=threads)
     try:
-        res = train_context(cfg, out, base=model, command="noisekit " + " ".join(sys.argv[1:]))
+        res = train_context(cfg, out, base=model, command="noisekit " + " ".join(sys.argv[1:]), cache=cache)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    summary(f"context stage: {steps} steps on {sides} sides × {variants} and {scenes} scenes: "
+    summary(f"context stage: {steps} steps on {sides} + {short_sides} short sides × {variants} and {scenes} scenes: "
             f"loss {res['first_loss']:.3f} → {res['final_loss']:.3f}; weights in {Path(out) / 'noise_cnn.safetensors'}")

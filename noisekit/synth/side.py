@@ -4,6 +4,8 @@ The music track is built piece by piece into its own buffer: every piece (reverb
 is rendered to exactly its slot and ends at exactly 0.0, so nothing leaks into the noise-only stretches.
 The noise-only intervals are then *measured* on the final float32 music track (maximal runs where every
 channel is exactly zero), so they are exact by definition; the surface noise covers the whole side.
+:meth:`SyntheticSide.audible_noise_intervals` gives the listener's truth, which also counts the ends of
+tails and fades that lie far under the noise as noise-only.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import numpy as np
 
 from noisekit.seeding import rng_for
 from noisekit.synth import dsp
+from noisekit.synth.audibility import AUDIBLE_BELOW_DB, inaudible_intervals
 from noisekit.synth.era import apply_era_params, draw_era_params
 from noisekit.synth.gramophone import GramophoneParams, draw_gramophone_params, render_gramophone_noise
 from noisekit.synth.groove import (
@@ -31,6 +34,8 @@ from noisekit.synth.params import jsonable
 from noisekit.synth.speech import draw_speech_params, render_speech
 from noisekit.synth.tape import draw_tape_params, render_tape_noise
 
+#: the two noise-only truths of a side: as a listener hears it, and where the music is exactly zero
+TRUTHS = ("audible", "exact")
 MIN_INTERVAL_S = 0.02  # exact-zero runs shorter than this (a few samples where pieces meet) are not listed
 _KNOWN = {"run_in_s", "run_out_s", "n_pieces", "pause_s", "snr_db", "era", "noise", "music", "announcement",
           "piece_s", "groove"}
@@ -69,6 +74,20 @@ class SyntheticSide:
         bad = np.concatenate([[0], np.cumsum(~mask)])  # count of music samples up to each index
         starts = np.arange(0, mask.size - frame + 1, hop)
         return (bad[starts + frame] - bad[starts]) == 0
+
+    def audible_noise_intervals(self, below_db: float = AUDIBLE_BELOW_DB) -> list[tuple[float, float]]:
+        """Noise-only as a listener hears it: no programme within ``below_db`` of the noise in any band.
+
+        A superset of :attr:`noise_intervals` that adds the sub-audible ends of tails and fades
+        (see :mod:`noisekit.synth.audibility`).
+        """
+        return inaudible_intervals(self.music, self.noise, self.sr, below_db, exact=self.noise_intervals)
+
+    def truth(self, kind: str = "audible") -> list[tuple[float, float]]:
+        """The noise-only intervals of one of :data:`TRUTHS`: "audible" (the default) or "exact" (music == 0)."""
+        if kind not in TRUTHS:
+            raise ValueError(f"unknown truth {kind!r}: choose one of {TRUTHS}")
+        return self.audible_noise_intervals() if kind == "audible" else list(self.noise_intervals)
 
 
 def zero_runs(music: np.ndarray, sr: int, min_s: float = MIN_INTERVAL_S) -> list[tuple[float, float]]:
