@@ -35,12 +35,12 @@ class SegmenterParams:
     disjoint from training and evaluation) for the shipped weights: see classifier/weights/MODEL_CARD.md.
     """
 
-    smooth_windows: int = 3  # moving-mean length in windows (1 = no smoothing)
+    smooth_windows: int = 1  # moving-mean length in windows (1 = no smoothing)
     high: float = 0.9  # p(noise) a run must reach to start
-    low: float = 0.85  # p(noise) a run must keep to continue
+    low: float = 0.7  # p(noise) a run must keep to continue
     min_run_s: float = 2.0  # shortest segment kept, after the margins are trimmed
     margin_s: float = 0.25  # trimmed from each end of a run that borders programme
-    tail_s: float = 0.25  # further trimmed from the start of a run that follows programme
+    tail_s: float = 0.5  # further trimmed from the start of a run that follows programme
     lead_s: float = 0.0  # further trimmed from the end of a run that precedes programme
 
     def __post_init__(self) -> None:

@@ -53,13 +53,14 @@ def test_smoothing_removes_flicker_but_keeps_run_edges():
     p[13:17] = 0.0
     s = smooth_probs(p, 3)
     assert s[12] >= 0.5 and s[13] < 0.5 and s[16] < 0.5 and s[17] >= 0.5
-    segs = segments_from_probs(_wp(p), SegmenterParams(high=0.6, low=0.5, tail_s=0, lead_s=0))
+    segs = segments_from_probs(_wp(p), SegmenterParams(smooth_windows=3, high=0.6, low=0.5, tail_s=0, lead_s=0))
     assert len(segs) == 2
     assert segs[0].end_s == pytest.approx(4.0 - 0.25) and segs[1].start_s == pytest.approx(4.25 + 0.25)
     assert all(s.end_s <= 4.0 or s.start_s >= 4.1 for s in segs)
     flicker = np.ones(40)
     flicker[20] = 0.6  # one unsure window (below low) inside a long noise run does not split it
-    assert len(segments_from_probs(_wp(flicker), SegmenterParams())) == 1
+    assert len(segments_from_probs(_wp(flicker), SegmenterParams(smooth_windows=3, low=0.85))) == 1
+    assert len(segments_from_probs(_wp(flicker), SegmenterParams(smooth_windows=1, low=0.85))) == 2
 
 
 def test_guards_trim_after_and_before_programme_only():
