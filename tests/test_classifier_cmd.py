@@ -70,3 +70,10 @@ def test_train_context_with_nothing_to_train_on_is_a_usage_error(tmp_path):
                                     "--out", str(tmp_path / "ctx")])
     assert res.exit_code == 2 and "nothing to train on" in res.output
     assert not (tmp_path / "ctx").exists()
+
+
+def test_truth_choices_match_the_side_truths():
+    from noisekit.commands.classifier import TRUTH_CHOICES
+    from noisekit.synth.side import TRUTHS
+
+    assert TRUTH_CHOICES == TRUTHS

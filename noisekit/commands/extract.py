@@ -35,7 +35,8 @@ def _pair(text: str) -> tuple[str, str]:
 @click.option("--rpm", default="78", show_default=True,
               help="Disc speed for looping by whole revolutions: 78, 45 or 33 1/3.")
 @click.option("--segmenter", "segmenter", multiple=True, metavar="NAME=VALUE",
-              help="Override a segmenter parameter (high, low, smooth_windows, min_run_s, margin_s); repeatable.")
+              help="Override a segmenter parameter (high, low, smooth_windows, min_run_s, margin_s, tail_s, "
+                   "lead_s); repeatable.")
 @click.option("--splits", "splits", default="0.8,0.1,0.1", show_default=True,
               help="train,valid,test fractions, assigned per source recording.")
 @click.option("--force", is_flag=True, help="Redo recordings already done (their old segments are replaced).")
