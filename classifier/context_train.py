@@ -158,6 +158,10 @@ def build_examples(cfg: ContextTrainConfig, base: str | None, progress: bool = T
         raise ValueError(f"nothing to train on: need sides + short sides + scenes >= 1, variants >= 1 and "
                          f"steps >= 1 (got sides={cfg.sides}, short_sides={cfg.short_sides}, scenes={cfg.scenes}, "
                          f"variants={cfg.variants}, steps={cfg.steps})")
+    from noisekit.synth.side import TRUTHS
+
+    if cfg.truth not in TRUTHS:
+        raise ValueError(f"unknown truth {cfg.truth!r} for the side labels: choose one of {TRUTHS}")
     seeds = range(cfg.first_seed, cfg.first_seed + cfg.sides)
     last = seeds.stop - 1 + cfg.short_sides
     if seeds.start not in TRAIN_SIDE_SEEDS or last not in TRAIN_SIDE_SEEDS:

@@ -137,6 +137,8 @@ def test_the_feature_cache_is_read_back_and_keyed_by_the_labels(tmp_path, monkey
     for (f0, y0), (f1, y1) in zip(first, again, strict=True):
         np.testing.assert_array_equal(f0, f1)
         np.testing.assert_array_equal(y0, y1)
+    with pytest.raises(ValueError, match="unknown truth 'loud'"):  # refused before anything is rendered
+        ct.build_examples(replace(cfg, truth="loud"), str(base), progress=False, cache=str(tmp_path / "cache"))
     with pytest.raises(AssertionError, match="rendered although"):  # other labels: another key, a new render
         ct.build_examples(replace(cfg, truth="exact"), str(base), progress=False, cache=str(tmp_path / "cache"))
 
