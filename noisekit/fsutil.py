@@ -10,7 +10,7 @@ import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
-from noisekit.errors import UnsafePathError
+from noisekit.errors import NoisekitError, UnsafePathError
 
 _CHUNK = 1 << 20
 
@@ -93,6 +93,22 @@ def safe_join(root: str | Path, *names: str, allow_subdirs: bool = False) -> Pat
     target = root_path.joinpath(*names).resolve()
     if target != root_path and root_path not in target.parents:
         raise UnsafePathError("/".join(names), f"resolves outside {root_path}")
+    return target
+
+
+def refuse_overlap(out: str | Path, protected: dict[str, str | Path]) -> Path:
+    """Return `out` resolved, or raise NoisekitError if it is, contains or lies inside a protected path.
+
+    `protected` maps a description ("the data directory", "input") to a path. Every command that writes a
+    folder checks its output this way before touching anything, so no `--out` can replace or feed on what
+    it reads.
+    """
+    target = Path(out).expanduser().resolve()
+    for what, path in protected.items():
+        guarded = Path(path).expanduser().resolve()
+        if target == guarded or guarded in target.parents or target in guarded.parents:
+            relation = ("is" if target == guarded else "lies inside" if guarded in target.parents else "contains")
+            raise NoisekitError(f"{out}: the output {relation} {what} {guarded}; choose a folder outside it")
     return target
 
 

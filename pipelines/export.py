@@ -36,6 +36,7 @@ from noisekit import __version__
 from noisekit.audio import load_audio, write_audio
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
+from noisekit.fsutil import refuse_overlap
 from noisekit.seeding import stable_hash
 
 FORMATS = ("moliner", "hf")
@@ -85,12 +86,19 @@ def _provenance(datadir: DataDir) -> dict[tuple[str, str], dict]:
 
 
 @contextlib.contextmanager
-def _staged(out: Path, overwrite: bool) -> Iterator[Path]:
-    """A temporary folder beside `out`, renamed to `out` on success (replacing it only if `overwrite`)."""
+def _staged(datadir: DataDir, out: Path, overwrite: bool) -> Iterator[Path]:
+    """A temporary folder beside `out`, renamed to `out` on success (replacing it only if `overwrite`).
+
+    `out` may neither be, contain nor lie inside the data directory: replacing it would delete the data.
+    """
+    refuse_overlap(out, {"the data directory": datadir.root})
     if out.exists() and not overwrite:
         raise NoisekitError(f"{out}: already exists; use --overwrite to replace it")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # mkdtemp makes 0700; an export is meant to be shared
     try:
         yield tmp
         old = None
@@ -129,7 +137,7 @@ def export_moliner(datadir: DataDir, out: str | Path, audio: str = "raw", overwr
         raise NoisekitError("two sources map to the same recording folder name; rename one input")
     out = Path(out)
     seconds = 0.0
-    with _staged(out, overwrite) as tmp:
+    with _staged(datadir, out, overwrite) as tmp:
         records = []
         bar = tqdm(total=len(rows), unit="seg", desc="export", disable=not progress)
         for source, segs in by_source.items():
@@ -221,7 +229,7 @@ def export_hf(datadir: DataDir, out: str | Path, audio: str = "loop", overwrite:
     by_split = {s: by_split[s] for s in SPLIT_NAMES.values() if s in by_split}  # train, validation, test
     out = Path(out)
     files = 0
-    with _staged(out, overwrite) as tmp:
+    with _staged(datadir, out, overwrite) as tmp:
         (tmp / "data").mkdir()
         with tqdm(total=len(rows), unit="seg", desc="export", disable=not progress) as bar:
             for split, split_rows in by_split.items():

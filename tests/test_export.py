@@ -159,3 +159,30 @@ def test_cli(data: DataDir, tmp_path: Path) -> None:
     res = CliRunner().invoke(main, ["export", "--data", str(data.root), "--format", "moliner",
                                     "--out", str(tmp_path / "c"), "--no-progress"])
     assert res.exit_code == 2 and "already exists" in res.output
+
+
+@pytest.mark.parametrize("where", ["data", "manifests", "parent"])
+def test_out_overlapping_the_data_directory_is_refused_and_nothing_is_touched(data: DataDir, tmp_path: Path,
+                                                                               where: str) -> None:
+    """`--out` that is, lies inside or contains the data directory would delete it on --overwrite."""
+    out = {"data": data.root, "manifests": data.manifests, "parent": data.root.parent}[where]
+    before = sorted(str(p) for p in data.root.rglob("*"))
+    beside = sorted(p.name for p in data.root.parent.iterdir())
+    res = CliRunner().invoke(main, ["export", "--data", str(data.root), "--format", "moliner",
+                                    "--out", str(out), "--overwrite", "--no-progress"])
+    assert res.exit_code == 2 and "data directory" in res.output, res.output
+    assert sorted(str(p) for p in data.root.rglob("*")) == before
+    assert sorted(p.name for p in data.root.parent.iterdir()) == beside
+
+
+def test_export_folder_is_not_private(data: DataDir, tmp_path: Path) -> None:
+    out = export(data, tmp_path / "shared", "moliner", progress=False).out
+    assert out.stat().st_mode & 0o055 == 0o055 & ~_umask()
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
