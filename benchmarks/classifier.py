@@ -22,7 +22,7 @@ import torch
 # this script is itself named classifier.py: import the package from the repository root, not this file
 _ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [str(_ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != _ROOT / "benchmarks"]
-from classifier import load_classifier  # noqa: E402
+from noisekit.classifier import load_classifier  # noqa: E402
 
 
 def _signal(minutes: float, sr: int = 44100) -> np.ndarray:

@@ -41,14 +41,14 @@ if step == "decode":
     n = sum(b.shape[1] for b in iter_blocks(path, block_s=30.0, sr=44100, mono=True))
     out["audio_s"] = n / 44100
 elif step == "classify":
-    from classifier import load_classifier
+    from noisekit.classifier import load_classifier
     from noisekit.audio import iter_blocks
     clf = load_classifier({model!r})
     wp = clf.window_probs_stream((b[0] for b in iter_blocks(path, block_s=30.0, sr=44100, mono=True)), 44100)
     out["audio_s"] = wp.duration_s
 else:
     from noisekit.datadir import DataDir
-    from pipelines.extract import extract
+    from noisekit.pipelines.extract import extract
     r = extract(DataDir(data), inputs=[path], model={model!r}, jobs={jobs}, progress=False)
     out.update(audio_s=r.audio_s, segments=r.segments, noise_min=r.noise_s / 60, failed=r.failed)
 out["seconds"] = time.perf_counter() - t0

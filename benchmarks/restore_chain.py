@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from denoiser.classical.signals import SR, notes, snr_db
+from noisekit.denoiser.classical.signals import SR, notes, snr_db
 from noisekit.seeding import rng_for
 from noisekit.synth import gramophone
 from noisekit.synth.mix import mix_at_snr
-from pipelines.restore import RestoreOptions, pick_denoiser, restore_file
+from noisekit.pipelines.restore import RestoreOptions, pick_denoiser, restore_file
 
 
 def sides(seconds: float) -> dict[str, np.ndarray]:

@@ -21,10 +21,10 @@ import time
 
 import numpy as np
 
-from denoiser.classical import BASELINES
-from denoiser.classical.declick import declick
-from denoiser.classical.inpaint import inpaint
-from denoiser.classical.signals import SR, add_noise, coloured_noise, notes, plant_clicks, sinusoids, snr_db
+from noisekit.denoiser.classical import BASELINES
+from noisekit.denoiser.classical.declick import declick
+from noisekit.denoiser.classical.inpaint import inpaint
+from noisekit.denoiser.classical.signals import SR, add_noise, coloured_noise, notes, plant_clicks, sinusoids, snr_db
 
 
 def bench_declick(seeds: int) -> dict:

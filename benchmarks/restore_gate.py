@@ -27,7 +27,7 @@ import time
 import numpy as np
 from tqdm import tqdm
 
-from denoiser.classical.gate import LOW_RATE_WEIGHTS_PATH, WEIGHTS_PATH, GateModel, fit_logistic, gate_features
+from noisekit.denoiser.classical.gate import LOW_RATE_WEIGHTS_PATH, WEIGHTS_PATH, GateModel, fit_logistic, gate_features
 from noisekit.audio import resample
 from noisekit.seeding import rng_for
 from noisekit.synth import gramophone, instruments, rooms, tape

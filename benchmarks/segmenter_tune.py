@@ -2,7 +2,7 @@
 
     python benchmarks/segmenter_tune.py [--sides 48] [--short-sides 24] [--seed-start 500000] [--model PATH]
 
-The sides are `noisekit.synth.side` with seeds from classifier.evaluate.TUNE_SEED_START (never the training
+The sides are `noisekit.synth.side` with seeds from noisekit.classifier.evaluate.TUNE_SEED_START (never the training
 or evaluation seeds), whole and squeezed into 40 s, scored against their audible (default, `--truth`) or
 exact noise-only truth. Window
 probabilities are computed once per side; every grid point (smoothing, hysteresis thresholds, guards; the
@@ -23,10 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from classifier.checkpoint import load_classifier  # noqa: E402
-from classifier.evaluate import TUNE_SEED_START, side_items  # noqa: E402
-from classifier.metrics import SegmentCounts, segment_counts  # noqa: E402
-from classifier.segmenter import SegmenterParams, segments_from_probs  # noqa: E402
+from noisekit.classifier.checkpoint import load_classifier  # noqa: E402
+from noisekit.classifier.evaluate import TUNE_SEED_START, side_items  # noqa: E402
+from noisekit.classifier.metrics import SegmentCounts, segment_counts  # noqa: E402
+from noisekit.classifier.segmenter import SegmenterParams, segments_from_probs  # noqa: E402
 from noisekit.synth.side import TRUTHS  # noqa: E402
 
 GRID = dict(smooth_windows=(1, 3), high=(0.5, 0.7, 0.8, 0.9, 0.95, 0.98), low=(0.3, 0.5, 0.7, 0.85),

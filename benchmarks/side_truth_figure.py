@@ -2,7 +2,7 @@
 
     python benchmarks/side_truth_figure.py [--seed 500019] [--seconds 30] [--out docs/img/side-truths.png]
 
-Renders a tuning side (``classifier.evaluate.TUNE_SEED_START`` on, never training or evaluation seeds),
+Renders a tuning side (``noisekit.classifier.evaluate.TUNE_SEED_START`` on, never training or evaluation seeds),
 runs the shipped classifier and segmenter on it and draws its last ``--seconds``: the mixture's
 spectrogram, the music's and the noise's level (50-ms RMS, dBFS), and three bars: the exact truth (music
 is 0.0), the audible truth (no programme within 30 dB of the noise in any band) and the extracted segments.
@@ -24,13 +24,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from classifier.checkpoint import load_classifier  # noqa: E402
-from classifier.evaluate import TUNE_SEED_START  # noqa: E402
-from classifier.metrics import intersect, total_s  # noqa: E402
-from classifier.segmenter import find_noise_segments  # noqa: E402
+from noisekit.classifier.checkpoint import load_classifier  # noqa: E402
+from noisekit.classifier.evaluate import TUNE_SEED_START  # noqa: E402
+from noisekit.classifier.metrics import intersect, total_s  # noqa: E402
+from noisekit.classifier.segmenter import find_noise_segments  # noqa: E402
 from noisekit.fsutil import atomic_path  # noqa: E402
 from noisekit.synth.side import synth_side  # noqa: E402
-from pipelines.report_figures import spectrogram_image  # noqa: E402
+from noisekit.pipelines.report_figures import spectrogram_image  # noqa: E402
 
 
 def _rms_db(x: np.ndarray, sr: int, step_s: float = 0.05) -> np.ndarray:

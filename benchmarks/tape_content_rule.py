@@ -18,7 +18,7 @@ from noisekit.seeding import rng_for
 from noisekit.synth.music import draw_music_params, render_music
 from noisekit.synth.speech import draw_speech_params, render_speech
 from noisekit.synth.tape import SPEEDS_IPS, draw_tape_params, render_tape_noise
-from pipelines.tape_checks import CONTENT_MIN_WINDOWS, CONTENT_THRESHOLD
+from noisekit.pipelines.tape_checks import CONTENT_MIN_WINDOWS, CONTENT_THRESHOLD
 
 SR = 44100
 RULES = [(0.5, 3), (0.3, 3), (0.2, 3), (0.1, 3), (0.2, 1)]
@@ -54,7 +54,7 @@ def main() -> None:
     parser.add_argument("--snrs", default="0,-5,-10,-15")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    from classifier import load_classifier
+    from noisekit.classifier import load_classifier
 
     clf = load_classifier(args.model)
     label = {r: f"{r[0]}/{r[1]}" + (" (shipped)" if r == (CONTENT_THRESHOLD, CONTENT_MIN_WINDOWS) else "")

@@ -19,16 +19,16 @@ from pathlib import Path
 import torch
 
 from noisekit.datadir import DataDir
-from pipelines import tape_checks as tc
-from pipelines.tape import CaptureMeta, ingest_files
-from pipelines.tape_demo import synth_blank_capture
+from noisekit.pipelines import tape_checks as tc
+from noisekit.pipelines.tape import CaptureMeta, ingest_files
+from noisekit.pipelines.tape_demo import synth_blank_capture
 
 
 def _classifier(model: str | None):
-    from classifier import load_classifier
-    from classifier.checkpoint import checkpoint_paths
-    from classifier.inference import NoiseClassifier
-    from classifier.model import ModelConfig, NoiseCNN
+    from noisekit.classifier import load_classifier
+    from noisekit.classifier.checkpoint import checkpoint_paths
+    from noisekit.classifier.inference import NoiseClassifier
+    from noisekit.classifier.model import ModelConfig, NoiseCNN
 
     if model or checkpoint_paths(None)[0].is_file():
         return load_classifier(model), "trained weights"

@@ -21,10 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from denoiser.model import TwoStageUNet  # noqa: E402
-from denoiser.stft import wave_to_spec  # noqa: E402
-from denoiser.train import TRAIN_DEFAULTS, pick_device, train_config  # noqa: E402
-from denoiser.validation import mae_loss  # noqa: E402
+from noisekit.denoiser.model import TwoStageUNet  # noqa: E402
+from noisekit.denoiser.stft import wave_to_spec  # noqa: E402
+from noisekit.denoiser.train import TRAIN_DEFAULTS, pick_device, train_config  # noqa: E402
+from noisekit.denoiser.validation import mae_loss  # noqa: E402
 
 
 def _cpu_name() -> str:

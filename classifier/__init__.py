@@ -3,15 +3,15 @@ the checkpoint has one), and the segmenter built on it.
 
 Public API (used by extract and tape ingestion)::
 
-    from classifier import load_classifier, find_noise_segments, SegmenterParams
+    from noisekit.classifier import load_classifier, find_noise_segments, SegmenterParams
     clf = load_classifier()                      # shipped weights in classifier/weights/
     wp = clf.window_probs(audio_1d, sr)          # or clf.window_probs_stream(blocks, sr)
     segments = find_noise_segments(audio_1d, sr, classifier=clf)
 """
 
-from classifier.checkpoint import load_classifier, save_checkpoint
-from classifier.inference import NoiseClassifier, WindowProbs
-from classifier.segmenter import NoiseSegment, SegmenterParams, find_noise_segments, segments_from_probs
+from noisekit.classifier.checkpoint import load_classifier, save_checkpoint
+from noisekit.classifier.inference import NoiseClassifier, WindowProbs
+from noisekit.classifier.segmenter import NoiseSegment, SegmenterParams, find_noise_segments, segments_from_probs
 from noisekit.errors import CheckpointError
 
 __all__ = ["CheckpointError", "NoiseClassifier", "NoiseSegment", "SegmenterParams", "WindowProbs",

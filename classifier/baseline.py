@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from classifier.segmenter import NoiseSegment
+from noisekit.classifier.segmenter import NoiseSegment
 
 FRAME_S = 0.05
 

@@ -16,8 +16,8 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from classifier.inference import NoiseClassifier
-from classifier.model import ModelConfig, NoiseCNN
+from noisekit.classifier.inference import NoiseClassifier
+from noisekit.classifier.model import ModelConfig, NoiseCNN
 from noisekit.errors import CheckpointError
 from noisekit.fsutil import atomic_path, atomic_write, sha256_file
 

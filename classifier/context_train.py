@@ -1,11 +1,11 @@
 """Training of the side-context stage on whole synthetic training sides, over a frozen window CNN.
 
-Each training side (seeds from ``classifier.sides.TRAIN_SIDE_SEEDS``, never the tuning or evaluation
+Each training side (seeds from ``noisekit.classifier.sides.TRAIN_SIDE_SEEDS``, never the tuning or evaluation
 seeds) is rendered once and passed through ``variants`` random transfer chains and gains; the frozen window
-CNN turns each into per-window features (``classifier.context.window_features``), labelled by the side's
+CNN turns each into per-window features (``noisekit.classifier.context.window_features``), labelled by the side's
 audible truth by default (a window is noise only where no programme comes within 30 dB of the surface
 noise in any band: ``noisekit.synth.audibility``), or by its exact truth (no programme sample at all).
-Whole files of the scene generator (``classifier.scenes``: noise only, and each hard case, 20 to 120 s)
+Whole files of the scene generator (``noisekit.classifier.scenes``: noise only, and each hard case, 20 to 120 s)
 are mixed in, so that the stage also knows files that are all noise (blank tape, silent grooves)
 or that do not have a side's run-in/programme/run-out shape. Only the context stage learns; the window
 CNN's weights are copied unchanged into the result.
@@ -26,13 +26,13 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from classifier.checkpoint import load_model, save_checkpoint
-from classifier.context import ContextConfig, chunk_bands, window_features
-from classifier.metrics import window_labels
-from classifier.model import ModelConfig, NoiseCNN, count_parameters
-from classifier.scenes import transfer_chain
-from classifier.sides import TRAIN_SIDE_SEEDS
-from classifier.train import masked_loss
+from noisekit.classifier.checkpoint import load_model, save_checkpoint
+from noisekit.classifier.context import ContextConfig, chunk_bands, window_features
+from noisekit.classifier.metrics import window_labels
+from noisekit.classifier.model import ModelConfig, NoiseCNN, count_parameters
+from noisekit.classifier.scenes import transfer_chain
+from noisekit.classifier.sides import TRAIN_SIDE_SEEDS
+from noisekit.classifier.train import masked_loss
 from noisekit.fsutil import atomic_path
 from noisekit.seeding import rng_for
 
@@ -47,7 +47,7 @@ class ContextTrainConfig:
     first_seed: int = 100_000  # inside TRAIN_SIDE_SEEDS
     variants: int = 3  # transfer chains per rendered side
     short_sides: int = 0  # more sides (seeds after the others) squeezed into 25-90 s each
-    scenes: int = 480  # whole scene files (classifier.scenes), one transfer chain each
+    scenes: int = 480  # whole scene files (noisekit.classifier.scenes), one transfer chain each
     steps: int = 4000
     batch: int = 8  # files per step
     crop_windows: int = 480  # 2 min; longer files are cropped at random
@@ -104,7 +104,7 @@ def short_side_s(seed: int) -> float:
 
 def _scene_example(args: tuple[int, dict], base: str | None) -> list[tuple[np.ndarray, np.ndarray]]:
     """(features, targets) of one scene file drawn from ``index`` of the context stream (runs in a worker)."""
-    from classifier.scenes import draw_scene, window_targets
+    from noisekit.classifier.scenes import draw_scene, window_targets
 
     index, ctx_dict = args
     torch.set_num_threads(1)

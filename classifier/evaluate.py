@@ -2,7 +2,7 @@
 
 Held-out audio is (a) whole synthetic sides from ``noisekit.synth.side.synth_side`` with seeds from
 ``EVAL_SEED_START`` on, and (b) 60-s scenes of each hard case drawn from a seed stream that training never
-uses (``EVAL_STREAM``). Training uses ``classifier.train.TRAIN_STREAM`` and never calls ``synth_side``
+uses (``EVAL_STREAM``). Training uses ``noisekit.classifier.train.TRAIN_STREAM`` and never calls ``synth_side``
 with a seed at or above ``EVAL_SEED_START`` (it does not call it at all), so the two are disjoint.
 """
 
@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from classifier.baseline import EnergyParams, energy_segments, energy_window_scores
-from classifier.inference import NoiseClassifier
-from classifier.labels import read_labels
-from classifier.metrics import (
+from noisekit.classifier.baseline import EnergyParams, energy_segments, energy_window_scores
+from noisekit.classifier.inference import NoiseClassifier
+from noisekit.classifier.labels import read_labels
+from noisekit.classifier.metrics import (
     SegmentCounts,
     intersect,
     merge_intervals,
@@ -26,8 +26,8 @@ from classifier.metrics import (
     window_labels,
     window_scores,
 )
-from classifier.scenes import AMBIGUOUS, CASES, FRAME_S, draw_scene
-from classifier.segmenter import SegmenterParams, segments_from_probs
+from noisekit.classifier.scenes import AMBIGUOUS, CASES, FRAME_S, draw_scene
+from noisekit.classifier.segmenter import SegmenterParams, segments_from_probs
 from noisekit.audio import load_audio
 from noisekit.seeding import rng_for
 

@@ -1,7 +1,7 @@
 """Window probabilities p(noise only) for a whole signal or a stream of blocks, with bounded memory.
 
 Both paths run the same code: the whole-signal call is a one-block stream. Samples are buffered so that
-chunks always fall on the global grid of :mod:`classifier.features`, the last ``window_chunks - 1`` chunk
+chunks always fall on the global grid of :mod:`noisekit.classifier.features`, the last ``window_chunks - 1`` chunk
 embeddings are carried between blocks, and resampling to 44.1 kHz uses soxr's streaming resampler, so a
 long file read in blocks gives the same probabilities as the file in one piece (within float tolerance).
 """
@@ -16,8 +16,8 @@ import numpy as np
 import soxr
 import torch
 
-from classifier.features import n_chunks
-from classifier.model import NoiseCNN
+from noisekit.classifier.features import n_chunks
+from noisekit.classifier.model import NoiseCNN
 
 #: mean chunk level (mean log-mel power, dB) below which a window is digital silence, never "noise":
 #: about -104 dBFS for white noise, below the dither of a 16-bit transfer.
@@ -54,7 +54,7 @@ def _mono_1d(block: np.ndarray) -> np.ndarray:
 
 
 class NoiseClassifier:
-    """A loaded classifier: the CNN plus the streaming machinery; see :func:`classifier.load_classifier`."""
+    """A loaded classifier: the CNN plus the streaming machinery; see :func:`noisekit.classifier.load_classifier`."""
 
     def __init__(self, model: NoiseCNN, source: str | Path | None = None, device: str = "cpu",
                  silence_level_db: float = SILENCE_LEVEL_DB, logit_bias: float = 0.0) -> None:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from classifier.features import FeatureConfig
-from manifests import read_manifest
+from noisekit.classifier.features import FeatureConfig
+from noisekit.manifests import read_manifest
 from noisekit.audio import load_audio
 from noisekit.errors import ManifestError
 

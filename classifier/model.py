@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
-from classifier.context import ContextConfig, ContextNet, chunk_bands, window_features
-from classifier.features import FeatureConfig, LogMel
+from noisekit.classifier.context import ContextConfig, ContextNet, chunk_bands, window_features
+from noisekit.classifier.features import FeatureConfig, LogMel
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class ModelConfig:
     hidden: int = 128
     dropout: float = 0.2
     features: FeatureConfig = field(default_factory=FeatureConfig)
-    context: ContextConfig | None = None  # the side-context stage (classifier.context); None: windows only
+    context: ContextConfig | None = None  # the side-context stage (noisekit.classifier.context); None: windows only
 
     def __post_init__(self) -> None:
         if self.context is not None and self.features.n_mels % self.context.bands:

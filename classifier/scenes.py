@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import signal
 
-from classifier.programme import KINDS, render_programme
+from noisekit.classifier.programme import KINDS, render_programme
 from noisekit.synth import dsp, era, gramophone, tape
 
 CASES = ("noise_only", "normal", "soft", "reverb_tail", "fade", "sustained", "band_limited")
@@ -104,7 +104,7 @@ def _synth_programme(rng: np.random.Generator, n: int, sr: int) -> np.ndarray | 
         if name not in _SYNTH_WARNED:
             _SYNTH_WARNED.add(name)
             warnings.warn(f"noisekit.synth.{name} failed ({type(exc).__name__}: {exc}); such draws fall back "
-                          "to classifier.programme", stacklevel=2)
+                          "to noisekit.classifier.programme", stacklevel=2)
         return None
     x = x.reshape(-1, x.shape[-1]).mean(axis=0)[:n]
     return np.pad(x, (0, n - len(x))) / _rms(x)

@@ -24,14 +24,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from classifier.inference import NoiseClassifier, WindowProbs
+from noisekit.classifier.inference import NoiseClassifier, WindowProbs
 
 
 @dataclass(frozen=True)
 class SegmenterParams:
     """Segmenter parameters; the defaults favour purity (no music in noise segments) over recall.
 
-    The thresholds and guards were chosen on the tuning sides (seeds from classifier.evaluate.TUNE_SEED_START,
+    The thresholds and guards were chosen on the tuning sides (seeds from noisekit.classifier.evaluate.TUNE_SEED_START,
     disjoint from training and evaluation) for the shipped weights: see classifier/weights/MODEL_CARD.md.
     """
 
@@ -121,7 +121,7 @@ def find_noise_segments(audio: np.ndarray, sr: int, classifier: NoiseClassifier 
                         params: SegmenterParams | None = None) -> list[NoiseSegment]:
     """Noise-only segments of a 1-D (or (channels, samples), mixed to mono) signal with the given or shipped model."""
     if classifier is None:
-        from classifier.checkpoint import load_classifier
+        from noisekit.classifier.checkpoint import load_classifier
 
         classifier = load_classifier()
     return segments_from_probs(classifier.window_probs(audio, sr), params)

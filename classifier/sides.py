@@ -3,7 +3,7 @@
 Sides teach what scenes cannot: where a real side's programme stops being audible over its surface noise
 (``SyntheticSide.truth("audible")``: the end of a reverberation tail far below the noise is noise-only, as
 a listener marks it), and the run-in / pause / run-out structure. Seeds come from
-``TRAIN_SIDE_SEEDS`` only, below both ``classifier.evaluate.TUNE_SEED_START`` and ``EVAL_SEED_START``.
+``TRAIN_SIDE_SEEDS`` only, below both ``noisekit.classifier.evaluate.TUNE_SEED_START`` and ``EVAL_SEED_START``.
 Each rendered side gives many crops (half of them placed across a noise/programme edge), each with a
 fresh transfer chain and gain, so one render serves many examples.
 """
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from classifier.metrics import window_labels
-from classifier.scenes import transfer_chain
+from noisekit.classifier.metrics import window_labels
+from noisekit.classifier.scenes import transfer_chain
 
 TRAIN_SIDE_SEEDS = range(0, 400_000)
 

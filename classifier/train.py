@@ -19,11 +19,11 @@ import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 from tqdm import tqdm
 
-from classifier.checkpoint import load_model, save_checkpoint
-from classifier.features import FeatureConfig, n_chunks
-from classifier.labels import LabelSource
-from classifier.model import ModelConfig, NoiseCNN, count_parameters
-from classifier.scenes import (
+from noisekit.classifier.checkpoint import load_model, save_checkpoint
+from noisekit.classifier.features import FeatureConfig, n_chunks
+from noisekit.classifier.labels import LabelSource
+from noisekit.classifier.model import ModelConfig, NoiseCNN, count_parameters
+from noisekit.classifier.scenes import (
     ProgrammeTrack,
     Scene,
     draw_case,
@@ -32,10 +32,10 @@ from classifier.scenes import (
     render_track,
     window_targets,
 )
-from classifier.sides import TRAIN_SIDE_SEEDS, SidePool
+from noisekit.classifier.sides import TRAIN_SIDE_SEEDS, SidePool
 from noisekit.seeding import rng_for
 
-#: namespace of the training streams' seeds; evaluation sides use classifier.evaluate.EVAL_SEED_START up
+#: namespace of the training streams' seeds; evaluation sides use noisekit.classifier.evaluate.EVAL_SEED_START up
 TRAIN_STREAM = "classifier-train"
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from denoiser.model import ModelConfig, TwoStageUNet
+from noisekit.denoiser.model import ModelConfig, TwoStageUNet
 from noisekit.errors import CheckpointError
 from noisekit.fsutil import atomic_path, atomic_write, sha256_file
 

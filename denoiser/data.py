@@ -18,7 +18,7 @@ import soundfile as sf
 import torch
 from torch.utils.data import Dataset
 
-from manifests import read_manifest
+from noisekit.manifests import read_manifest
 from noisekit.audio import SAMPLE_RATE, audio_info, resample
 from noisekit.datadir import DataDir
 from noisekit.errors import AudioError, NoisekitError

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from denoiser.model import ModelConfig, TwoStageUNet
+from noisekit.denoiser.model import ModelConfig, TwoStageUNet
 
 
 @dataclass(frozen=True)

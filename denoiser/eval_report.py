@@ -13,7 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from denoiser.evaluate import (  # noqa: E402
+from noisekit.denoiser.evaluate import (  # noqa: E402
     MODEL_METHOD,
     EvalConfig,
     EvalResult,
@@ -21,7 +21,7 @@ from denoiser.evaluate import (  # noqa: E402
     method_fingerprints,
     select_methods,
 )
-from denoiser.metrics import stft_magnitude  # noqa: E402
+from noisekit.denoiser.metrics import stft_magnitude  # noqa: E402
 from noisekit.datadir import DataDir  # noqa: E402
 from noisekit.fsutil import atomic_path, atomic_write  # noqa: E402
 

@@ -21,11 +21,11 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from denoiser.classical import BASELINES
-from denoiser.data import MIX_PRESETS, Clip, MixConfig, apply_mix, clean_clips, draw_mix_params, looped, noise_clips
-from denoiser.data import read_span as _read_span
-from denoiser.inference import denoise_array, wave_fn
-from denoiser.metrics import delta_si_sdr, delta_snr, mean_ci, mr_stft_distance, snr_db, visqol_available, visqol_mos
+from noisekit.denoiser.classical import BASELINES
+from noisekit.denoiser.data import MIX_PRESETS, Clip, MixConfig, apply_mix, clean_clips, draw_mix_params, looped, noise_clips
+from noisekit.denoiser.data import read_span as _read_span
+from noisekit.denoiser.inference import denoise_array, wave_fn
+from noisekit.denoiser.metrics import delta_si_sdr, delta_snr, mean_ci, mr_stft_distance, snr_db, visqol_available, visqol_mos
 from noisekit.audio import SAMPLE_RATE, load_audio, write_audio
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
@@ -117,7 +117,7 @@ def build_mixtures(data: DataDir, cfg: EvalConfig = EvalConfig()) -> tuple[list[
 
 def model_method(checkpoint: str | Path, device: str = "cpu") -> Method:
     """A method ``(signal, sr) -> signal`` running the two-stage U-Net of a checkpoint with chunked inference."""
-    from denoiser.checkpoint import load_model
+    from noisekit.denoiser.checkpoint import load_model
 
     loaded = load_model(checkpoint, map_location=device)
     fn = wave_fn(loaded.model.to(device), device)
@@ -175,8 +175,8 @@ def _run_one(name: str, method: Method, noisy: np.ndarray, mid: str) -> tuple[np
 
 
 def _denoiser_imports(path: Path) -> set[Path]:
-    """The files of the ``denoiser`` package that a module imports, followed transitively."""
-    root = Path(__file__).resolve().parent.parent
+    """The files of the ``noisekit.denoiser`` package that a module imports, followed transitively."""
+    package = Path(__file__).resolve().parent
     seen: set[Path] = set()
     todo = [path]
     while todo:
@@ -188,8 +188,8 @@ def _denoiser_imports(path: Path) -> set[Path]:
             names = [node.module] if isinstance(node, ast.ImportFrom) and node.module else \
                 [a.name for a in node.names] if isinstance(node, ast.Import) else []
             for name in names:
-                if name.split(".")[0] == "denoiser":
-                    base = root.joinpath(*name.split("."))
+                if name == "noisekit.denoiser" or name.startswith("noisekit.denoiser."):
+                    base = package.joinpath(*name.split(".")[2:])
                     todo.append(base / "__init__.py" if base.is_dir() else base.with_suffix(".py"))
     return seen
 

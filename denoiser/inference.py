@@ -55,7 +55,7 @@ NO_MODEL_HELP = (
 
 def resolve_model(checkpoint: str | Path | None, device: str | torch.device = "cpu"):
     """The model of ``checkpoint``, else the shipped ``small`` weights; a clear error saying how to get one."""
-    from denoiser.checkpoint import load_model, shipped_model_path
+    from noisekit.denoiser.checkpoint import load_model, shipped_model_path
 
     path = checkpoint or shipped_model_path("small")
     if path is None:

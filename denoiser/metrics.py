@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import stats
 
-from denoiser.validation import delta_snr, snr_db
+from noisekit.denoiser.validation import delta_snr, snr_db
 from noisekit.audio import resample
 
 _EPS = 1e-12

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from denoiser.stft import StftConfig, freq_encoding, spec_to_wave, wave_to_spec
+from noisekit.denoiser.stft import StftConfig, freq_encoding, spec_to_wave, wave_to_spec
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,12 @@ import torch
 from torch.utils.data import DataLoader, Sampler
 from tqdm import tqdm
 
-from denoiser.checkpoint import load_checkpoint, load_model, save_checkpoint, shipped_model_path
-from denoiser.data import MIX_PRESETS, MixConfig, open_split
-from denoiser.model import ModelConfig, TwoStageUNet, preset
-from denoiser.runlog import RunLog
-from denoiser.stft import wave_to_spec
-from denoiser.validation import fixed_set, mae_loss, validate_model
+from noisekit.denoiser.checkpoint import load_checkpoint, load_model, save_checkpoint, shipped_model_path
+from noisekit.denoiser.data import MIX_PRESETS, MixConfig, open_split
+from noisekit.denoiser.model import ModelConfig, TwoStageUNet, preset
+from noisekit.denoiser.runlog import RunLog
+from noisekit.denoiser.stft import wave_to_spec
+from noisekit.denoiser.validation import fixed_set, mae_loss, validate_model
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
 

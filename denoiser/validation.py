@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from denoiser.data import MixDataset
-from denoiser.model import TwoStageUNet
-from denoiser.stft import spec_to_wave, wave_to_spec
+from noisekit.denoiser.data import MixDataset
+from noisekit.denoiser.model import TwoStageUNet
+from noisekit.denoiser.stft import spec_to_wave, wave_to_spec
 
 _EPS = 1e-12
 

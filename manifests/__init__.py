@@ -1,6 +1,6 @@
 """The one place that defines every noisekit table (schemas.py) and how tables are read and written (io.py)."""
 
-from manifests.io import (
+from noisekit.manifests.io import (
     consolidate_parts,
     merge_manifest,
     part_names,
@@ -10,7 +10,7 @@ from manifests.io import (
     write_manifest,
     write_part,
 )
-from manifests.schemas import SPLITS, TABLES, TableSpec, schema_for
+from noisekit.manifests.schemas import SPLITS, TABLES, TableSpec, schema_for
 
 __all__ = [
     "SPLITS", "TABLES", "TableSpec", "schema_for", "read_manifest", "write_manifest", "merge_manifest",

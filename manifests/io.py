@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from manifests.schemas import TableSpec, schema_for
+from noisekit.manifests.schemas import TableSpec, schema_for
 from noisekit.errors import ManifestError
 from noisekit.fsutil import atomic_write
 

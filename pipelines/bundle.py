@@ -21,9 +21,9 @@ from noisekit.audio import audio_info, write_audio
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
 from noisekit.fsutil import atomic_write, sha256_file
-from pipelines.devices import resolve_for_capture
-from pipelines.tape import CaptureMeta, CaptureRefused, check_meta, content_sha256
-from pipelines.tape_checks import ClassifierLike, check_decoded, check_readable
+from noisekit.pipelines.devices import resolve_for_capture
+from noisekit.pipelines.tape import CaptureMeta, CaptureRefused, check_meta, content_sha256
+from noisekit.pipelines.tape_checks import ClassifierLike, check_decoded, check_readable
 
 SCHEMA = "noisekit-tape-contribution"
 SCHEMA_VERSION = 1
@@ -180,7 +180,7 @@ def build_bundle(out: str | Path, files: list[str | Path], meta: CaptureMeta, sp
     device = next(iter(devices.values()))
     date = date or dt.datetime.now(dt.UTC).date().isoformat()
     if classifier is None:
-        from classifier import load_classifier
+        from noisekit.classifier import load_classifier
         classifier = load_classifier()
     captures, refused, seen = [], [], {}
     with tempfile.TemporaryDirectory(prefix="noisekit-bundle-") as tmp:

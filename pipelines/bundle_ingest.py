@@ -19,10 +19,10 @@ from pathlib import Path
 from noisekit.datadir import DataDir
 from noisekit.errors import UnsafePathError
 from noisekit.fsutil import check_safe_name, safe_join, sha256_file
-from pipelines.bundle import CAPTURE_DIR, CHECKSUMS, CONTRIBUTION_JSON, SUMMARY, BundleError, parse_contribution
-from pipelines.devices import DeviceError, resolve_device
-from pipelines.tape import CaptureInput, TapeIngestResult, ingest_captures
-from pipelines.tape_checks import ClassifierLike
+from noisekit.pipelines.bundle import CAPTURE_DIR, CHECKSUMS, CONTRIBUTION_JSON, SUMMARY, BundleError, parse_contribution
+from noisekit.pipelines.devices import DeviceError, resolve_device
+from noisekit.pipelines.tape import CaptureInput, TapeIngestResult, ingest_captures
+from noisekit.pipelines.tape_checks import ClassifierLike
 
 _SUM_LINE = re.compile(r"^([0-9a-f]{64}) [ *](.+)$")
 _CAPTURE_NAME = re.compile(rf"^{CAPTURE_DIR}/[A-Za-z0-9][A-Za-z0-9._-]*\.flac$")

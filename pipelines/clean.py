@@ -16,7 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 from tqdm import tqdm
 
-from manifests import merge_manifest
+from noisekit.manifests import merge_manifest
 from noisekit.audio import audio_info
 from noisekit.datadir import DataDir
 from noisekit.errors import AudioError, NoisekitError

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pyarrow.compute as pc
 
-from manifests import read_manifest
+from noisekit.manifests import read_manifest
 from noisekit.datadir import DataDir
 from noisekit.fsutil import atomic_write
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 
-from manifests import merge_manifest, read_manifest
+from noisekit.manifests import merge_manifest, read_manifest
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
 

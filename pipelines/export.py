@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from manifests import read_manifest
+from noisekit.manifests import read_manifest
 from noisekit import __version__
 from noisekit.audio import load_audio, write_audio
 from noisekit.datadir import DataDir
@@ -218,7 +218,7 @@ def _write_split(datadir: DataDir, folder: Path, split: str, rows: list[dict], k
 def export_hf(datadir: DataDir, out: str | Path, audio: str = "loop", overwrite: bool = False,
               progress: bool = True) -> ExportResult:
     """Write a Hugging Face datasets folder: data/<split>-*.parquet with embedded audio, and README.md."""
-    from pipelines.export_card import dataset_card
+    from noisekit.pipelines.export_card import dataset_card
 
     key = _audio_key(audio)
     rows = _segments(datadir)

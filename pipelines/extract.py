@@ -1,6 +1,6 @@
 """The extract stage: every recording → its noise-only cuts and 5-s loops → manifests/noise.parquet.
 
-Each recording is one task (`pipelines.extract_cut.run_task`, a plain picklable function) submitted to a
+Each recording is one task (`noisekit.pipelines.extract_cut.run_task`, a plain picklable function) submitted to a
 `concurrent.futures` executor: a local process pool by default, or a running Dask cluster through
 `Client.get_executor()` when a scheduler address is given; nothing else changes. Tasks write their rows
 as their own Parquet parts, so finished work survives a crash and a rerun skips it; at the end all parts
@@ -23,12 +23,12 @@ from pathlib import Path
 import pyarrow as pa
 from tqdm import tqdm
 
-from manifests import part_names, parts_dir, read_manifest, write_manifest
+from noisekit.manifests import part_names, parts_dir, read_manifest, write_manifest
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError, UnsafePathError
 from noisekit.fsutil import atomic_write, remove_temporaries, sha256_file
 from noisekit.seeding import stable_hash
-from pipelines.extract_cut import (
+from noisekit.pipelines.extract_cut import (
     TABLE,
     ClassifierFinder,
     ExtractConfig,
@@ -37,8 +37,8 @@ from pipelines.extract_cut import (
     TaskSummary,
     run_task,
 )
-from pipelines.loop import parse_rpm
-from pipelines.splits import DEFAULT_FRACTIONS, check_fractions
+from noisekit.pipelines.loop import parse_rpm
+from noisekit.pipelines.splits import DEFAULT_FRACTIONS, check_fractions
 
 SCHEDULER_TIMEOUT = "30s"
 AUDIO_SUFFIXES = {".flac", ".wav", ".mp3", ".ogg", ".oga", ".opus", ".aif", ".aiff", ".aifc", ".w64", ".caf"}
@@ -197,8 +197,8 @@ def settings_stamp(finder: object, uses_classifier: bool, model: str | Path | No
     segmenter's parameters, the disc speed and the split fractions."""
     from dataclasses import asdict
 
-    from classifier.checkpoint import checkpoint_paths
-    from classifier.segmenter import SegmenterParams
+    from noisekit.classifier.checkpoint import checkpoint_paths
+    from noisekit.classifier.segmenter import SegmenterParams
 
     if uses_classifier:
         weights = checkpoint_paths(model)[0]
@@ -230,7 +230,7 @@ def segmenter_params(overrides: dict) -> object:
     """SegmenterParams with `overrides` (name -> value, strings converted); unknown names are refused."""
     from dataclasses import fields
 
-    from classifier.segmenter import SegmenterParams
+    from noisekit.classifier.segmenter import SegmenterParams
 
     known = {f.name: f for f in fields(SegmenterParams)}
     values = {}
@@ -252,7 +252,7 @@ def extract(datadir: DataDir, inputs: Sequence[str | Path] | None = None, finder
             progress: bool = True) -> ExtractResult:
     """Run the extract stage over recordings.parquet (or `inputs`) and return the merged noise manifest.
 
-    `segmenter` overrides fields of classifier.segmenter.SegmenterParams (high, low, margin_s, ...) for
+    `segmenter` overrides fields of noisekit.classifier.segmenter.SegmenterParams (high, low, margin_s, ...) for
     the default classifier finder.
     """
     started = time.perf_counter()

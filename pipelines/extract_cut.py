@@ -23,14 +23,14 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from manifests import write_part
+from noisekit.manifests import write_part
 from noisekit.audio import SAMPLE_RATE, audio_info, iter_blocks, write_audio
 from noisekit.datadir import DataDir
 from noisekit.errors import AudioError, NoisekitError
 from noisekit.seeding import stable_hash
-from pipelines.loop import LoopError, make_loop, min_loopable_samples
-from pipelines.silence import sound_spans
-from pipelines.splits import DEFAULT_FRACTIONS, split_for
+from noisekit.pipelines.loop import LoopError, make_loop, min_loopable_samples
+from noisekit.pipelines.silence import sound_spans
+from noisekit.pipelines.splits import DEFAULT_FRACTIONS, split_for
 
 TABLE = "noise"
 BLOCK_S = 30.0
@@ -38,7 +38,7 @@ _SPAN_PAD_S = 0.05  # extra native-rate context read around a span so resampling
 
 
 class Segment(Protocol):
-    """What a segment finder returns per noise-only run (classifier.segmenter.NoiseSegment fits)."""
+    """What a segment finder returns per noise-only run (noisekit.classifier.segmenter.NoiseSegment fits)."""
 
     start_s: float
     end_s: float
@@ -60,7 +60,7 @@ class ClassifierFinder:
     """The shipped CNN classifier plus segmenter, loaded once per worker process and then reused."""
 
     model_path: str | None = None
-    params: object | None = None  # classifier.segmenter.SegmenterParams; None = its defaults
+    params: object | None = None  # noisekit.classifier.segmenter.SegmenterParams; None = its defaults
     threads: int | None = None  # torch threads per worker (None leaves torch's setting alone)
     device: str = "cpu"
 
@@ -71,7 +71,7 @@ class ClassifierFinder:
             if key not in _MODELS:
                 import torch
 
-                from classifier import load_classifier
+                from noisekit.classifier import load_classifier
 
                 if self.threads:
                     torch.set_num_threads(self.threads)
@@ -79,7 +79,7 @@ class ClassifierFinder:
             return _MODELS[key]
 
     def __call__(self, blocks: Iterable[np.ndarray], sr: int) -> list:
-        from classifier.segmenter import segments_from_probs
+        from noisekit.classifier.segmenter import segments_from_probs
 
         return segments_from_probs(self.classifier().window_probs_stream(blocks, sr), self.params)
 

@@ -3,7 +3,7 @@
 Held-out sides come from `noisekit.synth.side.synth_side` with seeds the classifier never trained on (its
 training draws scenes from another seed namespace; evaluation seeds start at `HELDOUT_SEED_START`). Purity
 is the fraction of extracted seconds that are truly noise-only; recall the fraction of the true
-noise-only seconds, in runs of 2 s or more, that were extracted (classifier.metrics definitions).
+noise-only seconds, in runs of 2 s or more, that were extracted (noisekit.classifier.metrics definitions).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import soundfile as sf
 
-from classifier.metrics import SegmentCounts, segment_counts
+from noisekit.classifier.metrics import SegmentCounts, segment_counts
 
 #: first seed of the held-out extract evaluation sides (never used by classifier training)
 HELDOUT_SEED_START = 910_000
@@ -25,7 +25,7 @@ def heldout_seeds(n: int, start: int | None = None) -> list[int]:
     """`n` held-out side seeds, from the classifier's evaluation seed range when it declares one."""
     if start is None:
         try:
-            from classifier.evaluate import EVAL_SEED_START  # the classifier's own held-out range
+            from noisekit.classifier.evaluate import EVAL_SEED_START  # the classifier's own held-out range
 
             start = int(EVAL_SEED_START) + 50_000  # clear of the sides its own evaluation uses
         except (ImportError, AttributeError):

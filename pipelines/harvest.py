@@ -31,7 +31,7 @@ from noisekit.audio import audio_info
 from noisekit.datadir import DataDir
 from noisekit.errors import AudioError, NoisekitError
 from noisekit.fsutil import md5_file, safe_join
-from pipelines.harvest_state import (
+from noisekit.pipelines.harvest_state import (
     KnownFile,
     PartWriter,
     clean_stale_temporaries,

@@ -21,11 +21,11 @@ import numpy as np
 import pyarrow as pa
 from tqdm import tqdm
 
-from manifests import read_manifest
+from noisekit.manifests import read_manifest
 from noisekit import __version__
 from noisekit.datadir import DataDir
 from noisekit.fsutil import atomic_write
-from pipelines.report_figures import bar_chart, histogram, write_thumbnail
+from noisekit.pipelines.report_figures import bar_chart, histogram, write_thumbnail
 
 MIME = {".flac": "audio/flac", ".wav": "audio/wav", ".mp3": "audio/mpeg", ".ogg": "audio/ogg"}
 
@@ -124,7 +124,7 @@ def _segment_entry(row: dict, data: DataDir, thumb: Path) -> dict:
 
 def _flag_below() -> float:
     """Segments whose mean p(noise) is below the segmenter's start threshold are shown in red."""
-    from classifier.segmenter import SegmenterParams
+    from noisekit.classifier.segmenter import SegmenterParams
 
     return SegmenterParams().high
 
@@ -157,7 +157,7 @@ def build_report(data: DataDir, title: str | None = None, progress: bool = True)
     stats = [("segments", len(rows)), ("minutes of noise", f"{minutes:.1f}"), ("sources", len(sources))]
     stats += [(f"{k} segments", sum(r['kind'] == k for r in rows)) for k in by_kind]
 
-    page = Template(resources.files("pipelines").joinpath("report_template.html").read_text(encoding="utf-8"))
+    page = Template(resources.files("noisekit.pipelines").joinpath("report_template.html").read_text(encoding="utf-8"))
     text = page.substitute(
         title=html.escape(title or data.root.name),
         generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),

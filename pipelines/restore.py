@@ -1,6 +1,6 @@
 """The restoration chain: gate, declick, denoise, inpaint, over a recording of any rate and channel count.
 
-Each step is a library function (``denoiser.classical.gate/declick/inpaint`` and a denoiser callable); this
+Each step is a library function (``noisekit.denoiser.classical.gate/declick/inpaint`` and a denoiser callable); this
 module only decides where each one applies and records what it did. The gate cuts the recording into
 stretches and marks each clean or noisy; clean stretches pass through every step bit-exact, and the
 processed signal is faded in and out over ``fade_s`` *inside* the noisy stretches so no seam clicks. Gaps
@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from denoiser.classical.declick import DeclickParams, declick, runs
-from denoiser.classical.gate import GateModel, gate_stretches
-from denoiser.classical.inpaint import InpaintParams, detect_gaps, inpaint
+from noisekit.denoiser.classical.declick import DeclickParams, declick, runs
+from noisekit.denoiser.classical.gate import GateModel, gate_stretches
+from noisekit.denoiser.classical.inpaint import InpaintParams, detect_gaps, inpaint
 from noisekit.audio import audio_info, load_audio, write_audio
 from noisekit.errors import NoisekitError
 from noisekit.fsutil import atomic_write
@@ -279,15 +279,15 @@ def restore_file(in_path: str | Path, out_dir: str | Path, denoise_fn: DenoiseFn
 
 def lsa_denoiser(audio: np.ndarray, sr: int) -> np.ndarray:
     """The classical denoiser: the Ephraim-Malah LSA estimator on each channel."""
-    from denoiser.classical.lsa import lsa
+    from noisekit.denoiser.classical.lsa import lsa
 
     return np.stack([lsa(channel, sr) for channel in np.asarray(audio, dtype=np.float32)])
 
 
 def model_denoiser(checkpoint: str | Path) -> DenoiseFn:
     """The two-stage U-Net from a checkpoint or exported weights, run by the chunked overlap-add inference."""
-    from denoiser.checkpoint import load_model
-    from denoiser.inference import denoise_array
+    from noisekit.denoiser.checkpoint import load_model
+    from noisekit.denoiser.inference import denoise_array
 
     model = load_model(checkpoint).model
 
@@ -299,7 +299,7 @@ def model_denoiser(checkpoint: str | Path) -> DenoiseFn:
 
 def pick_denoiser(checkpoint: str | Path | None, kind: str = "auto") -> tuple[DenoiseFn, str]:
     """The denoiser for the chain and its name: a given checkpoint, else the shipped model, else (auto) LSA."""
-    from denoiser.checkpoint import shipped_model_path
+    from noisekit.denoiser.checkpoint import shipped_model_path
 
     if kind not in ("auto", "model", "lsa"):
         raise ValueError(f"unknown denoiser {kind!r}; choose auto, model or lsa")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
-from pipelines.runner import resolve_path, stage_type
+from noisekit.pipelines.runner import resolve_path, stage_type
 
 log = logging.getLogger("noisekit.stages")
 
@@ -24,7 +24,7 @@ def _path(data: DataDir, params: dict, key: str, default: str) -> Path:
             outputs=lambda data, p: [_path(data, p, "out", "data:demo-archive") / "ground_truth.json"])
 def demo_archive_stage(data: DataDir, params: dict) -> None:
     """Build the miniature Great-78-like archive of synthetic sides (`ia download` layout)."""
-    from pipelines.demo_archive import DEMO_SEED_START, build_demo_archive
+    from noisekit.pipelines.demo_archive import DEMO_SEED_START, build_demo_archive
 
     sides = build_demo_archive(_path(data, params, "out", "data:demo-archive"), int(params.get("sides", 6)),
                                params.get("duration_s", 60.0), int(params.get("seed_start", DEMO_SEED_START)))
@@ -34,7 +34,7 @@ def demo_archive_stage(data: DataDir, params: dict) -> None:
 @stage_type("harvest", writes=("recordings",), path_params=("source_dir", "identifiers_file"))
 def harvest_stage(data: DataDir, params: dict) -> None:
     """Harvest from the Internet Archive (or a mirror, or an `ia download` folder with `source_dir`)."""
-    from pipelines.harvest import HarvestOptions, harvest
+    from noisekit.pipelines.harvest import HarvestOptions, harvest
 
     identifiers = list(params.get("identifiers", []))
     if "identifiers_file" in params:
@@ -56,7 +56,7 @@ def harvest_stage(data: DataDir, params: dict) -> None:
 def extract_stage(data: DataDir, params: dict) -> None:
     """Cut the noise-only segments of every side and loop them to 5 s (scheduler: a Dask address; segmenter:
     overrides of the segmenter's parameters, e.g. { margin_s = 0.5 })."""
-    from pipelines.extract import extract
+    from noisekit.pipelines.extract import extract
 
     result = extract(data, model=params.get("model"), jobs=params.get("jobs"), scheduler=params.get("scheduler"),
                      rpm=params.get("rpm", 78.0), segmenter=params.get("segmenter"),
@@ -69,7 +69,7 @@ def extract_stage(data: DataDir, params: dict) -> None:
             outputs=lambda data, p: [_path(data, p, "out", "data:contributions/demo-tape.zip")])
 def demo_tape_bundle_stage(data: DataDir, params: dict) -> None:
     """Build a contribution bundle of synthetic blank-tape captures, as an archive would send one."""
-    from pipelines.tape_demo import make_demo_bundle
+    from noisekit.pipelines.tape_demo import make_demo_bundle
 
     out = _path(data, params, "out", "data:contributions/demo-tape.zip")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -80,8 +80,8 @@ def demo_tape_bundle_stage(data: DataDir, params: dict) -> None:
 @stage_type("ingest-tape", writes=("tape",), path_params=("bundles", "files"))
 def ingest_tape_stage(data: DataDir, params: dict) -> None:
     """Ingest contribution bundles (all-or-nothing each), or capture files of one deck and speed."""
-    from pipelines.bundle_ingest import ingest_bundle
-    from pipelines.tape import CaptureMeta, ingest_files
+    from noisekit.pipelines.bundle_ingest import ingest_bundle
+    from noisekit.pipelines.tape import CaptureMeta, ingest_files
 
     for bundle in params.get("bundles", []):
         log.info(ingest_bundle(data, resolve_path(data, bundle)).summary())
@@ -97,7 +97,7 @@ def ingest_tape_stage(data: DataDir, params: dict) -> None:
             outputs=lambda data, p: [_path(data, p, "out", "data:demo-music")])
 def demo_music_stage(data: DataDir, params: dict) -> None:
     """Render synthetic clean music for the demo's training and evaluation mixtures."""
-    from pipelines.demo_music import DEMO_MUSIC_SEED, write_demo_music
+    from noisekit.pipelines.demo_music import DEMO_MUSIC_SEED, write_demo_music
 
     write_demo_music(_path(data, params, "out", "data:demo-music"), int(params.get("pieces", 12)),
                      float(params.get("duration_s", 20.0)), int(params.get("seed", DEMO_MUSIC_SEED)))
@@ -106,7 +106,7 @@ def demo_music_stage(data: DataDir, params: dict) -> None:
 @stage_type("clean-manifest", writes=("clean",), path_params=("folder",))
 def clean_manifest_stage(data: DataDir, params: dict) -> None:
     """Build clean.parquet from a folder of clean music, grouped splits by sub-folder."""
-    from pipelines.clean import build_clean_manifest
+    from noisekit.pipelines.clean import build_clean_manifest
 
     table = build_clean_manifest(resolve_path(data, params["folder"]), data,
                                  valid=float(params.get("valid", 0.1)), test=float(params.get("test", 0.1)))
@@ -118,7 +118,7 @@ def clean_manifest_stage(data: DataDir, params: dict) -> None:
 def report_stage(data: DataDir, params: dict) -> None:
     """Write DIR/report/index.html (`evaluations`: the folder of evaluation results it shows, so that a new
     evaluation also refreshes the page)."""
-    from pipelines.report import build_report
+    from noisekit.pipelines.report import build_report
 
     result = build_report(data, params.get("title"))
     log.info("report: %d segments -> %s", result.segments, result.path)
@@ -129,7 +129,7 @@ def report_stage(data: DataDir, params: dict) -> None:
 def train_stage(data: DataDir, params: dict) -> None:
     """Train the two-stage U-Net (resuming a run that was stopped); `max_minutes` bounds the wall time and
     `init` ("shipped" or a checkpoint) starts from trained weights."""
-    from denoiser.train import initial_weights, train, train_config
+    from noisekit.denoiser.train import initial_weights, train, train_config
 
     options = {k: params[k] for k in ("steps", "batch_size", "lr", "crop_s", "noise", "seed", "ckpt_every",
                                        "val_every", "val_examples", "workers") if k in params}
@@ -149,8 +149,8 @@ def train_stage(data: DataDir, params: dict) -> None:
             outputs=lambda data, p: [_path(data, p, "out", "data:runs/eval/pipeline") / "results.json"])
 def evaluate_stage(data: DataDir, params: dict) -> None:
     """Score the model (`checkpoint`) and the classical baselines on the cached test mixtures."""
-    from denoiser.eval_report import evaluate_to_folder
-    from denoiser.evaluate import EvalConfig
+    from noisekit.denoiser.eval_report import evaluate_to_folder
+    from noisekit.denoiser.evaluate import EvalConfig
 
     checkpoint = resolve_path(data, params["checkpoint"]) if "checkpoint" in params else None
     cfg = EvalConfig(snrs=tuple(float(s) for s in params.get("snr", (3.0, 10.0, 16.0))),

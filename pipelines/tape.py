@@ -19,18 +19,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from tqdm import tqdm
 
-from manifests import read_manifest, write_manifest
-from manifests.io import upsert
-from manifests.schemas import schema_for
+from noisekit.manifests import read_manifest, write_manifest
+from noisekit.manifests.io import upsert
+from noisekit.manifests.schemas import schema_for
 from noisekit.audio import SAMPLE_RATE, load_audio, resample, write_audio
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
 from noisekit.fsutil import atomic_write, sha256_file
 from noisekit.seeding import stable_hash
-from pipelines.dataset_card import write_dataset_card
-from pipelines.devices import Device, add_device, check_speed_value, resolve_for_capture
-from pipelines.splits import split_for
-from pipelines.tape_checks import CaptureCheck, ClassifierLike, check_decoded, check_readable
+from noisekit.pipelines.dataset_card import write_dataset_card
+from noisekit.pipelines.devices import Device, add_device, check_speed_value, resolve_for_capture
+from noisekit.pipelines.splits import split_for
+from noisekit.pipelines.tape_checks import CaptureCheck, ClassifierLike, check_decoded, check_readable
 
 SEGMENT_S = 5.0
 NOISE_REDUCTION = ("none", "dolby-a", "dolby-b", "dolby-c", "dolby-s", "dolby-sr", "dbx", "dbx-ii", "telcom-c4",
@@ -217,7 +217,7 @@ def ingest_captures(datadir: DataDir, items: list[CaptureInput], classifier: Cla
     datadir.ensure()
     devices = _resolve_devices(datadir, items, new_device)
     if classifier is None:
-        from classifier import load_classifier
+        from noisekit.classifier import load_classifier
         classifier = load_classifier()
     table = read_manifest(datadir, "tape")
     accepted, skipped, refused = validate_captures(items, classifier, _ok_hashes(table), progress)

@@ -12,9 +12,9 @@ from pathlib import Path
 from noisekit.audio import write_audio
 from noisekit.seeding import rng_for
 from noisekit.synth.tape import draw_tape_params, render_tape_noise
-from pipelines.bundle import Contribution, build_bundle
-from pipelines.tape import CaptureMeta
-from pipelines.tape_checks import ClassifierLike
+from noisekit.pipelines.bundle import Contribution, build_bundle
+from noisekit.pipelines.tape import CaptureMeta
+from noisekit.pipelines.tape_checks import ClassifierLike
 
 
 def synth_blank_capture(path: str | Path, seed: int, speed_ips: float = 7.5, duration_s: float = 11.0,

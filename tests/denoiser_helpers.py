@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from denoiser.model import ModelConfig
-from manifests import merge_manifest
+from noisekit.denoiser.model import ModelConfig
+from noisekit.manifests import merge_manifest
 from noisekit.audio import write_audio
 from noisekit.datadir import DataDir
 

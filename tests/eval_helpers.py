@@ -6,9 +6,9 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from denoiser.checkpoint import save_checkpoint
-from denoiser.model import ModelConfig, build_model
-from manifests import write_manifest
+from noisekit.denoiser.checkpoint import save_checkpoint
+from noisekit.denoiser.model import ModelConfig, build_model
+from noisekit.manifests import write_manifest
 from noisekit.datadir import DataDir
 
 SR = 44100

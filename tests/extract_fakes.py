@@ -19,7 +19,7 @@ SR = 44100
 
 @dataclass(frozen=True)
 class Seg:
-    """A found noise-only run (same attributes as classifier.segmenter.NoiseSegment)."""
+    """A found noise-only run (same attributes as noisekit.classifier.segmenter.NoiseSegment)."""
 
     start_s: float
     end_s: float

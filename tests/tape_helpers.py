@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from scipy.ndimage import median_filter
 
-from classifier.inference import WindowProbs
+from noisekit.classifier.inference import WindowProbs
 from noisekit.audio import write_audio
 from noisekit.seeding import rng_for
 from noisekit.synth.tape import draw_tape_params, render_tape_noise
@@ -47,7 +47,7 @@ class ToneDetectorClassifier:
 
 def shipped_classifier():
     """The shipped classifier, or None while its weights are not in classifier/weights/ yet."""
-    from classifier.checkpoint import checkpoint_paths, load_classifier
+    from noisekit.classifier.checkpoint import checkpoint_paths, load_classifier
 
     weights, config = checkpoint_paths(None)
     return load_classifier() if weights.is_file() and config.is_file() else None

@@ -13,9 +13,9 @@ from noisekit.audio import load_audio
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
 from noisekit.fsutil import sha256_file
-from pipelines import bundle as bd
-from pipelines.bundle_ingest import ingest_bundle
-from pipelines.tape import CaptureMeta, CaptureRefused, ingest_files
+from noisekit.pipelines import bundle as bd
+from noisekit.pipelines.bundle_ingest import ingest_bundle
+from noisekit.pipelines.tape import CaptureMeta, CaptureRefused, ingest_files
 
 META = CaptureMeta("Revox A77 (HS)", 7.5, tape_stock="ATR Magnetics 1/4\"", noise_reduction="none",
                    chain="A77 line out -> Fast Track Pro, 44.1 kHz", contributor="CDM Montevideo", license="CC-BY-4.0")

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from tape_helpers import SR, ToneDetectorClassifier, blank_noise, music, write_capture
 
-from manifests import read_manifest
+from noisekit.manifests import read_manifest
 from noisekit.datadir import DataDir
-from pipelines.bundle import BundleError, build_bundle
-from pipelines.bundle_ingest import BundleLimits, ingest_bundle
-from pipelines.tape import CaptureMeta, CaptureRefused, ingest_files
+from noisekit.pipelines.bundle import BundleError, build_bundle
+from noisekit.pipelines.bundle_ingest import BundleLimits, ingest_bundle
+from noisekit.pipelines.tape import CaptureMeta, CaptureRefused, ingest_files
 
 META = CaptureMeta("Technics TR-575", 1.875, tape_stock="TDK HX-S60", contributor="Archive", license="CC0-1.0")
 CLF = ToneDetectorClassifier()

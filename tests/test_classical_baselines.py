@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from denoiser.classical import BASELINES
-from denoiser.classical.signals import SR, add_noise, coloured_noise, notes, snr_db
-from denoiser.classical.spectral import analyse, quietest_frames_psd, synthesise
-from denoiser.classical.spectral_gate import quietest_clip
+from noisekit.denoiser.classical import BASELINES
+from noisekit.denoiser.classical.signals import SR, add_noise, coloured_noise, notes, snr_db
+from noisekit.denoiser.classical.spectral import analyse, quietest_frames_psd, synthesise
+from noisekit.denoiser.classical.spectral_gate import quietest_clip
 
 METHODS = [name for name in BASELINES if name != "input"]
 MIN_GAIN_DB = 2.0  # every baseline must raise the SNR of a 5-dB mixture by at least this much
@@ -37,7 +37,7 @@ def test_baselines_refuse_multichannel_arrays(method):
 
 
 def test_logmmse_import_leaves_numpy_error_state_alone():
-    import denoiser.classical.logmmse  # noqa: F401
+    import noisekit.denoiser.classical.logmmse  # noqa: F401
 
     assert np.geterr()["under"] != "raise"
 

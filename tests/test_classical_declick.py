@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from denoiser.classical.declick import DeclickParams, declick, fit_block_models, lsar_interpolate, runs
-from denoiser.classical.lpc import coefficient_autocorrelation
-from denoiser.classical.signals import SR, plant_clicks, sinusoids, snr_db
+from noisekit.denoiser.classical.declick import DeclickParams, declick, fit_block_models, lsar_interpolate, runs
+from noisekit.denoiser.classical.lpc import coefficient_autocorrelation
+from noisekit.denoiser.classical.signals import SR, plant_clicks, sinusoids, snr_db
 
 SECONDS = 3.0
 
@@ -95,7 +95,7 @@ def test_bad_input_is_refused():
 
 
 def test_batched_cholesky_matches_lapack():
-    from denoiser.classical.declick import spd_solve
+    from noisekit.denoiser.classical.declick import spd_solve
 
     rng = np.random.default_rng(0)
     A = rng.standard_normal((3, 80, 80))
@@ -116,7 +116,7 @@ def test_dense_crackle_with_long_clusters_is_interpolated():
 
 
 def test_periodic_waveform_edges_are_not_clicks():
-    from denoiser.classical.declick import periodic_runs
+    from noisekit.denoiser.classical.declick import periodic_runs
 
     t = np.arange(SR) / SR
     saw = (0.3 * (2 * ((220 * t) % 1.0) - 1)).astype(np.float32)  # a naive sawtooth: one jump per period

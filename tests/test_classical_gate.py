@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from denoiser.classical.gate import (
+from noisekit.denoiser.classical.gate import (
     FEATURES,
     WEIGHTS_PATH,
     GateModel,
@@ -11,7 +11,7 @@ from denoiser.classical.gate import (
     model_for_rate,
     stretch_bounds,
 )
-from denoiser.classical.signals import SR, add_noise, coloured_noise, notes, plant_clicks
+from noisekit.denoiser.classical.signals import SR, add_noise, coloured_noise, notes, plant_clicks
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from classifier.baseline import EnergyParams, energy_segments, energy_window_scores
+from noisekit.classifier.baseline import EnergyParams, energy_segments, energy_window_scores
 
 SR = 8000
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from classifier.checkpoint import checkpoint_paths, load_classifier, load_model, save_checkpoint
-from classifier.model import ModelConfig, NoiseCNN
+from noisekit.classifier.checkpoint import checkpoint_paths, load_classifier, load_model, save_checkpoint
+from noisekit.classifier.model import ModelConfig, NoiseCNN
 from noisekit.errors import CheckpointError, NoisekitError
 
 SMALL = ModelConfig(channels=(4, 8, 8, 8), embed=8, hidden=8)
@@ -24,7 +24,7 @@ def ckpt(tmp_path):
 def test_round_trip_gives_identical_probabilities(ckpt):
     folder, model = ckpt
     x = np.random.default_rng(0).standard_normal(44100 * 3).astype(np.float32) * 0.01
-    from classifier.inference import NoiseClassifier
+    from noisekit.classifier.inference import NoiseClassifier
 
     expected = NoiseClassifier(model).window_probs(x, 44100).probs
     for path in (folder, folder / "noise_cnn.safetensors", folder / "noise_cnn.json"):

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from classifier.checkpoint import load_classifier, load_model, save_checkpoint
-from classifier.context import ContextConfig, chunk_bands, window_features
-from classifier.context_train import ContextTrainConfig, train_context
-from classifier.inference import NoiseClassifier
-from classifier.model import ModelConfig, NoiseCNN
+from noisekit.classifier.checkpoint import load_classifier, load_model, save_checkpoint
+from noisekit.classifier.context import ContextConfig, chunk_bands, window_features
+from noisekit.classifier.context_train import ContextTrainConfig, train_context
+from noisekit.classifier.inference import NoiseClassifier
+from noisekit.classifier.model import ModelConfig, NoiseCNN
 
 SR = 44100
 SMALL = ModelConfig(channels=(4, 8, 8, 8), embed=8, hidden=8, context=ContextConfig(hidden=8, dilations=(1, 2)))
@@ -119,7 +119,7 @@ def test_refitting_replaces_an_existing_stage_of_another_shape(tmp_path):
 
 
 def test_the_feature_cache_is_read_back_and_keyed_by_the_labels(tmp_path, monkeypatch):
-    import classifier.context_train as ct
+    import noisekit.classifier.context_train as ct
 
     base = tmp_path / "base"
     torch.manual_seed(0)
@@ -144,7 +144,7 @@ def test_the_feature_cache_is_read_back_and_keyed_by_the_labels(tmp_path, monkey
 
 
 def test_audible_labels_call_more_of_a_side_noise_than_exact_ones(tmp_path):
-    import classifier.context_train as ct
+    import noisekit.classifier.context_train as ct
 
     base = tmp_path / "base"
     torch.manual_seed(0)
@@ -156,7 +156,7 @@ def test_audible_labels_call_more_of_a_side_noise_than_exact_ones(tmp_path):
 
 
 def test_short_sides_are_squeezed_into_their_drawn_length(tmp_path):
-    import classifier.context_train as ct
+    import noisekit.classifier.context_train as ct
 
     base = tmp_path / "base"
     torch.manual_seed(0)

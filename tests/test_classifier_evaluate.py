@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from classifier.evaluate import (
+from noisekit.classifier.evaluate import (
     EVAL_SEED_START,
     EvalItem,
     evaluate,
@@ -13,9 +13,9 @@ from classifier.evaluate import (
     scene_items,
     side_items,
 )
-from classifier.inference import NoiseClassifier, WindowProbs
-from classifier.model import ModelConfig, NoiseCNN
-from classifier.segmenter import SegmenterParams
+from noisekit.classifier.inference import NoiseClassifier, WindowProbs
+from noisekit.classifier.model import ModelConfig, NoiseCNN
+from noisekit.classifier.segmenter import SegmenterParams
 from noisekit.audio import write_audio
 from tests.test_classifier_labels import write_labels
 
@@ -32,7 +32,7 @@ class Oracle(NoiseClassifier):
     def window_probs(self, audio_1d, sr):
         n = (len(audio_1d) / sr - self.window_s) // self.hop_s + 1
         starts = np.arange(int(max(n, 0))) * self.hop_s
-        from classifier.metrics import window_labels
+        from noisekit.classifier.metrics import window_labels
 
         p = window_labels(starts, self.window_s, self.truth).astype(np.float32)
         return WindowProbs(p, self.window_s, self.hop_s, starts, len(audio_1d) / sr)

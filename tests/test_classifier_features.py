@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from classifier.features import FeatureConfig, LogMel, mel_filterbank, n_chunks
+from noisekit.classifier.features import FeatureConfig, LogMel, mel_filterbank, n_chunks
 
 CFG = FeatureConfig()
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from classifier.inference import NoiseClassifier
-from classifier.model import NoiseCNN
+from noisekit.classifier.inference import NoiseClassifier
+from noisekit.classifier.model import NoiseCNN
 
 
 @pytest.fixture(scope="module")

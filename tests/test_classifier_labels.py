@@ -5,8 +5,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from classifier.features import FeatureConfig
-from classifier.labels import LabelSource, labelled_window_targets, read_labels
+from noisekit.classifier.features import FeatureConfig
+from noisekit.classifier.labels import LabelSource, labelled_window_targets, read_labels
 from noisekit.audio import write_audio
 from noisekit.errors import ManifestError
 

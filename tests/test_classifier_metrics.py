@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from classifier.metrics import (
+from noisekit.classifier.metrics import (
     SegmentCounts,
     intersect,
     merge_intervals,

@@ -2,8 +2,8 @@
 
 import torch
 
-from classifier.features import FeatureConfig, n_chunks
-from classifier.model import ModelConfig, NoiseCNN, count_parameters
+from noisekit.classifier.features import FeatureConfig, n_chunks
+from noisekit.classifier.model import ModelConfig, NoiseCNN, count_parameters
 
 
 def test_one_logit_per_window():

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from classifier.programme import KINDS, render_programme
+from noisekit.classifier.programme import KINDS, render_programme
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from classifier.inference import WindowProbs
-from classifier.segmenter import (
+from noisekit.classifier.inference import WindowProbs
+from noisekit.classifier.segmenter import (
     NoiseSegment,
     SegmenterParams,
     find_noise_segments,

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from classifier.evaluate import EVAL_SEED_START, TUNE_SEED_START
-from classifier.sides import TRAIN_SIDE_SEEDS, SidePool
+from noisekit.classifier.evaluate import EVAL_SEED_START, TUNE_SEED_START
+from noisekit.classifier.sides import TRAIN_SIDE_SEEDS, SidePool
 
 
 def test_training_seeds_are_disjoint_from_tuning_and_evaluation():

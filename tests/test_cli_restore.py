@@ -3,7 +3,7 @@ import json
 import soundfile as sf
 from click.testing import CliRunner
 
-from denoiser.classical.signals import SR, add_noise, coloured_noise, notes, plant_clicks
+from noisekit.denoiser.classical.signals import SR, add_noise, coloured_noise, notes, plant_clicks
 from noisekit.cli import main
 
 

@@ -30,9 +30,9 @@ def test_denoise_writes_outputs_with_input_shape_and_rate(tmp_path):
 
 
 def test_denoise_without_any_model_says_how_to_get_one(tmp_path, monkeypatch):
-    import denoiser.checkpoint
+    import noisekit.denoiser.checkpoint
 
-    monkeypatch.setattr(denoiser.checkpoint, "shipped_model_path", lambda name="small": None)
+    monkeypatch.setattr(noisekit.denoiser.checkpoint, "shipped_model_path", lambda name="small": None)
     wav = tmp_path / "a.wav"
     sf.write(str(wav), np.zeros(1000, dtype=np.float32), 44100)
     res = CliRunner().invoke(main, ["denoise", str(wav), "--out", str(tmp_path / "out")])
@@ -63,7 +63,7 @@ def test_expand_inputs_keeps_files_and_lists_folders(tmp_path):
 
 
 def test_denoise_uses_the_shipped_model_by_default(tmp_path):
-    from denoiser.checkpoint import shipped_model_path
+    from noisekit.denoiser.checkpoint import shipped_model_path
 
     if shipped_model_path("small") is None:
         pytest.skip("no model shipped in denoiser/weights/")

@@ -9,8 +9,8 @@ import pytest
 import torch
 from denoiser_helpers import TINY
 
-from denoiser.checkpoint import export_weights, load_checkpoint, load_model, save_checkpoint, shipped_model_path
-from denoiser.model import TwoStageUNet
+from noisekit.denoiser.checkpoint import export_weights, load_checkpoint, load_model, save_checkpoint, shipped_model_path
+from noisekit.denoiser.model import TwoStageUNet
 from noisekit.errors import CheckpointError
 
 
@@ -90,8 +90,8 @@ def test_shipped_model_path_is_none_or_a_complete_pair() -> None:
 def test_shipped_small_model_removes_synthetic_disc_noise() -> None:
     from denoiser_helpers import tone
 
-    from denoiser.model import preset
-    from denoiser.validation import delta_snr
+    from noisekit.denoiser.model import preset
+    from noisekit.denoiser.validation import delta_snr
     from noisekit.seeding import rng_for
     from noisekit.synth.gramophone import draw_gramophone_params, render_gramophone_noise
     from noisekit.synth.mix import mix_at_snr

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from denoiser_helpers import SR, make_datadir
 
-from denoiser.data import MIX_PRESETS, Clip, MixConfig, MixParams, apply_mix, looped, noise_clips, open_split
-from denoiser.validation import snr_db
+from noisekit.denoiser.data import MIX_PRESETS, Clip, MixConfig, MixParams, apply_mix, looped, noise_clips, open_split
+from noisekit.denoiser.validation import snr_db
 from noisekit.errors import NoisekitError
 
 CFG = MixConfig(crop_s=0.25)
@@ -88,7 +88,7 @@ def test_missing_data_is_a_clear_error(tmp_path) -> None:
 def test_noise_clips_are_sized_by_the_loop_file_not_the_raw_cut(tmp_path) -> None:
     """extract's duration_s is the raw cut (here 9 s) while path is the loop: reading past the loop's end
     would give silent noise crops."""
-    from manifests import merge_manifest, read_manifest
+    from noisekit.manifests import merge_manifest, read_manifest
 
     data = make_datadir(tmp_path)
     rows = read_manifest(data, "noise").to_pylist()

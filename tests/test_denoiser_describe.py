@@ -6,8 +6,8 @@ import torch
 from denoiser_helpers import TINY
 from torch import nn
 
-from denoiser.describe import _count_macs, describe
-from denoiser.model import TwoStageUNet, preset
+from noisekit.denoiser.describe import _count_macs, describe
+from noisekit.denoiser.model import TwoStageUNet, preset
 
 
 def test_parameters_match_the_built_model() -> None:

@@ -6,9 +6,9 @@ import pytest
 import torch
 from denoiser_helpers import TINY
 
-from denoiser.model import PRESETS, ModelConfig, TwoStageUNet, build_model, preset
-from denoiser.stft import wave_to_spec
-from denoiser.validation import mae_loss
+from noisekit.denoiser.model import PRESETS, ModelConfig, TwoStageUNet, build_model, preset
+from noisekit.denoiser.stft import wave_to_spec
+from noisekit.denoiser.validation import mae_loss
 
 
 @pytest.mark.parametrize("samples", [1001, 3333, 5120])

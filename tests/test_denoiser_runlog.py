@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 
-from denoiser.runlog import RunLog
+from noisekit.denoiser.runlog import RunLog
 
 
 def _steps(path) -> list[int]:

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from denoiser.stft import StftConfig, freq_encoding, spec_to_wave, wave_to_spec
+from noisekit.denoiser.stft import StftConfig, freq_encoding, spec_to_wave, wave_to_spec
 
 
 @pytest.mark.parametrize("n", [1001, 4096, 7777])

@@ -13,8 +13,8 @@ import torch
 from click.testing import CliRunner
 from denoiser_helpers import TINY, make_datadir
 
-from denoiser.checkpoint import load_checkpoint
-from denoiser.train import StepBatches, TrainConfig, train, train_config
+from noisekit.denoiser.checkpoint import load_checkpoint
+from noisekit.denoiser.train import StepBatches, TrainConfig, train, train_config
 from noisekit.errors import NoisekitError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,7 +124,7 @@ def test_cli_trains_and_exports_weights(data, tmp_path) -> None:
     assert tuple(state["train_config"]["snr_db"]) == (5.0, 10.0)
     result = CliRunner().invoke(main, ["train", "--export", str(tmp_path / "run" / "last.pt"), str(tmp_path / "w")])
     assert result.exit_code == 0, result.output
-    from denoiser.checkpoint import load_model
+    from noisekit.denoiser.checkpoint import load_model
 
     assert load_model(tmp_path / "w.safetensors").step == 2
     bad = CliRunner().invoke(main, args[:5] + ["--snr", "10", "5"])

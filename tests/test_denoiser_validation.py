@@ -8,8 +8,8 @@ import numpy as np
 import torch
 from denoiser_helpers import TINY
 
-from denoiser.model import TwoStageUNet
-from denoiser.validation import ValidationSet, delta_snr, mae_loss, snr_db, validate_model, validate_noisereduce
+from noisekit.denoiser.model import TwoStageUNet
+from noisekit.denoiser.validation import ValidationSet, delta_snr, mae_loss, snr_db, validate_model, validate_noisereduce
 
 
 def test_snr_and_delta_snr_by_hand() -> None:
@@ -34,7 +34,7 @@ class _Oracle(TwoStageUNet):
 
 
 def test_validate_model_on_a_perfect_denoiser() -> None:
-    from denoiser.stft import wave_to_spec
+    from noisekit.denoiser.stft import wave_to_spec
 
     t = torch.arange(4096) / 44100.0
     clean = (0.3 * torch.sin(2 * math.pi * 440 * t))[None]

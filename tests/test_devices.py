@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from manifests import read_manifest
+from noisekit.manifests import read_manifest
 from noisekit.datadir import DataDir
-from pipelines import devices as dv
+from noisekit.pipelines import devices as dv
 
 
 def test_shipped_registry_starts_with_the_seed_papers_decks():

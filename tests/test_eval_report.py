@@ -10,8 +10,8 @@ import numpy as np
 from click.testing import CliRunner
 from eval_helpers import make_datadir, tiny_checkpoint
 
-from denoiser.eval_report import markdown, metric_table, write_report
-from denoiser.evaluate import EvalConfig, EvalResult, summarize
+from noisekit.denoiser.eval_report import markdown, metric_table, write_report
+from noisekit.denoiser.evaluate import EvalConfig, EvalResult, summarize
 from noisekit.cli import main
 
 
@@ -55,7 +55,7 @@ def test_write_report_outputs(tmp_path):
 
 
 def test_evaluate_command_end_to_end(tmp_path, monkeypatch):
-    import denoiser.checkpoint
+    import noisekit.denoiser.checkpoint
 
     data = make_datadir(tmp_path / "data")
     ckpt = tiny_checkpoint(tmp_path / "tiny.pt")
@@ -68,6 +68,6 @@ def test_evaluate_command_end_to_end(tmp_path, monkeypatch):
     doc = json.loads((out / "results.json").read_text())
     assert {r["method"] for r in doc["rows"]} == {"unet", "input", "wiener"}
     assert {r["kind"] for r in doc["rows"]} == {"gramophone", "tape"}
-    monkeypatch.setattr(denoiser.checkpoint, "shipped_model_path", lambda name="small": None)
+    monkeypatch.setattr(noisekit.denoiser.checkpoint, "shipped_model_path", lambda name="small": None)
     bad = CliRunner().invoke(main, ["evaluate", "--data", str(data.root), "--methods", "unet", "--no-visqol"])
     assert bad.exit_code == 2 and "needs --checkpoint" in bad.output

@@ -12,8 +12,8 @@ import pytest
 import soundfile as sf
 from eval_helpers import SR, make_datadir, tiny_checkpoint
 
-from denoiser.classical import BASELINES
-from denoiser.evaluate import (
+from noisekit.denoiser.classical import BASELINES
+from noisekit.denoiser.evaluate import (
     MODEL_METHOD,
     EvalConfig,
     _denoiser_imports,
@@ -132,7 +132,7 @@ def test_summary_groups_by_method_kind_snr_and_all():
 
 
 def test_visqol_scores_when_installed(data):
-    from denoiser.metrics import visqol_available
+    from noisekit.denoiser.metrics import visqol_available
 
     if not visqol_available():
         pytest.skip("visqol-python is not installed")

@@ -16,13 +16,13 @@ import yaml
 from click.testing import CliRunner
 from extract_fakes import EnergyFinder, write_fake_side
 
-from manifests import write_manifest
+from noisekit.manifests import write_manifest
 from noisekit.cli import main
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
 from noisekit.fsutil import md5_file
-from pipelines.export import export, plan_shards, recording_name
-from pipelines.extract import extract
+from noisekit.pipelines.export import export, plan_shards, recording_name
+from noisekit.pipelines.extract import extract
 
 SR = 44100
 

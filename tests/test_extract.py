@@ -14,11 +14,11 @@ import pyarrow as pa
 import pytest
 from extract_fakes import EnergyFinder, write_fake_side
 
-from manifests import part_names, write_manifest
+from noisekit.manifests import part_names, write_manifest
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
 from noisekit.fsutil import md5_file
-from pipelines.extract import extract, tasks_from_inputs
+from noisekit.pipelines.extract import extract, tasks_from_inputs
 
 TESTS = Path(__file__).resolve().parent
 
@@ -139,7 +139,7 @@ def test_process_pool_and_dask_give_the_local_manifest(tmp_path: Path) -> None:
 
 
 def test_unreachable_scheduler_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("pipelines.extract.SCHEDULER_TIMEOUT", "1s")
+    monkeypatch.setattr("noisekit.pipelines.extract.SCHEDULER_TIMEOUT", "1s")
     src = tmp_path / "in"
     write_fake_side(src / "s.flac", seed=1)
     with pytest.raises(NoisekitError, match="Dask scheduler"):
@@ -152,7 +152,7 @@ import sys
 sys.path.insert(0, {tests!r})
 from extract_fakes import EnergyFinder
 from noisekit.datadir import DataDir
-from pipelines.extract import extract
+from noisekit.pipelines.extract import extract
 extract(DataDir({root!r}), inputs=[{src!r}], finder=EnergyFinder(delay_s=0.4), jobs=1, progress=False)
 """
 

@@ -9,13 +9,13 @@ import torch
 from click.testing import CliRunner
 from extract_fakes import write_fake_side
 
-from classifier import save_checkpoint
-from classifier.model import ModelConfig, NoiseCNN
-from classifier.segmenter import SegmenterParams
-from manifests import part_names, read_manifest
+from noisekit.classifier import save_checkpoint
+from noisekit.classifier.model import ModelConfig, NoiseCNN
+from noisekit.classifier.segmenter import SegmenterParams
+from noisekit.manifests import part_names, read_manifest
 from noisekit.cli import main
 from noisekit.datadir import DataDir
-from pipelines.extract_cut import ClassifierFinder
+from noisekit.pipelines.extract_cut import ClassifierFinder
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ def test_extract_command_runs_the_classifier_path(tmp_path: Path, checkpoint: Pa
 
 
 def test_segmenter_overrides_reach_the_finder(tmp_path: Path, checkpoint: Path, monkeypatch) -> None:
-    import pipelines.extract as stage
+    import noisekit.pipelines.extract as stage
 
     seen = []
     real = stage.ClassifierFinder

@@ -10,11 +10,11 @@ import pytest
 import soundfile as sf
 from extract_fakes import EnergyFinder, Seg, write_fake_side
 
-from manifests import part_names, read_manifest
+from noisekit.manifests import part_names, read_manifest
 from noisekit.audio import load_audio
 from noisekit.datadir import DataDir
 from noisekit.errors import AudioError
-from pipelines.extract_cut import (
+from noisekit.pipelines.extract_cut import (
     ExtractConfig,
     RecordingTask,
     extract_recording,
@@ -154,7 +154,7 @@ def test_rerun_of_a_task_removes_stale_and_temporary_files(tmp_path: Path, side)
 def test_prefetch_keeps_order_raises_errors_and_stops_early() -> None:
     import threading
 
-    from pipelines.extract_cut import prefetch
+    from noisekit.pipelines.extract_cut import prefetch
 
     blocks = [np.full(4, i, np.float32) for i in range(50)]
     assert [int(b[0]) for b in prefetch(iter(blocks))] == list(range(50))
@@ -211,7 +211,7 @@ def test_duplicate_spans_from_the_finder_give_one_row(tmp_path: Path, side) -> N
 
 
 def test_background_writer_writes_everything_and_raises_the_first_error(tmp_path: Path) -> None:
-    from pipelines.extract_cut import BackgroundWriter
+    from noisekit.pipelines.extract_cut import BackgroundWriter
 
     audio = np.zeros((2, SR), np.float32)
     with BackgroundWriter(threads=2, backlog=2) as writer:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from classifier.checkpoint import checkpoint_paths
-from manifests import to_table
+from noisekit.classifier.checkpoint import checkpoint_paths
+from noisekit.manifests import to_table
 from noisekit.datadir import DataDir
-from pipelines.extract import extract
-from pipelines.extract_eval import heldout_seeds, score_manifest, write_heldout_sides
+from noisekit.pipelines.extract import extract
+from noisekit.pipelines.extract_eval import heldout_seeds, score_manifest, write_heldout_sides
 
 
 def _rows(*cuts: tuple[str, float, float], failed: str | None = None) -> list[dict]:

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from fake_archive import FakeArchive, fast_policy, sample_item
 
-from manifests import read_manifest
+from noisekit.manifests import read_manifest
 from noisekit.archive.download import PARTIAL_PREFIX
 from noisekit.archive.layout import LayoutFile
 from noisekit.datadir import DataDir
-from pipelines.harvest import HarvestOptions, harvest
+from noisekit.pipelines.harvest import HarvestOptions, harvest
 
 WEIRD = "Ça m'plaît (Part {i})? #2 100% Live!, Vol. ñ.flac"
 

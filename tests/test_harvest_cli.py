@@ -11,12 +11,12 @@ import pytest
 from click.testing import CliRunner
 from fake_archive import FakeArchive, fast_policy, flac_bytes, sample_item
 
-from manifests import read_manifest
+from noisekit.manifests import read_manifest
 from noisekit.archive.download import PARTIAL_PREFIX
 from noisekit.archive.layout import LayoutFile
 from noisekit.cli import main
 from noisekit.datadir import DataDir
-from pipelines.harvest import HarvestOptions, harvest
+from noisekit.pipelines.harvest import HarvestOptions, harvest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -82,8 +82,8 @@ import sys
 sys.path.insert(0, {tests!r})
 from fake_archive import fast_policy
 from noisekit.datadir import DataDir
-from pipelines.harvest import HarvestOptions, harvest
-from pipelines.harvest import HarvestOptions, harvest
+from noisekit.pipelines.harvest import HarvestOptions, harvest
+from noisekit.pipelines.harvest import HarvestOptions, harvest
 harvest(DataDir(sys.argv[1]), HarvestOptions(endpoint=sys.argv[2], rate=None, jobs=2, progress=False,
         batch_items=2, batch_seconds=0.05, files="all-transfers", policy=fast_policy()))
 """

@@ -6,10 +6,10 @@ import threading
 import time
 from datetime import UTC, datetime
 
-from manifests import read_manifest, write_manifest
+from noisekit.manifests import read_manifest, write_manifest
 from noisekit.datadir import DataDir
-from pipelines.harvest import HarvestOptions, harvest
-from pipelines.harvest_state import (
+from noisekit.pipelines.harvest import HarvestOptions, harvest
+from noisekit.pipelines.harvest_state import (
     KnownFile,
     PartWriter,
     clean_stale_temporaries,

@@ -7,8 +7,8 @@ import pytest
 import soundfile as sf
 import torch
 
-from denoiser.inference import ChunkedDenoiser, crossfade, denoise_array, denoise_file, output_paths
-from denoiser.model import build_model
+from noisekit.denoiser.inference import ChunkedDenoiser, crossfade, denoise_array, denoise_file, output_paths
+from noisekit.denoiser.model import build_model
 from noisekit.errors import AudioError
 
 

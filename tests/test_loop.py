@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipelines.loop import (
+from noisekit.pipelines.loop import (
     CROSSFADE_S,
     LoopError,
     make_loop,

@@ -11,8 +11,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-import manifests.io as mio
-from manifests import (
+import noisekit.manifests.io as mio
+from noisekit.manifests import (
     TABLES,
     consolidate_parts,
     merge_manifest,

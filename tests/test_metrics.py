@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from denoiser.metrics import (
+from noisekit.denoiser.metrics import (
     delta_si_sdr,
     delta_snr,
     mean_ci,

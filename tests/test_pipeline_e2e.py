@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from manifests import read_manifest
+from noisekit.manifests import read_manifest
 from noisekit.datadir import DataDir
-from pipelines import stages  # noqa: F401  (registers the stage types)
-from pipelines.demo_archive import read_ground_truth
-from pipelines.extract_eval import score_manifest
-from pipelines.runner import load_pipeline, run_pipeline
+from noisekit.pipelines import stages  # noqa: F401  (registers the stage types)
+from noisekit.pipelines.demo_archive import read_ground_truth
+from noisekit.pipelines.extract_eval import score_manifest
+from noisekit.pipelines.runner import load_pipeline, run_pipeline
 
 WEIGHTS = Path(__file__).resolve().parent.parent / "classifier" / "weights"
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from denoiser.classical.signals import SR, add_noise, coloured_noise, notes, plant_clicks, snr_db
-from pipelines.restore import (
+from noisekit.denoiser.classical.signals import SR, add_noise, coloured_noise, notes, plant_clicks, snr_db
+from noisekit.pipelines.restore import (
     RestoreOptions,
     fade_weights,
     lsa_denoiser,
@@ -123,9 +123,9 @@ def test_clean_16_bit_file_round_trips_exactly(tmp_path, clean):
 
 def test_model_checkpoint_is_wired_through_chunked_inference(tmp_path, clean, monkeypatch):
     torch = pytest.importorskip("torch")
-    from denoiser.checkpoint import export_weights
-    from denoiser.model import ModelConfig, build_model
-    from pipelines.restore import pick_denoiser
+    from noisekit.denoiser.checkpoint import export_weights
+    from noisekit.denoiser.model import ModelConfig, build_model
+    from noisekit.pipelines.restore import pick_denoiser
 
     torch.manual_seed(0)
     cfg = ModelConfig(widths=(4, 6, 8), depth=2, dense_layers=2, early_kernel=3)
@@ -137,14 +137,14 @@ def test_model_checkpoint_is_wired_through_chunked_inference(tmp_path, clean, mo
     result = restore_array(stereo, SR, denoise_fn, RestoreOptions(steps=("denoise",), denoiser_name=name))
     assert result.audio.shape == stereo.shape and np.all(np.isfinite(result.audio))
     assert not np.array_equal(result.audio, stereo)
-    monkeypatch.setattr("denoiser.checkpoint.shipped_model_path", lambda name="small": None)
+    monkeypatch.setattr("noisekit.denoiser.checkpoint.shipped_model_path", lambda name="small": None)
     with pytest.raises(ValueError, match="--checkpoint"):
         pick_denoiser(None, "model")
     assert pick_denoiser(None, "auto")[1].startswith("classical LSA")
 
 
 def test_segmented_processing_is_seamless_and_discards_edge_effects():
-    from pipelines.restore import segmented
+    from noisekit.pipelines.restore import segmented
 
     x = np.random.default_rng(3).standard_normal((2, 20 * 1000)).astype(np.float32)
     np.testing.assert_array_equal(segmented(lambda a, sr: a, x, 1000, segment_s=3.0), x)

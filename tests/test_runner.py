@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from manifests import merge_manifest, read_manifest, write_manifest
+from noisekit.manifests import merge_manifest, read_manifest, write_manifest
 from noisekit.datadir import DataDir
-from pipelines.runner import PipelineError, load_pipeline, run_pipeline, stage_type
+from noisekit.pipelines.runner import PipelineError, load_pipeline, run_pipeline, stage_type
 
 CALLS: list[str] = []
 
@@ -129,7 +129,7 @@ def test_run_command_reports_ran_and_skipped(tmp_path):
 
 
 def test_shipped_configs_load():
-    from pipelines import stages  # noqa: F401
+    from noisekit.pipelines import stages  # noqa: F401
 
     root = Path(__file__).resolve().parent.parent / "pipelines"
     for name in ("demo", "great78", "tape", "train"):
@@ -141,7 +141,7 @@ def test_shipped_configs_load():
                          ids=lambda p: p.name)
 def test_shipped_pipeline_configs_load(config: Path) -> None:
     """Every config under pipelines/ names known stage types and parses (a typo would fail at run time)."""
-    import pipelines.stages  # noqa: F401  (registers the stage types)
+    import noisekit.pipelines.stages  # noqa: F401  (registers the stage types)
 
     pipeline = load_pipeline(config)
     assert pipeline.stages and pipeline.description

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipelines.silence import sound_spans
+from noisekit.pipelines.silence import sound_spans
 
 SR = 44100
 

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from tape_helpers import SR, ToneDetectorClassifier, blank_noise, music, write_capture
 
-from manifests import read_manifest
+from noisekit.manifests import read_manifest
 from noisekit.audio import audio_info, load_audio
 from noisekit.datadir import DataDir
-from pipelines import tape
-from pipelines.devices import DeviceError
+from noisekit.pipelines import tape
+from noisekit.pipelines.devices import DeviceError
 
 META = tape.CaptureMeta("revox a-77", 15.0, tape_stock="ATR Magnetics", chain="Revox -> RME Babyface",
                         contributor="Test Archive", license="CC-BY-4.0")

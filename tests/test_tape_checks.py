@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from tape_helpers import SR, ToneDetectorClassifier, blank_noise, music, shipped_classifier, write_capture
 
-from pipelines import tape_checks as tc
+from noisekit.pipelines import tape_checks as tc
 
 CHECKS = ["readable", "sample_rate", "clipping", "dc_offset", "silence_dropouts", "hum", "length", "content"]
 
@@ -140,7 +140,7 @@ class _FixedProbs:
         self.probs = np.array(probs, dtype=np.float32)
 
     def window_probs(self, audio_1d, sr):
-        from classifier.inference import WindowProbs
+        from noisekit.classifier.inference import WindowProbs
 
         return WindowProbs(self.probs, 1.0, 0.25, np.arange(len(self.probs)) * 0.25, len(audio_1d) / sr)
 

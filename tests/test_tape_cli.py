@@ -6,11 +6,11 @@ import pytest
 from click.testing import CliRunner
 from tape_helpers import ToneDetectorClassifier, blank_noise, write_capture
 
-from manifests import read_manifest
+from noisekit.manifests import read_manifest
 from noisekit.cli import main
 from noisekit.commands import tape as tape_cmd
 from noisekit.datadir import DataDir
-from pipelines.tape import NOISE_REDUCTION
+from noisekit.pipelines.tape import NOISE_REDUCTION
 
 
 @pytest.fixture(autouse=True)

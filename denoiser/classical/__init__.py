@@ -9,11 +9,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from denoiser.classical.chain import classical_chain
-from denoiser.classical.logmmse import logmmse
-from denoiser.classical.lsa import lsa
-from denoiser.classical.spectral_gate import gate_nonstationary, gate_stationary
-from denoiser.classical.wiener import wiener
+from noisekit.denoiser.classical.chain import classical_chain
+from noisekit.denoiser.classical.logmmse import logmmse
+from noisekit.denoiser.classical.lsa import lsa
+from noisekit.denoiser.classical.spectral_gate import gate_nonstationary, gate_stationary
+from noisekit.denoiser.classical.wiener import wiener
 
 
 def unprocessed(x: np.ndarray, sr: int) -> np.ndarray:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from denoiser.classical.declick import DeclickParams, declick
-from denoiser.classical.lsa import lsa
+from noisekit.denoiser.classical.declick import DeclickParams, declick
+from noisekit.denoiser.classical.lsa import lsa
 
 
 def classical_chain(x: np.ndarray, sr: int, declick_params: DeclickParams | None = None) -> np.ndarray:

@@ -24,8 +24,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.ndimage import binary_dilation
 
-from denoiser.classical.lpc import burg_batch, coefficient_autocorrelation, fill_gap
-from denoiser.classical.spectral import check_signal
+from noisekit.denoiser.classical.lpc import burg_batch, coefficient_autocorrelation, fill_gap
+from noisekit.denoiser.classical.spectral import check_signal
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from denoiser.classical.declick import detect, fit_block_models
+from noisekit.denoiser.classical.declick import detect, fit_block_models
 from noisekit.audio import SAMPLE_RATE, resample
 
 WEIGHTS_PATH = Path(__file__).with_name("gate_weights.json")

@@ -13,9 +13,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from denoiser.classical.declick import runs
-from denoiser.classical.lpc import fill_gap
-from denoiser.classical.spectral import check_signal
+from noisekit.denoiser.classical.declick import runs
+from noisekit.denoiser.classical.lpc import fill_gap
+from noisekit.denoiser.classical.spectral import check_signal
 
 
 @dataclass(frozen=True)

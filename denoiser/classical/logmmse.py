@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from denoiser.classical.spectral import check_signal
+from noisekit.denoiser.classical.spectral import check_signal
 
 _saved = np.geterr()
 try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import exp1
 
-from denoiser.classical.spectral import analyse, check_signal, quietest_frames_psd, synthesise
+from noisekit.denoiser.classical.spectral import analyse, check_signal, quietest_frames_psd, synthesise
 
 
 def lsa_gains(power: np.ndarray, noise: np.ndarray, alpha: float = 0.98, xi_min_db: float = -25.0,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from denoiser.classical.spectral import check_signal
+from noisekit.denoiser.classical.spectral import check_signal
 
 FREQ_SMOOTH_HZ = 100.0
 

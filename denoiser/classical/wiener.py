@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import lfilter
 
-from denoiser.classical.spectral import analyse, check_signal, quietest_frames_psd, synthesise
+from noisekit.denoiser.classical.spectral import analyse, check_signal, quietest_frames_psd, synthesise
 
 
 def wiener(x: np.ndarray, sr: int, noise_fraction: float = 0.1, smoothing: float = 0.7,

@@ -46,8 +46,8 @@ def train_cmd(labels: str | None, steps: int, max_minutes: float | None, out: st
     This trains the window CNN. A side-context stage in the starting checkpoint is carried over unchanged;
     refit it on the result with `noisekit classifier train-context --model OUT`.
     """
-    from classifier.checkpoint import WEIGHTS_DIR
-    from classifier.train import TrainConfig, train
+    from noisekit.classifier.checkpoint import WEIGHTS_DIR
+    from noisekit.classifier.train import TrainConfig, train
 
     if labels and not init and not from_scratch:
         init = str(WEIGHTS_DIR)
@@ -63,9 +63,9 @@ def train_cmd(labels: str | None, steps: int, max_minutes: float | None, out: st
 @click.option("--labels", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Score on a labels Parquet instead of held-out synthetic audio.")
 @click.option("--sides", type=int, default=12, show_default=True,
-              help="Held-out synthetic sides (seeds from classifier.evaluate.EVAL_SEED_START).")
+              help="Held-out synthetic sides (seeds from noisekit.classifier.evaluate.EVAL_SEED_START).")
 @click.option("--seed-start", type=int, default=None,
-              help="First side seed (default classifier.evaluate.EVAL_SEED_START; TUNE_SEED_START for tuning).")
+              help="First side seed (default noisekit.classifier.evaluate.EVAL_SEED_START; TUNE_SEED_START for tuning).")
 @click.option("--scenes", type=int, default=4, show_default=True,
               help="Held-out 60-s scenes per case (normal, noise-only and each hard case).")
 @click.option("--model", "model", type=click.Path(exists=True), default=None,
@@ -84,8 +84,8 @@ def evaluate_cmd(labels: str | None, sides: int, seed_start: int | None, scenes:
 
     import torch
 
-    from classifier.checkpoint import load_classifier
-    from classifier.evaluate import EVAL_SEED_START, evaluate, format_report, label_items, scene_items, side_items
+    from noisekit.classifier.checkpoint import load_classifier
+    from noisekit.classifier.evaluate import EVAL_SEED_START, evaluate, format_report, label_items, scene_items, side_items
     from noisekit.fsutil import atomic_write
 
     torch.set_num_threads(max(1, threads))
@@ -136,7 +136,7 @@ def train_context_cmd(model: str | None, sides: int, short_sides: int, variants:
                       out: str, seed: int,
                       truth: str, music_weight: float, cache: str | None, workers: int, threads: int) -> None:
     """Train the side-context stage (±32 s of context, levels against the file's noise floor) on whole sides."""
-    from classifier.context_train import ContextTrainConfig, train_context
+    from noisekit.classifier.context_train import ContextTrainConfig, train_context
 
     cfg = ContextTrainConfig(sides=sides, short_sides=short_sides, variants=variants, scenes=scenes, steps=steps,
                              seed=seed, truth=truth,

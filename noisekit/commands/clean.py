@@ -21,7 +21,7 @@ def clean_command(folder: str, data: DataDir, valid: float, test: float, seed: i
 
     Files outside --data are hard-linked (or copied) into DATA/clean/<folder name>/.
     """
-    from pipelines.clean import build_clean_manifest
+    from noisekit.pipelines.clean import build_clean_manifest
 
     if not (0 <= valid < 1 and 0 <= test < 1 and valid + test < 1):
         raise click.BadParameter("--valid and --test must be fractions that leave some training data")

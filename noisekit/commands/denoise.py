@@ -47,8 +47,8 @@ def denoise_command(inputs: tuple[str, ...], out_dir: str, checkpoint: str | Non
     import torch  # noqa: PLC0415 (keeps `--help` fast)
     from tqdm import tqdm  # noqa: PLC0415
 
-    from denoiser.inference import denoise_file, resolve_model, wave_fn  # noqa: PLC0415
-    from denoiser.train import pick_device  # noqa: PLC0415
+    from noisekit.denoiser.inference import denoise_file, resolve_model, wave_fn  # noqa: PLC0415
+    from noisekit.denoiser.train import pick_device  # noqa: PLC0415
     from noisekit.audio import audio_info  # noqa: PLC0415
     from noisekit.errors import NoisekitError  # noqa: PLC0415
 

@@ -45,9 +45,9 @@ def evaluate_command(data: DataDir, checkpoint: str | None, snrs: tuple[float, .
     """
     import torch  # noqa: PLC0415 (keeps `--help` fast)
 
-    from denoiser.checkpoint import shipped_model_path  # noqa: PLC0415
-    from denoiser.eval_report import evaluate_to_folder  # noqa: PLC0415
-    from denoiser.evaluate import EvalConfig  # noqa: PLC0415
+    from noisekit.denoiser.checkpoint import shipped_model_path  # noqa: PLC0415
+    from noisekit.denoiser.eval_report import evaluate_to_folder  # noqa: PLC0415
+    from noisekit.denoiser.evaluate import EvalConfig  # noqa: PLC0415
 
     if threads:
         torch.set_num_threads(threads)

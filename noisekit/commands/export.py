@@ -20,7 +20,7 @@ from noisekit.datadir import DataDir
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show the progress bar.")
 def export_command(data: DataDir, fmt: str, out: str, audio: str | None, overwrite: bool, progress: bool) -> None:
     """Export the ok segments of manifests/noise.parquet to OUT, built aside and renamed into place."""
-    from pipelines.export import export  # noqa: PLC0415 (keeps `--help` fast)
+    from noisekit.pipelines.export import export  # noqa: PLC0415 (keeps `--help` fast)
 
     result = export(data, out, fmt, audio=audio, overwrite=overwrite, progress=progress)
     summary(result.summary())

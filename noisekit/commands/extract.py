@@ -52,8 +52,8 @@ def extract_command(data: DataDir, inputs: tuple[str, ...], model: str | None, j
     error row. With --scheduler the same tasks run on a Dask cluster whose workers share this environment
     and can read DIR.
     """
-    from pipelines.extract import extract  # noqa: PLC0415 (keeps `--help` fast)
-    from pipelines.loop import parse_rpm  # noqa: PLC0415
+    from noisekit.pipelines.extract import extract  # noqa: PLC0415 (keeps `--help` fast)
+    from noisekit.pipelines.loop import parse_rpm  # noqa: PLC0415
 
     try:
         speed = parse_rpm(rpm)

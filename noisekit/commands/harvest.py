@@ -54,7 +54,7 @@ def harvest_command(data: DataDir, collection: str, query: str | None, limit: in
     failed, 2 for usage errors.
     """
     from noisekit.archive.session import DEFAULT_ENDPOINT  # noqa: PLC0415 (keeps `--help` fast)
-    from pipelines.harvest import HarvestOptions, harvest  # noqa: PLC0415
+    from noisekit.pipelines.harvest import HarvestOptions, harvest  # noqa: PLC0415
 
     options = HarvestOptions(
         collection=collection or None, query=query, limit=limit,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from manifests import TABLES, read_manifest
+from noisekit.manifests import TABLES, read_manifest
 from noisekit.commands.common import data_option, summary
 from noisekit.datadir import DataDir
 

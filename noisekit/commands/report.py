@@ -15,7 +15,7 @@ def report_command(data: DataDir, title: str | None) -> None:
     """Write DIR/report/index.html: minutes of noise by kind, decade, label, device and speed, a
     p(noise) histogram, a gallery of every segment with its spectrogram and a player, and the latest
     evaluation. Open it in a browser (it needs no network)."""
-    from pipelines.report import build_report
+    from noisekit.pipelines.report import build_report
 
     result = build_report(data, title)
     summary(f"report: {result.segments} segments, {result.minutes:.1f} min of noise -> {result.path}")

@@ -12,7 +12,7 @@ AUDIO_SUFFIXES = (".wav", ".flac", ".aif", ".aiff", ".ogg", ".mp3")
 
 
 def _steps(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[str, ...]:
-    from pipelines.restore import STEPS
+    from noisekit.pipelines.restore import STEPS
 
     steps = tuple(s.strip() for s in value.split(",") if s.strip())
     unknown = [s for s in steps if s not in STEPS]
@@ -52,7 +52,7 @@ def restore_command(inputs: tuple[Path, ...], out_dir: Path, steps: tuple[str, .
     """
     from dataclasses import replace
 
-    from pipelines.restore import RestoreOptions, pick_denoiser, restore_files
+    from noisekit.pipelines.restore import RestoreOptions, pick_denoiser, restore_files
 
     options = RestoreOptions(steps=steps, stretch_s=stretch_s)
     options.declick = replace(options.declick, threshold=click_threshold, order=ar_order,

@@ -23,8 +23,8 @@ def run_command(config: str, data: DataDir, start: str | None, stop: str | None,
     since it last succeeded, and the manifests it wrote are as it left them. Each stage logs to
     DIR/logs/<stage>.log.
     """
-    from pipelines import stages  # noqa: F401  (registers the stage types)
-    from pipelines.runner import load_pipeline, run_pipeline
+    from noisekit.pipelines import stages  # noqa: F401  (registers the stage types)
+    from noisekit.pipelines.runner import load_pipeline, run_pipeline
 
     pipeline = load_pipeline(config)
     started = time.perf_counter()

@@ -11,7 +11,7 @@ from noisekit.commands.common import data_option, summary
 from noisekit.datadir import DataDir
 
 NR_CHOICES = ("none", "dolby-a", "dolby-b", "dolby-c", "dolby-s", "dolby-sr", "dbx", "dbx-ii", "telcom-c4",
-              "high-com", "anrs", "other")  # the same list as pipelines.tape.NOISE_REDUCTION (tested)
+              "high-com", "anrs", "other")  # the same list as noisekit.pipelines.tape.NOISE_REDUCTION (tested)
 
 
 def _metadata_options(func: Callable) -> Callable:
@@ -37,7 +37,7 @@ def _metadata_options(func: Callable) -> Callable:
 
 
 def _classifier(model: str | None):
-    from classifier import load_classifier  # noqa: PLC0415 (keeps `--help` fast)
+    from noisekit.classifier import load_classifier  # noqa: PLC0415 (keeps `--help` fast)
 
     return load_classifier(model)
 
@@ -61,8 +61,8 @@ def ingest_tape_command(data: DataDir, device: str | None, speed: float | None, 
     Captures already in the dataset are skipped. A refused FILE is recorded as a failed row and the others
     go on (exit status 1); a bundle is all-or-nothing.
     """
-    from pipelines.bundle_ingest import ingest_bundle  # noqa: PLC0415
-    from pipelines.tape import CaptureMeta, ingest_files  # noqa: PLC0415
+    from noisekit.pipelines.bundle_ingest import ingest_bundle  # noqa: PLC0415
+    from noisekit.pipelines.tape import CaptureMeta, ingest_files  # noqa: PLC0415
 
     if bundle:
         if files or device or speed is not None:
@@ -101,8 +101,8 @@ def contribute_command(out: str, device: str, speeds: tuple[float, ...], tape_st
     The bundle holds lossless FLAC copies, contribution.json, SHA256SUMS and a README.txt; nothing is
     written when any capture would be refused at ingestion.
     """
-    from pipelines.bundle import build_bundle  # noqa: PLC0415
-    from pipelines.tape import CaptureMeta  # noqa: PLC0415
+    from noisekit.pipelines.bundle import build_bundle  # noqa: PLC0415
+    from noisekit.pipelines.tape import CaptureMeta  # noqa: PLC0415
 
     meta = CaptureMeta(device, speeds[0], tape_stock, fmt, noise_reduction, chain, contributor, license_)
     contribution = build_bundle(out, list(files), meta, speeds=list(speeds), classifier=_classifier(model),

@@ -58,16 +58,16 @@ def train_command(data: str | None, out: str | None, preset: str, describe: bool
     """
     import torch
 
-    from denoiser.describe import describe as describe_model
-    from denoiser.model import preset as model_preset
-    from denoiser.train import initial_weights, train, train_config
+    from noisekit.denoiser.describe import describe as describe_model
+    from noisekit.denoiser.model import preset as model_preset
+    from noisekit.denoiser.train import initial_weights, train, train_config
 
     if describe:
         for line in describe_model(model_preset(preset)).lines(preset):
             click.echo(line)
         return
     if export:
-        from denoiser.checkpoint import export_weights, load_checkpoint
+        from noisekit.denoiser.checkpoint import export_weights, load_checkpoint
 
         st_path, js_path = export_weights(load_checkpoint(export[0]), export[1])
         summary(f"exported {export[0]} to {st_path} and {js_path}")
