@@ -48,21 +48,26 @@ def main() -> None:
     clf.window_probs(x[: 44100 * 5], 44100)  # warm-up
     block = 30 * 44100
     results = {}
-    for name, run in (("whole", lambda: clf.window_probs(x, 44100)),
-                      ("stream", lambda: clf.window_probs_stream((x[i:i + block] for i in range(0, len(x), block)),
-                                                                 44100))):
+    for name, run in (
+        ("whole", lambda: clf.window_probs(x, 44100)),
+        ("stream", lambda: clf.window_probs_stream((x[i : i + block] for i in range(0, len(x), block)), 44100)),
+    ):
         best, best_cpu = float("inf"), float("inf")
         for _ in range(args.repeats):
             t0, c0 = time.perf_counter(), time.process_time()
             wp = run()
             best, best_cpu = min(best, time.perf_counter() - t0), min(best_cpu, time.process_time() - c0)
         results[name] = seconds / best
-        print(f"{name:6s}: {seconds / 60:.1f} min of audio in {best:.2f} s = {seconds / best:.0f}x real time "
-              f"(CPU time {best_cpu:.2f} s = {seconds / best_cpu:.0f}x per busy core; {len(wp)} windows, "
-              f"{args.threads} thread(s))")
+        print(
+            f"{name:6s}: {seconds / 60:.1f} min of audio in {best:.2f} s = {seconds / best:.0f}x real time "
+            f"(CPU time {best_cpu:.2f} s = {seconds / best_cpu:.0f}x per busy core; {len(wp)} windows, "
+            f"{args.threads} thread(s))"
+        )
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"classifier inference incl. features: {min(results.values()):.0f}x real time "
-          f"(peak RSS {rss:.0f} MB incl. the {x.nbytes / 2**20:.0f} MB test signal)")
+    print(
+        f"classifier inference incl. features: {min(results.values()):.0f}x real time "
+        f"(peak RSS {rss:.0f} MB incl. the {x.nbytes / 2**20:.0f} MB test signal)"
+    )
 
 
 if __name__ == "__main__":

@@ -49,8 +49,14 @@ def speed(preset: str, seconds: float, device: str, chunk_s: float, batch_size: 
     if device == "cuda":
         torch.cuda.synchronize()
     elapsed = time.perf_counter() - start
-    out = {"preset": preset, "device": device, "audio_s": seconds, "elapsed_s": round(elapsed, 2),
-           "x_real_time": round(seconds / elapsed, 3), "params": sum(p.numel() for p in model.parameters())}
+    out = {
+        "preset": preset,
+        "device": device,
+        "audio_s": seconds,
+        "elapsed_s": round(elapsed, 2),
+        "x_real_time": round(seconds / elapsed, 3),
+        "params": sum(p.numel() for p in model.parameters()),
+    }
     if device == "cuda":
         out["peak_gpu_mib"] = round(torch.cuda.max_memory_allocated() / 2**20)
     return out
@@ -80,17 +86,32 @@ def _child(path: str, out_dir: str, model: str) -> None:
     base = _peak_rss_mib()
     result = denoise_file(path, out_dir, fn)
     peak = _peak_rss_mib()
-    print(json.dumps({"peak_rss_mib": round(peak), "rss_before_mib": round(base), "minutes": result.duration_s / 60,
-                      "x_real_time": round(result.speed, 2)}))
+    print(
+        json.dumps(
+            {
+                "peak_rss_mib": round(peak),
+                "rss_before_mib": round(base),
+                "minutes": result.duration_s / 60,
+                "x_real_time": round(result.speed, 2),
+            }
+        )
+    )
 
 
 def memory(minutes: float, model: str, tmp: Path) -> dict:
     """Peak RSS of a child process streaming a file of ``minutes`` minutes through the given model."""
     path = write_long_file(tmp / f"long-{minutes:g}.wav", minutes)
-    code = f"import sys; sys.argv=['x']; from benchmarks.denoise import _child; _child({str(path)!r}, " \
-           f"{str(tmp / 'out')!r}, {model!r})"
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                          cwd=str(Path(__file__).resolve().parents[1]))
+    code = (
+        f"import sys; sys.argv=['x']; from benchmarks.denoise import _child; _child({str(path)!r}, "
+        f"{str(tmp / 'out')!r}, {model!r})"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=str(Path(__file__).resolve().parents[1]),
+    )
     path.unlink()
     for f in (tmp / "out").glob("*"):
         f.unlink()
@@ -109,8 +130,11 @@ def main() -> None:
     parser.add_argument("--model-long-minutes", type=float, default=0.0)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    machine = torch.cuda.get_device_name() if args.device == "cuda" else f"{platform.processor() or 'cpu'}, " \
-        f"{args.threads} torch thread(s)"
+    machine = (
+        torch.cuda.get_device_name()
+        if args.device == "cuda"
+        else f"{platform.processor() or 'cpu'}, {args.threads} torch thread(s)"
+    )
     print(f"# machine: {machine}; torch {torch.__version__}")
     for preset in args.presets:
         print(json.dumps(speed(preset, args.seconds, args.device, args.chunk_s, args.batch_size)), flush=True)

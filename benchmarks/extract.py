@@ -82,7 +82,7 @@ def make_side(path: Path, minutes: float, rate: int, seed: int = 90_000) -> None
             sr = 44100
             audio = (0.01 * rng.standard_normal((2, 60 * sr))).astype(np.float32)
             t = np.arange(40 * sr) / sr
-            audio[:, 10 * sr:50 * sr] += (0.3 * np.sin(2 * np.pi * 330 * t)).astype(np.float32)
+            audio[:, 10 * sr : 50 * sr] += (0.3 * np.sin(2 * np.pi * 330 * t)).astype(np.float32)
         chunks.append(np.clip(resample(audio, sr, rate), -1, 1).T)
     with sf.SoundFile(str(path), "w", rate, 2, subtype="PCM_16", format="FLAC") as handle:
         written, k = 0, 0
@@ -96,8 +96,9 @@ def make_side(path: Path, minutes: float, rate: int, seed: int = 90_000) -> None
 def run_step(step: str, side: Path, data: Path, jobs: int, threads: int, model: str | None) -> dict:
     """Run one step in a fresh interpreter and return its measurements."""
     code = _CHILD.format(root=str(ROOT), threads=threads, jobs=jobs, model=model)
-    proc = subprocess.run([sys.executable, "-c", code, step, str(side), str(data)], capture_output=True,
-                          text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, step, str(side), str(data)], capture_output=True, text=True, cwd=ROOT
+    )
     if proc.returncode != 0:
         raise SystemExit(f"{step} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -117,16 +118,23 @@ def main() -> None:
         side = Path(tmp) / "side.flac"
         t0 = time.perf_counter()
         make_side(side, args.minutes, args.rate)
-        print(f"side: {args.minutes:g} min stereo 16-bit FLAC at {args.rate} Hz, "
-              f"{side.stat().st_size / 1e6:.0f} MB, built in {time.perf_counter() - t0:.0f} s; "
-              f"cpus={os.cpu_count()} load={os.getloadavg()[0]:.1f}")
+        print(
+            f"side: {args.minutes:g} min stereo 16-bit FLAC at {args.rate} Hz, "
+            f"{side.stat().st_size / 1e6:.0f} MB, built in {time.perf_counter() - t0:.0f} s; "
+            f"cpus={os.cpu_count()} load={os.getloadavg()[0]:.1f}"
+        )
         for step in args.steps.split(","):
             r = run_step(step, side, Path(tmp) / "data", args.jobs, args.threads, args.model)
-            extra = "".join(f", {k}={v:.1f}" if isinstance(v, float) else f", {k}={v}"
-                            for k, v in r.items() if k not in ("seconds", "audio_s", "peak_rss_mb", "cpu_s"))
-            print(f"{step:9s} {r['seconds']:7.1f} s  {r['audio_s'] / r['seconds']:6.0f}x real time  "
-                  f"CPU {r['cpu_s']:6.1f} s ({r['audio_s'] / r['cpu_s']:4.0f}x per CPU-second)  "
-                  f"peak RSS {r['peak_rss_mb']:6.0f} MB{extra}")
+            extra = "".join(
+                f", {k}={v:.1f}" if isinstance(v, float) else f", {k}={v}"
+                for k, v in r.items()
+                if k not in ("seconds", "audio_s", "peak_rss_mb", "cpu_s")
+            )
+            print(
+                f"{step:9s} {r['seconds']:7.1f} s  {r['audio_s'] / r['seconds']:6.0f}x real time  "
+                f"CPU {r['cpu_s']:6.1f} s ({r['audio_s'] / r['cpu_s']:4.0f}x per CPU-second)  "
+                f"peak RSS {r['peak_rss_mb']:6.0f} MB{extra}"
+            )
 
 
 if __name__ == "__main__":

@@ -21,15 +21,27 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from noisekit.datadir import DataDir  # noqa: E402
 from noisekit.pipelines.harvest import HarvestOptions, harvest  # noqa: E402
+
+from noisekit.datadir import DataDir  # noqa: E402
 
 
 def serve(items: int, seconds: float, channels: int) -> tuple[subprocess.Popen, str]:
     """Start tests/fake_archive.py in its own process; returns it and its URL."""
-    proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "fake_archive.py"), "--items", str(items),
-                             "--seconds", str(seconds), "--channels", str(channels)],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "tests" / "fake_archive.py"),
+            "--items",
+            str(items),
+            "--seconds",
+            str(seconds),
+            "--channels",
+            str(channels),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     url = proc.stdout.readline().strip()
     if not url.startswith("http"):
         proc.kill()
@@ -57,8 +69,11 @@ def main() -> None:
             for jobs in (1, 4, 16):
                 elapsed, result = run(url, work / f"jobs{jobs}", jobs)
                 assert result.ok == args.items, result.summary()
-                print(f"jobs={jobs:2d}: {args.items / elapsed:7.1f} items/s  {result.bytes / 1e6 / elapsed:7.1f} MB/s"
-                      f"  ({args.items} items, {result.bytes / 1e6:.1f} MB, {elapsed:.2f} s)", flush=True)
+                print(
+                    f"jobs={jobs:2d}: {args.items / elapsed:7.1f} items/s  {result.bytes / 1e6 / elapsed:7.1f} MB/s"
+                    f"  ({args.items} items, {result.bytes / 1e6:.1f} MB, {elapsed:.2f} s)",
+                    flush=True,
+                )
         finally:
             proc.kill()
             proc.stdout.close()
@@ -66,16 +81,21 @@ def main() -> None:
         try:
             elapsed, result = run(url, work / "rerun", 16)
             assert result.ok == args.rerun_files, result.summary()
-            print(f"first run of {args.rerun_files} small items, 16 jobs: {args.rerun_files / elapsed:.0f} items/s",
-                  flush=True)
+            print(
+                f"first run of {args.rerun_files} small items, 16 jobs: {args.rerun_files / elapsed:.0f} items/s",
+                flush=True,
+            )
             timings = []
             for _ in range(3):
                 elapsed, result = run(url, work / "rerun", 16)
                 assert result.skipped == args.rerun_files and result.ok == 0, result.summary()
                 timings.append(elapsed)
             best = min(timings)
-            print(f"rerun over {args.rerun_files} verified files: {best:.2f} s, {best / args.rerun_files * 1e3:.3f} ms "
-                  f"per file (best of 3; search included)", flush=True)
+            print(
+                f"rerun over {args.rerun_files} verified files: {best:.2f} s, {best / args.rerun_files * 1e3:.3f} ms "
+                f"per file (best of 3; search included)",
+                flush=True,
+            )
         finally:
             proc.kill()
             proc.stdout.close()

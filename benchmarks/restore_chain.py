@@ -18,12 +18,12 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-
 from noisekit.denoiser.classical.signals import SR, notes, snr_db
+from noisekit.pipelines.restore import RestoreOptions, pick_denoiser, restore_file
+
 from noisekit.seeding import rng_for
 from noisekit.synth import gramophone
 from noisekit.synth.mix import mix_at_snr
-from noisekit.pipelines.restore import RestoreOptions, pick_denoiser, restore_file
 
 
 def sides(seconds: float) -> dict[str, np.ndarray]:
@@ -35,8 +35,7 @@ def sides(seconds: float) -> dict[str, np.ndarray]:
     holes = noisy.copy()
     for start, ms in ((int(4.1 * SR), 5), (int(9.3 * SR), 5), (int(14.2 * SR), 300)):
         holes[:, start : start + int(ms * SR / 1000)] = 0.0
-    return {"clean": clean.astype(np.float32), "noisy": noisy.astype(np.float32),
-            "dropouts": holes.astype(np.float32)}
+    return {"clean": clean.astype(np.float32), "noisy": noisy.astype(np.float32), "dropouts": holes.astype(np.float32)}
 
 
 def main() -> None:
@@ -55,12 +54,18 @@ def main() -> None:
             sf.write(path, audio.T, SR, subtype="FLOAT")
             result = restore_file(path, Path(tmp) / "out", denoise_fn, options)
             rep = result.report
-            rows[key] = {"bit_exact": rep["bit_exact"], "noisy_s": rep["gate"]["noisy_s"],
-                         "snr_in_db": snr_db(data["clean"], audio) if key != "clean" else None,
-                         "snr_out_db": snr_db(data["clean"], result.audio) if key != "clean" else None,
-                         "clicks": rep["declick"]["clicks"], "gaps_filled": rep["inpaint"]["filled"],
-                         "gaps_too_long": rep["inpaint"]["too_long"], "step_seconds": rep["seconds"],
-                         "x_realtime": rep["x_realtime"], "x_realtime_cpu": rep["x_realtime_cpu"]}
+            rows[key] = {
+                "bit_exact": rep["bit_exact"],
+                "noisy_s": rep["gate"]["noisy_s"],
+                "snr_in_db": snr_db(data["clean"], audio) if key != "clean" else None,
+                "snr_out_db": snr_db(data["clean"], result.audio) if key != "clean" else None,
+                "clicks": rep["declick"]["clicks"],
+                "gaps_filled": rep["inpaint"]["filled"],
+                "gaps_too_long": rep["inpaint"]["too_long"],
+                "step_seconds": rep["seconds"],
+                "x_realtime": rep["x_realtime"],
+                "x_realtime_cpu": rep["x_realtime_cpu"],
+            }
     print(json.dumps(rows, indent=1))
 
 

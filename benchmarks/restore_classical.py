@@ -20,7 +20,6 @@ import json
 import time
 
 import numpy as np
-
 from noisekit.denoiser.classical import BASELINES
 from noisekit.denoiser.classical.declick import declick
 from noisekit.denoiser.classical.inpaint import inpaint
@@ -46,10 +45,15 @@ def bench_declick(seeds: int) -> dict:
     long_x = sinusoids(30.0, seed=99)
     t0 = time.process_time()
     declick(long_x, SR)
-    return {"recall": float(np.mean(recall)), "recall_min": float(np.min(recall)),
-            "false_runs_per_s": float(np.mean(fa_rate)), "false_sample_fraction": float(np.mean(fa_frac)),
-            "click_error_reduction_db": float(np.mean(gain)), "x_realtime_cpu_3s": float(np.median(speed)),
-            "x_realtime_cpu_30s": 30.0 / (time.process_time() - t0)}
+    return {
+        "recall": float(np.mean(recall)),
+        "recall_min": float(np.min(recall)),
+        "false_runs_per_s": float(np.mean(fa_rate)),
+        "false_sample_fraction": float(np.mean(fa_frac)),
+        "click_error_reduction_db": float(np.mean(gain)),
+        "x_realtime_cpu_3s": float(np.median(speed)),
+        "x_realtime_cpu_30s": 30.0 / (time.process_time() - t0),
+    }
 
 
 def bench_music_false_alarms(count: int = 12) -> dict:
@@ -70,11 +74,14 @@ def bench_music_false_alarms(count: int = 12) -> dict:
         mask = declick(x, SR).mask
         strong = [(s, e) for s, e in planted if np.abs(x[s:e] - hissy[s:e]).max() >= 10 * sd]
         recall += [mask[s:e].any() for s, e in strong]
-    return {"clean_music_detections_per_s_median": float(np.median(clean_rate)),
-            "clean_music_detections_per_s_mean": float(np.mean(clean_rate)),
-            "hiss20_detections_per_s_median": float(np.median(hiss_rate)),
-            "hiss20_detections_per_s_mean": float(np.mean(hiss_rate)),
-            "hiss20_strong_click_recall": float(np.mean(recall)), "strong_clicks": len(recall)}
+    return {
+        "clean_music_detections_per_s_median": float(np.median(clean_rate)),
+        "clean_music_detections_per_s_mean": float(np.mean(clean_rate)),
+        "hiss20_detections_per_s_median": float(np.median(hiss_rate)),
+        "hiss20_detections_per_s_mean": float(np.mean(hiss_rate)),
+        "hiss20_strong_click_recall": float(np.mean(recall)),
+        "strong_clicks": len(recall),
+    }
 
 
 def bench_gramophone() -> dict:
@@ -89,8 +96,11 @@ def bench_gramophone() -> dict:
     mixed, _ = mix_at_snr(music, noise[: len(music)], 15.0)
     t0 = time.process_time()
     result = declick(mixed.astype(np.float32), SR)
-    return {"clicks_per_s": result.stats["clicks_per_s"], "samples_replaced_fraction":
-            result.stats["samples_replaced"] / len(music), "x_realtime_cpu": 20.0 / (time.process_time() - t0)}
+    return {
+        "clicks_per_s": result.stats["clicks_per_s"],
+        "samples_replaced_fraction": result.stats["samples_replaced"] / len(music),
+        "x_realtime_cpu": 20.0 / (time.process_time() - t0),
+    }
 
 
 def bench_inpaint() -> dict:
@@ -136,10 +146,15 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--only", choices=["declick", "inpaint", "baselines"], help="run one part")
     args = parser.parse_args()
-    parts = {"declick": lambda: {"declick": bench_declick(args.seeds), "declick_gramophone": bench_gramophone(),
-                                 "declick_music": bench_music_false_alarms()},
-             "inpaint": lambda: {"inpaint_snr_db": bench_inpaint()},
-             "baselines": lambda: {"baselines_gain_db": bench_baselines()}}
+    parts = {
+        "declick": lambda: {
+            "declick": bench_declick(args.seeds),
+            "declick_gramophone": bench_gramophone(),
+            "declick_music": bench_music_false_alarms(),
+        },
+        "inpaint": lambda: {"inpaint_snr_db": bench_inpaint()},
+        "baselines": lambda: {"baselines_gain_db": bench_baselines()},
+    }
     doc = {}
     for name, run in parts.items():
         if args.only in (None, name):

@@ -25,9 +25,9 @@ import json
 import time
 
 import numpy as np
+from noisekit.denoiser.classical.gate import LOW_RATE_WEIGHTS_PATH, WEIGHTS_PATH, GateModel, fit_logistic, gate_features
 from tqdm import tqdm
 
-from noisekit.denoiser.classical.gate import LOW_RATE_WEIGHTS_PATH, WEIGHTS_PATH, GateModel, fit_logistic, gate_features
 from noisekit.audio import resample
 from noisekit.seeding import rng_for
 from noisekit.synth import gramophone, instruments, rooms, tape
@@ -112,8 +112,11 @@ def report(model, X: np.ndarray, y: np.ndarray, kinds: list[str], snrs: np.ndarr
     """Accuracy overall (training SNR range), per noise kind and per SNR band."""
     pred = model.probability(X) > model.threshold
     in_range = (y == 0) | (snrs <= 30)
-    rows = {"accuracy_5_30dB": float(np.mean(pred[in_range] == y[in_range])),
-            "clean_kept": float(np.mean(~pred[y == 0])), "n_test": int(len(y))}
+    rows = {
+        "accuracy_5_30dB": float(np.mean(pred[in_range] == y[in_range])),
+        "clean_kept": float(np.mean(~pred[y == 0])),
+        "n_test": int(len(y)),
+    }
     for kind in ("gramophone", "tape"):
         sel = np.array([k == kind for k in kinds]) & in_range
         rows[f"detected_{kind}_5_30dB"] = float(np.mean(pred[sel])) if sel.any() else None
@@ -130,8 +133,12 @@ def main() -> None:
     parser.add_argument("--test", type=int, default=240)
     parser.add_argument("--write", action="store_true", help="ship the weights (denoiser/classical/gate_weights*.json)")
     parser.add_argument("--low-rate", action="store_true", help="the model for inputs below 32 kHz")
-    parser.add_argument("--ood", type=int, default=0,
-                        help="also test on this many examples of noisekit.synth.music (never used in training)")
+    parser.add_argument(
+        "--ood",
+        type=int,
+        default=0,
+        help="also test on this many examples of noisekit.synth.music (never used in training)",
+    )
     args = parser.parse_args()
     global LOW_RATE_MODEL
     LOW_RATE_MODEL = args.low_rate
@@ -141,9 +148,11 @@ def main() -> None:
         X, y, _, _ = build(0, args.train)
         model = fit_logistic(X, y, l2=1e-3)
         model.threshold = THRESHOLD
-        model.trained_on = (f"benchmarks/restore_gate.py{' --low-rate' if args.low_rate else ''}: {args.train} "
-                            f"synthetic {SECONDS:.0f}-s examples (half clean, half with 78-rpm or tape noise at "
-                            "5-30 dB SNR), seed 0")
+        model.trained_on = (
+            f"benchmarks/restore_gate.py{' --low-rate' if args.low_rate else ''}: {args.train} "
+            f"synthetic {SECONDS:.0f}-s examples (half clean, half with 78-rpm or tape noise at "
+            "5-30 dB SNR), seed 0"
+        )
         rows = {"train_accuracy": float(np.mean((model.probability(X) > model.threshold) == y))}
     else:
         model, rows = GateModel.load(target), {"model": str(target)}
@@ -154,8 +163,10 @@ def main() -> None:
     print(json.dumps(rows, indent=1))
     if args.write and args.train:
         model.save(target)
-    print(f"gate: {args.train} train, {args.test} test, {args.ood} out-of-distribution examples "
-          f"in {time.time() - t0:.0f} s")
+    print(
+        f"gate: {args.train} train, {args.test} test, {args.ood} out-of-distribution examples "
+        f"in {time.time() - t0:.0f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -23,14 +23,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-
 from noisekit.classifier.checkpoint import load_classifier  # noqa: E402
 from noisekit.classifier.evaluate import TUNE_SEED_START  # noqa: E402
 from noisekit.classifier.metrics import intersect, total_s  # noqa: E402
 from noisekit.classifier.segmenter import find_noise_segments  # noqa: E402
+from noisekit.pipelines.report_figures import spectrogram_image  # noqa: E402
+
 from noisekit.fsutil import atomic_path  # noqa: E402
 from noisekit.synth.side import synth_side  # noqa: E402
-from noisekit.pipelines.report_figures import spectrogram_image  # noqa: E402
 
 
 def _rms_db(x: np.ndarray, sr: int, step_s: float = 0.05) -> np.ndarray:
@@ -57,15 +57,19 @@ def main() -> None:
         print(f"{name}: {total_s(intersect(iv, view)):.2f} s of the last {args.seconds:g} s")
 
     a = int(t0 * side.sr)
-    fig, (ax_spec, ax_lvl, ax_bar) = plt.subplots(3, 1, figsize=(8, 5.2), sharex=True,
-                                                  gridspec_kw={"height_ratios": [3, 2, 1.2]})
-    ax_spec.imshow(spectrogram_image(mono[a:], side.sr), aspect="auto", cmap="magma",
-                   extent=(t0, side.duration_s, 0, 1))
+    fig, (ax_spec, ax_lvl, ax_bar) = plt.subplots(
+        3, 1, figsize=(8, 5.2), sharex=True, gridspec_kw={"height_ratios": [3, 2, 1.2]}
+    )
+    ax_spec.imshow(
+        spectrogram_image(mono[a:], side.sr), aspect="auto", cmap="magma", extent=(t0, side.duration_s, 0, 1)
+    )
     ax_spec.set_yticks([])
     ax_spec.set_ylabel("40 Hz – 16 kHz\n(log)", fontsize=8)
     ax_spec.set_title(f"synthetic side {args.seed}: the end of its programme and its run-out", fontsize=10)
-    for label, x, colour in (("music", side.music.mean(axis=0)[a:], "#4a6fa5"),
-                             ("surface noise", side.noise.mean(axis=0)[a:], "#a5674a")):
+    for label, x, colour in (
+        ("music", side.music.mean(axis=0)[a:], "#4a6fa5"),
+        ("surface noise", side.noise.mean(axis=0)[a:], "#a5674a"),
+    ):
         lvl = _rms_db(x, side.sr)
         ax_lvl.plot(t0 + 0.05 * np.arange(len(lvl)), np.maximum(lvl, -120), label=label, color=colour, lw=1)
     ax_lvl.set_ylabel("dBFS (50 ms)", fontsize=8)

@@ -50,30 +50,49 @@ def main() -> None:
         out = []
         for s in seeds:
             p = gramophone.draw_gramophone_params(np.random.default_rng(s))
-            out.append(_best(lambda p=p: gramophone.render_gramophone_noise(p, DUR, SR, np.random.default_rng(0), ch),
-                             args.repeats))
+            out.append(
+                _best(
+                    lambda p=p: gramophone.render_gramophone_noise(p, DUR, SR, np.random.default_rng(0), ch),
+                    args.repeats,
+                )
+            )
         return out
 
     rows.append(_row("gramophone noise, mono", gram(1)))
     rows.append(_row("gramophone noise, stereo", gram(2)))
     tp = [tape.draw_tape_params(np.random.default_rng(s)) for s in seeds]
-    rows.append(_row("tape noise, mono", [
-        _best(lambda p=p: tape.render_tape_noise(p, DUR, SR, np.random.default_rng(0)), args.repeats) for p in tp]))
+    rows.append(
+        _row(
+            "tape noise, mono",
+            [_best(lambda p=p: tape.render_tape_noise(p, DUR, SR, np.random.default_rng(0)), args.repeats) for p in tp],
+        )
+    )
     sp = [speech.draw_speech_params(np.random.default_rng(s)) for s in seeds]
-    rows.append(_row("speech / singing", [_best(lambda p=p: speech.render_speech(p, DUR, SR, np.random.default_rng(0)),
-                                                args.repeats) for p in sp]))
+    rows.append(
+        _row(
+            "speech / singing",
+            [_best(lambda p=p: speech.render_speech(p, DUR, SR, np.random.default_rng(0)), args.repeats) for p in sp],
+        )
+    )
     mus = {}
     for s in range(3 * args.seeds):
         p = music.draw_music_params(np.random.default_rng(s))
         mus.setdefault(p.style, []).append(
-            _best(lambda p=p: music.render_music(p, DUR, SR, np.random.default_rng(0)), max(2, args.repeats // 2)))
+            _best(lambda p=p: music.render_music(p, DUR, SR, np.random.default_rng(0)), max(2, args.repeats // 2))
+        )
     rows.append(_row("music, all styles", [t for ts in mus.values() for t in ts]))
-    rows.append(_row("synthetic side (stereo, 10 s)", [
-        _best(lambda s=s: synth_side(s, duration_s=DUR, sr=SR), max(2, args.repeats // 2)) for s in seeds]))
+    rows.append(
+        _row(
+            "synthetic side (stereo, 10 s)",
+            [_best(lambda s=s: synth_side(s, duration_s=DUR, sr=SR), max(2, args.repeats // 2)) for s in seeds],
+        )
+    )
     spec = (np.random.default_rng(0).standard_normal(220501) * 1j).astype(np.complex64)
     ref = _best(lambda: np.fft.irfft(spec, n=441000), args.repeats)
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; best CPU time of {args.repeats} runs; "
-          f"reference kernel (float32 irfft of 441000 samples) {ref:.1f} ms (an idle core: about 2-3 ms)")
+    print(
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; best CPU time of {args.repeats} runs; "
+        f"reference kernel (float32 irfft of 441000 samples) {ref:.1f} ms (an idle core: about 2-3 ms)"
+    )
     print("| render 10 s at 44.1 kHz | median CPU ms | worst CPU ms |\n|---|---|---|")
     print("\n".join(rows))
     print("music by style (median ms): " + ", ".join(f"{k} {np.median(v):.0f}" for k, v in sorted(mus.items())))

@@ -13,12 +13,12 @@ import argparse
 
 import numpy as np
 import torch
+from noisekit.pipelines.tape_checks import CONTENT_MIN_WINDOWS, CONTENT_THRESHOLD
 
 from noisekit.seeding import rng_for
 from noisekit.synth.music import draw_music_params, render_music
 from noisekit.synth.speech import draw_speech_params, render_speech
 from noisekit.synth.tape import SPEEDS_IPS, draw_tape_params, render_tape_noise
-from noisekit.pipelines.tape_checks import CONTENT_MIN_WINDOWS, CONTENT_THRESHOLD
 
 SR = 44100
 RULES = [(0.5, 3), (0.3, 3), (0.2, 3), (0.1, 3), (0.2, 1)]
@@ -42,7 +42,7 @@ def _content(kind: str, rng: np.random.Generator) -> np.ndarray:
     else:
         x = render_speech(draw_speech_params(rng), 3.0, SR, rng)
     x = np.asarray(x, dtype=np.float64)
-    return (x.mean(axis=0) if x.ndim == 2 else x)[:3 * SR]
+    return (x.mean(axis=0) if x.ndim == 2 else x)[: 3 * SR]
 
 
 def main() -> None:
@@ -57,8 +57,9 @@ def main() -> None:
     from noisekit.classifier import load_classifier
 
     clf = load_classifier(args.model)
-    label = {r: f"{r[0]}/{r[1]}" + (" (shipped)" if r == (CONTENT_THRESHOLD, CONTENT_MIN_WINDOWS) else "")
-             for r in RULES}
+    label = {
+        r: f"{r[0]}/{r[1]}" + (" (shipped)" if r == (CONTENT_THRESHOLD, CONTENT_MIN_WINDOWS) else "") for r in RULES
+    }
     refused = dict.fromkeys(RULES, 0)
     for speed in SPEEDS_IPS:
         for seed in range(args.seeds):
@@ -67,8 +68,10 @@ def main() -> None:
             for rule, hit in _hits(clf.window_probs(blank.mean(axis=0), args.sr).probs).items():
                 refused[rule] += hit
     n = len(SPEEDS_IPS) * args.seeds
-    print(f"blank {args.minutes:g}-min captures at {args.sr} Hz refused, of {n}: "
-          + ", ".join(f"{label[r]}: {v}" for r, v in refused.items()))
+    print(
+        f"blank {args.minutes:g}-min captures at {args.sr} Hz refused, of {n}: "
+        + ", ".join(f"{label[r]}: {v}" for r, v in refused.items())
+    )
     for kind in ("music", "speech"):
         for snr in (float(s) for s in args.snrs.split(",")):
             caught = dict.fromkeys(RULES, 0)
@@ -76,12 +79,14 @@ def main() -> None:
                 rng = rng_for(seed, "content-rule", kind, snr)
                 noise = render_tape_noise(draw_tape_params(rng, SPEEDS_IPS[seed % 4]), 12.0, SR, rng)[0]
                 content = _content(kind, rng)
-                gain = np.sqrt(np.mean(noise ** 2) / max(np.mean(content ** 2), 1e-24)) * 10 ** (snr / 20)
-                noise[4 * SR:4 * SR + len(content)] += (gain * content).astype(np.float32)
+                gain = np.sqrt(np.mean(noise**2) / max(np.mean(content**2), 1e-24)) * 10 ** (snr / 20)
+                noise[4 * SR : 4 * SR + len(content)] += (gain * content).astype(np.float32)
                 for rule, hit in _hits(clf.window_probs(noise, SR).probs).items():
                     caught[rule] += hit
-            print(f"3 s of {kind} at {snr:+g} dB re hiss, caught of 8: "
-                  + ", ".join(f"{label[r]}: {v}" for r, v in caught.items()))
+            print(
+                f"3 s of {kind} at {snr:+g} dB re hiss, caught of 8: "
+                + ", ".join(f"{label[r]}: {v}" for r, v in caught.items())
+            )
 
 
 if __name__ == "__main__":

@@ -17,11 +17,11 @@ import tracemalloc
 from pathlib import Path
 
 import torch
-
-from noisekit.datadir import DataDir
 from noisekit.pipelines import tape_checks as tc
 from noisekit.pipelines.tape import CaptureMeta, ingest_files
 from noisekit.pipelines.tape_demo import synth_blank_capture
+
+from noisekit.datadir import DataDir
 
 
 def _classifier(model: str | None):
@@ -54,14 +54,19 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     clf, kind = _classifier(args.model)
     with tempfile.TemporaryDirectory() as tmp:
-        path = synth_blank_capture(Path(tmp) / "capture.wav", seed=0, speed_ips=7.5,
-                                   duration_s=args.minutes * 60, sr=args.sr)
+        path = synth_blank_capture(
+            Path(tmp) / "capture.wav", seed=0, speed_ips=7.5, duration_s=args.minutes * 60, sr=args.sr
+        )
         t0 = time.perf_counter()
         readable, audio, sr = tc.check_readable(path)
         timings = {"readable (decode)": time.perf_counter() - t0}
-        for name, fn in [("clipping", tc.check_clipping), ("dc_offset", tc.check_dc_offset),
-                         ("silence_dropouts", tc.check_silence_dropouts), ("hum", tc.check_hum),
-                         ("length", tc.check_length)]:
+        for name, fn in [
+            ("clipping", tc.check_clipping),
+            ("dc_offset", tc.check_dc_offset),
+            ("silence_dropouts", tc.check_silence_dropouts),
+            ("hum", tc.check_hum),
+            ("length", tc.check_length),
+        ]:
             t0 = time.perf_counter()
             fn(audio, sr)
             timings[name] = time.perf_counter() - t0
@@ -78,18 +83,24 @@ def main() -> None:
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
     seconds = args.minutes * 60
-    print(f"capture: {args.minutes:g} min, {args.sr} Hz, 2 ch, 24-bit WAV; classifier: {kind}; "
-          f"torch threads: {args.threads}")
+    print(
+        f"capture: {args.minutes:g} min, {args.sr} Hz, 2 ch, 24-bit WAV; classifier: {kind}; "
+        f"torch threads: {args.threads}"
+    )
     for name, value in timings.items():
         print(f"  {name:<22} {value:7.2f} s  ({seconds / max(value, 1e-9):7.0f}x real time)")
-    print(f"whole ingest (validate + resample + {result.segments} segments + manifest + DATASET.md): "
-          f"{total:.2f} s ({seconds / total:.0f}x real time)")
+    print(
+        f"whole ingest (validate + resample + {result.segments} segments + manifest + DATASET.md): "
+        f"{total:.2f} s ({seconds / total:.0f}x real time)"
+    )
     decoded = seconds * args.sr * 2 * 4
     for name, reason in result.refused:
         print(f"  (the capture {name} was refused: {reason})")
-    print(f"ingest peak Python/numpy allocations: {peak / 2**20:.0f} MiB ({peak / decoded:.1f}x the decoded "
-          f"capture of {decoded / 2**20:.0f} MiB); process peak RSS (synthesis included): "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    print(
+        f"ingest peak Python/numpy allocations: {peak / 2**20:.0f} MiB ({peak / decoded:.1f}x the decoded "
+        f"capture of {decoded / 2**20:.0f} MiB); process peak RSS (synthesis included): "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
+    )
 
 
 if __name__ == "__main__":

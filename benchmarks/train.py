@@ -20,7 +20,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
-
 from noisekit.denoiser.model import TwoStageUNet  # noqa: E402
 from noisekit.denoiser.stft import wave_to_spec  # noqa: E402
 from noisekit.denoiser.train import TRAIN_DEFAULTS, pick_device, train_config  # noqa: E402
@@ -76,10 +75,17 @@ def run(preset: str, device: str, steps: int, warmup: int, batch: int | None, cr
     if dev.type == "cuda":
         torch.cuda.synchronize(dev)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    out = {"preset": preset, "device": str(dev), "batch": cfg.batch_size, "crop_s": cfg.crop_s,
-           "steps_per_s": steps / wall, "cpu_s_per_step": cpu / steps,
-           "audio_s_per_s": steps * cfg.batch_size * cfg.crop_s / wall,
-           "peak_rss_mib": _rss_mib(), "rss_before_mib": rss_before}
+    out = {
+        "preset": preset,
+        "device": str(dev),
+        "batch": cfg.batch_size,
+        "crop_s": cfg.crop_s,
+        "steps_per_s": steps / wall,
+        "cpu_s_per_step": cpu / steps,
+        "audio_s_per_s": steps * cfg.batch_size * cfg.crop_s / wall,
+        "peak_rss_mib": _rss_mib(),
+        "rss_before_mib": rss_before,
+    }
     if dev.type == "cuda":
         out["peak_gpu_mib"] = torch.cuda.max_memory_allocated(dev) / 2**20
         out["gpu"] = torch.cuda.get_device_name(dev)
@@ -99,14 +105,22 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     r = run(args.preset, args.device, args.steps, args.warmup, args.batch_size, args.crop)
-    print(f"machine: {_cpu_name()}, {os.cpu_count()} logical CPUs, torch {torch.__version__}, "
-          f"{args.threads} thread(s), load average {os.getloadavg()[0]:.1f} at the end")
-    print(f"preset {r['preset']} on {r['device']}{' (' + r['gpu'] + ')' if 'gpu' in r else ''}: "
-          f"batch {r['batch']} x {r['crop_s']} s")
-    print(f"  {r['steps_per_s']:.3f} steps/s ({r['audio_s_per_s']:.2f} s of audio per s), "
-          f"{r['cpu_s_per_step']:.2f} CPU-s per step")
-    print(f"  peak RSS {r['peak_rss_mib']:.0f} MiB (after building the model: {r['rss_before_mib']:.0f} MiB)"
-          + (f", peak GPU memory {r['peak_gpu_mib']:.0f} MiB" if "peak_gpu_mib" in r else ""))
+    print(
+        f"machine: {_cpu_name()}, {os.cpu_count()} logical CPUs, torch {torch.__version__}, "
+        f"{args.threads} thread(s), load average {os.getloadavg()[0]:.1f} at the end"
+    )
+    print(
+        f"preset {r['preset']} on {r['device']}{' (' + r['gpu'] + ')' if 'gpu' in r else ''}: "
+        f"batch {r['batch']} x {r['crop_s']} s"
+    )
+    print(
+        f"  {r['steps_per_s']:.3f} steps/s ({r['audio_s_per_s']:.2f} s of audio per s), "
+        f"{r['cpu_s_per_step']:.2f} CPU-s per step"
+    )
+    print(
+        f"  peak RSS {r['peak_rss_mib']:.0f} MiB (after building the model: {r['rss_before_mib']:.0f} MiB)"
+        + (f", peak GPU memory {r['peak_gpu_mib']:.0f} MiB" if "peak_gpu_mib" in r else "")
+    )
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-
 from noisekit.denoiser.checkpoint import load_checkpoint, load_model  # noqa: E402
 from noisekit.denoiser.data import open_split  # noqa: E402
 from noisekit.denoiser.train import TrainConfig  # noqa: E402
@@ -58,10 +57,16 @@ def main() -> None:
     rows.append(("noisereduce, stationary (blind)", validate_noisereduce(vs, sr, stationary=True)))
     rows.append(("noisereduce, non-stationary (blind)", validate_noisereduce(vs, sr, stationary=False)))
     rows.append(("noisereduce, stationary, true noise as profile", noisereduce_with_profile(vs, sr)))
-    in_snr = np.mean([10 * np.log10(np.sum(y.numpy() ** 2) / np.sum((x - y).numpy() ** 2)) for x, y in
-                      zip(vs.noisy, vs.clean, strict=True)])
-    print(f"{count} validation mixtures of {cfg.val_crop_s} s, SNR drawn in {list(cfg.mix_config().snr_db)} dB "
-          f"(mean input SNR {in_snr:.2f} dB); {time.perf_counter() - t0:.0f} s")
+    in_snr = np.mean(
+        [
+            10 * np.log10(np.sum(y.numpy() ** 2) / np.sum((x - y).numpy() ** 2))
+            for x, y in zip(vs.noisy, vs.clean, strict=True)
+        ]
+    )
+    print(
+        f"{count} validation mixtures of {cfg.val_crop_s} s, SNR drawn in {list(cfg.mix_config().snr_db)} dB "
+        f"(mean input SNR {in_snr:.2f} dB); {time.perf_counter() - t0:.0f} s"
+    )
     print("| method | validation ΔSNR (dB) |\n|---|---|")
     for name, value in rows:
         print(f"| {name} | {value:+.2f} |")

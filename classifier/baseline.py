@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
 from noisekit.classifier.segmenter import NoiseSegment
 
 FRAME_S = 0.05
@@ -58,8 +57,9 @@ def energy_segments(audio: np.ndarray, sr: int, params: EnergyParams | None = No
     return out
 
 
-def energy_window_scores(audio: np.ndarray, sr: int, starts: np.ndarray, window_s: float,
-                         params: EnergyParams | None = None) -> np.ndarray:
+def energy_window_scores(
+    audio: np.ndarray, sr: int, starts: np.ndarray, window_s: float, params: EnergyParams | None = None
+) -> np.ndarray:
     """Per-window noise score on the classifier's grid: minus the loudest frame's excess over the quiet level.
 
     A window is noise by the rule exactly when its score is >= -within_db; the score ranks windows for ROC AUC.
@@ -73,6 +73,6 @@ def energy_window_scores(audio: np.ndarray, sr: int, starts: np.ndarray, window_
     last = np.ceil((np.asarray(starts) + window_s) / FRAME_S).astype(int)
     out = np.empty(len(starts))
     for i, (a, b) in enumerate(zip(first, last, strict=True)):
-        seg = excess[max(a, 0): min(max(b, a + 1), len(excess))]
+        seg = excess[max(a, 0) : min(max(b, a + 1), len(excess))]
         out[i] = -float(seg.max()) if len(seg) else -np.inf
     return out

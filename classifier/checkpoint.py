@@ -13,11 +13,11 @@ import math
 from pathlib import Path
 
 import torch
+from noisekit.classifier.inference import NoiseClassifier
+from noisekit.classifier.model import ModelConfig, NoiseCNN
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from noisekit.classifier.inference import NoiseClassifier
-from noisekit.classifier.model import ModelConfig, NoiseCNN
 from noisekit.errors import CheckpointError
 from noisekit.fsutil import atomic_path, atomic_write, sha256_file
 
@@ -44,8 +44,13 @@ def save_checkpoint(model: NoiseCNN, out: str | Path, meta: dict | None = None) 
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     with atomic_path(weights) as tmp:
         save_file(tensors, str(tmp), metadata={"format": FORMAT})
-    doc = {"format": FORMAT, "weights": weights.name, "sha256": sha256_file(weights),
-           "model": model.cfg.to_dict(), "meta": meta or {}}
+    doc = {
+        "format": FORMAT,
+        "weights": weights.name,
+        "sha256": sha256_file(weights),
+        "model": model.cfg.to_dict(),
+        "meta": meta or {},
+    }
     with atomic_write(config, "w") as fh:
         fh.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
     return weights
@@ -66,8 +71,11 @@ def read_config(path: str | Path | None = None) -> dict:
         raise CheckpointError(config, f"unknown checkpoint format {got!r} (expected {FORMAT!r})")
     digest = sha256_file(weights)
     if doc.get("sha256") != digest:
-        raise CheckpointError(weights, "checksum mismatch: the weights were modified or corrupted "
-                                       f"(config says {doc.get('sha256')}, file is {digest})")
+        raise CheckpointError(
+            weights,
+            "checksum mismatch: the weights were modified or corrupted "
+            f"(config says {doc.get('sha256')}, file is {digest})",
+        )
     return doc
 
 

@@ -24,8 +24,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
-
 from noisekit.classifier.checkpoint import load_model, save_checkpoint
 from noisekit.classifier.context import ContextConfig, chunk_bands, window_features
 from noisekit.classifier.metrics import window_labels
@@ -33,6 +31,8 @@ from noisekit.classifier.model import ModelConfig, NoiseCNN, count_parameters
 from noisekit.classifier.scenes import transfer_chain
 from noisekit.classifier.sides import TRAIN_SIDE_SEEDS
 from noisekit.classifier.train import masked_loss
+from tqdm import tqdm
+
 from noisekit.fsutil import atomic_path
 from noisekit.seeding import rng_for
 
@@ -128,8 +128,7 @@ def window_cnn_digest(base: str | None) -> str:
     return digest.hexdigest()
 
 
-def _example(job: tuple, base: str | None, cache: str | None, base_sha: str
-             ) -> list[tuple[np.ndarray, np.ndarray]]:
+def _example(job: tuple, base: str | None, cache: str | None, base_sha: str) -> list[tuple[np.ndarray, np.ndarray]]:
     """The examples of one job, read from ``cache`` when an earlier run left them there (keyed by the job
     and the window CNN's weights), else rendered, and stored there atomically."""
     path = None
@@ -146,18 +145,28 @@ def _example(job: tuple, base: str | None, cache: str | None, base_sha: str
     return out
 
 
-def build_examples(cfg: ContextTrainConfig, base: str | None, progress: bool = True, cache: str | None = None,
-                   ) -> list[tuple[np.ndarray, np.ndarray]]:
+def build_examples(
+    cfg: ContextTrainConfig,
+    base: str | None,
+    progress: bool = True,
+    cache: str | None = None,
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Render the training sides and featurise them (``cfg.workers`` processes).
 
     With ``cache`` (a folder), every file's examples are kept there and a later run with the same jobs and
     window CNN reads them instead of rendering again (an interrupted run resumes where it stopped).
     """
-    if (min(cfg.sides, cfg.short_sides, cfg.scenes) < 0 or cfg.sides + cfg.short_sides + cfg.scenes == 0
-            or cfg.variants < 1 or cfg.steps < 1):
-        raise ValueError(f"nothing to train on: need sides + short sides + scenes >= 1, variants >= 1 and "
-                         f"steps >= 1 (got sides={cfg.sides}, short_sides={cfg.short_sides}, scenes={cfg.scenes}, "
-                         f"variants={cfg.variants}, steps={cfg.steps})")
+    if (
+        min(cfg.sides, cfg.short_sides, cfg.scenes) < 0
+        or cfg.sides + cfg.short_sides + cfg.scenes == 0
+        or cfg.variants < 1
+        or cfg.steps < 1
+    ):
+        raise ValueError(
+            f"nothing to train on: need sides + short sides + scenes >= 1, variants >= 1 and "
+            f"steps >= 1 (got sides={cfg.sides}, short_sides={cfg.short_sides}, scenes={cfg.scenes}, "
+            f"variants={cfg.variants}, steps={cfg.steps})"
+        )
     from noisekit.synth.side import TRUTHS
 
     if cfg.truth not in TRUTHS:
@@ -167,8 +176,10 @@ def build_examples(cfg: ContextTrainConfig, base: str | None, progress: bool = T
     if seeds.start not in TRAIN_SIDE_SEEDS or last not in TRAIN_SIDE_SEEDS:
         raise ValueError(f"context sides {seeds.start}..{last} leave the training range {TRAIN_SIDE_SEEDS}")
     jobs: list[tuple] = [("side", s, cfg.variants, cfg.truth, cfg.context.to_dict()) for s in seeds]
-    jobs += [("short", s, cfg.variants, cfg.truth, cfg.context.to_dict(), short_side_s(s))
-             for s in range(seeds.stop, seeds.stop + cfg.short_sides)]
+    jobs += [
+        ("short", s, cfg.variants, cfg.truth, cfg.context.to_dict(), short_side_s(s))
+        for s in range(seeds.stop, seeds.stop + cfg.short_sides)
+    ]
     jobs += [("scene", i, cfg.context.to_dict()) for i in range(cfg.scenes)]
     work = partial(_example, base=base, cache=cache, base_sha=window_cnn_digest(base))
     bar = tqdm(total=len(jobs), desc="render sides and scenes", unit="file", disable=not progress)
@@ -186,26 +197,35 @@ def build_examples(cfg: ContextTrainConfig, base: str | None, progress: bool = T
     return examples
 
 
-def _batch(rng: np.random.Generator, examples: list[tuple[np.ndarray, np.ndarray]], cfg: ContextTrainConfig,
-           ) -> tuple[torch.Tensor, torch.Tensor]:
+def _batch(
+    rng: np.random.Generator,
+    examples: list[tuple[np.ndarray, np.ndarray]],
+    cfg: ContextTrainConfig,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """A padded batch of random (cropped) files; padding has NaN targets so the loss ignores it."""
     picks = rng.integers(0, len(examples), cfg.batch)
     crops = []
     for i in picks:
         f, y = examples[int(i)]
         a = int(rng.integers(0, max(1, len(f) - cfg.crop_windows + 1)))
-        crops.append((f[a:a + cfg.crop_windows], y[a:a + cfg.crop_windows]))
+        crops.append((f[a : a + cfg.crop_windows], y[a : a + cfg.crop_windows]))
     n = max(len(f) for f, _ in crops)
     feats = np.zeros((cfg.batch, n, crops[0][0].shape[1]), np.float32)
     targets = np.full((cfg.batch, n), np.nan, np.float32)
     for b, (f, y) in enumerate(crops):
-        feats[b, :len(f)], targets[b, :len(y)] = f, y
+        feats[b, : len(f)], targets[b, : len(y)] = f, y
     return torch.from_numpy(feats), torch.from_numpy(targets)
 
 
-def train_context(cfg: ContextTrainConfig, out_dir: str | Path, base: str | None = None, command: str = "",
-                  progress: bool = True, examples: list[tuple[np.ndarray, np.ndarray]] | None = None,
-                  cache: str | None = None) -> dict:
+def train_context(
+    cfg: ContextTrainConfig,
+    out_dir: str | Path,
+    base: str | None = None,
+    command: str = "",
+    progress: bool = True,
+    examples: list[tuple[np.ndarray, np.ndarray]] | None = None,
+    cache: str | None = None,
+) -> dict:
     """Fit the context stage over the window CNN in ``base`` (None: shipped) and save both to ``out_dir``.
 
     ``examples`` (from :func:`build_examples` with the same config and base) skips the rendering; ``cache``
@@ -242,10 +262,15 @@ def train_context(cfg: ContextTrainConfig, out_dir: str | Path, base: str | None
         losses.append(float(loss.detach()))
     meta = dict(doc.get("meta", {}))
     train_s = time.time() - t0 - render_s
-    meta["context_train"] = {"command": command, **{k: v for k, v in asdict(cfg).items() if k != "context"},
-                             "render_seconds": round(render_s, 1), "train_seconds": round(train_s, 1),
-                             "first_loss": float(np.mean(losses[:20])), "final_loss": float(np.mean(losses[-50:])),
-                             "parameters": count_parameters(net)}
+    meta["context_train"] = {
+        "command": command,
+        **{k: v for k, v in asdict(cfg).items() if k != "context"},
+        "render_seconds": round(render_s, 1),
+        "train_seconds": round(train_s, 1),
+        "first_loss": float(np.mean(losses[:20])),
+        "final_loss": float(np.mean(losses[-50:])),
+        "parameters": count_parameters(net),
+    }
     meta["logit_bias"] = math.log(cfg.music_weight)
     save_checkpoint(model.eval(), out_dir, meta)
     return meta["context_train"]

@@ -68,6 +68,7 @@ def n_chunks(n_samples: int, cfg: FeatureConfig) -> int:
 
 def mel_filterbank(cfg: FeatureConfig) -> np.ndarray:
     """Triangular Slaney-style mel filters, shape (n_fft//2 + 1, n_mels), each normalised to unit area."""
+
     def hz_to_mel(f: np.ndarray) -> np.ndarray:
         return 2595.0 * np.log10(1.0 + np.asarray(f) / 700.0)
 
@@ -110,8 +111,9 @@ class LogMel(torch.nn.Module):
             return empty, audio.new_zeros((audio.shape[0], 0))
         n_frames = n_ch * cfg.chunk_frames
         used = (n_frames - 1) * cfg.hop + cfg.n_fft
-        spec = torch.stft(audio[:, :used], cfg.n_fft, hop_length=cfg.hop, window=self.window,
-                          center=False, return_complex=True)
+        spec = torch.stft(
+            audio[:, :used], cfg.n_fft, hop_length=cfg.hop, window=self.window, center=False, return_complex=True
+        )
         power = spec.real.square() + spec.imag.square()  # (batch, bins, frames)
         mel = torch.matmul(power.transpose(1, 2), self.fb)  # (batch, frames, mels)
         db = 10.0 * torch.log10(mel.clamp_min(10.0 ** (cfg.floor_db / 10.0)))
@@ -119,4 +121,3 @@ class LogMel(torch.nn.Module):
         levels = db.mean(dim=(2, 3))
         patches = (db - levels[..., None, None]) / 20.0
         return patches, levels
-

@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import soxr
 import torch
-
 from noisekit.classifier.features import n_chunks
 from noisekit.classifier.model import NoiseCNN
 
@@ -56,8 +55,14 @@ def _mono_1d(block: np.ndarray) -> np.ndarray:
 class NoiseClassifier:
     """A loaded classifier: the CNN plus the streaming machinery; see :func:`noisekit.classifier.load_classifier`."""
 
-    def __init__(self, model: NoiseCNN, source: str | Path | None = None, device: str = "cpu",
-                 silence_level_db: float = SILENCE_LEVEL_DB, logit_bias: float = 0.0) -> None:
+    def __init__(
+        self,
+        model: NoiseCNN,
+        source: str | Path | None = None,
+        device: str = "cpu",
+        silence_level_db: float = SILENCE_LEVEL_DB,
+        logit_bias: float = 0.0,
+    ) -> None:
         self.model = model.to(device).eval()
         self.device = torch.device(device)
         self.source = str(source) if source is not None else None
@@ -103,12 +108,16 @@ class NoiseClassifier:
             if out.shape[1]:
                 logits.append(out[0].float().cpu().numpy())
                 levels.append(lv.unfold(1, k, 1).mean(dim=2)[0].float().cpu().numpy())
-            carry_emb, carry_lv = emb[:, -(k - 1):], lv[:, -(k - 1):]
+            carry_emb, carry_lv = emb[:, -(k - 1) :], lv[:, -(k - 1) :]
         logit = np.concatenate(logits) if logits else np.zeros(0, np.float32)
         if bands:
             with torch.inference_mode():
-                logit = self.model.refine(torch.from_numpy(logit).to(self.device), torch.cat(embs),
-                                          torch.cat(bands)).float().cpu().numpy()
+                logit = (
+                    self.model.refine(torch.from_numpy(logit).to(self.device), torch.cat(embs), torch.cat(bands))
+                    .float()
+                    .cpu()
+                    .numpy()
+                )
         level = np.concatenate(levels) if levels else np.zeros(0, np.float32)
         probs = (1.0 / (1.0 + np.exp(-(logit.astype(np.float64) + self.logit_bias)))).astype(np.float32)
         silent = level < self.silence_level_db
@@ -133,8 +142,11 @@ class NoiseClassifier:
         if len(tail):
             yield tail
 
-    def _chunk_stream(self, blocks: Iterable[np.ndarray], sr: int,
-                      ) -> Iterator[tuple[torch.Tensor | None, torch.Tensor | None, torch.Tensor | None, int]]:
+    def _chunk_stream(
+        self,
+        blocks: Iterable[np.ndarray],
+        sr: int,
+    ) -> Iterator[tuple[torch.Tensor | None, torch.Tensor | None, torch.Tensor | None, int]]:
         """Yield (chunk embeddings, levels, band levels or None, samples consumed) per batch of grid chunks."""
         cfg = self.cfg
         buf = np.zeros(0, np.float32)
@@ -142,7 +154,7 @@ class NoiseClassifier:
         for block in self._resampled(blocks, sr):
             yield None, None, None, len(block)
             for start in range(0, len(block), step):
-                buf = np.concatenate([buf, block[start:start + step]])
+                buf = np.concatenate([buf, block[start : start + step]])
                 nc = n_chunks(len(buf), cfg)
                 if nc == 0:
                     continue
@@ -152,5 +164,5 @@ class NoiseClassifier:
                     patches, lv = self.model.frontend(x)
                     emb = self.model.embed_chunks(patches)
                     band = self.model.chunk_bands(patches, lv)
-                buf = buf[nc * cfg.chunk_samples:]
+                buf = buf[nc * cfg.chunk_samples :]
                 yield emb, lv, band, 0

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
 from noisekit.classifier.features import FeatureConfig
 from noisekit.manifests import read_manifest
+
 from noisekit.audio import load_audio
 from noisekit.errors import ManifestError
 
@@ -37,8 +37,9 @@ def read_labels(path: str | Path) -> list[LabelRow]:
     rows: list[LabelRow] = []
     for r in table.to_pylist():
         if not r["end_s"] > r["start_s"] >= 0:
-            raise ManifestError("labels", f"row {r['path']} @ {r['start_s']}: need 0 <= start_s < end_s",
-                                column="end_s", path=path)
+            raise ManifestError(
+                "labels", f"row {r['path']} @ {r['start_s']}: need 0 <= start_s < end_s", column="end_s", path=path
+            )
         audio = Path(r["path"])
         audio = audio if audio.is_absolute() else path.parent / audio
         rows.append(LabelRow(audio, float(r["start_s"]), float(r["end_s"]), r["label"] == "noise"))
@@ -97,7 +98,7 @@ class LabelSource:
         hi = max(lo, min(row.end_s - self.feat.window_s, len(x) / sr - span))
         t0 = float(rng.uniform(lo, hi))
         a = int(round(t0 * sr))
-        crop = x[a: a + self.n]
+        crop = x[a : a + self.n]
         y = labelled_window_targets(self.by_file[row.path], self.starts + a / sr, self.feat.window_s)
         valid = self.starts + self.feat.window_s <= len(crop) / sr
         y[~valid] = np.nan

@@ -48,8 +48,12 @@ class SegmentCounts:
     recalled_s: float = 0.0  # of those, extracted
 
     def __add__(self, other: SegmentCounts) -> SegmentCounts:
-        return SegmentCounts(self.extracted_s + other.extracted_s, self.extracted_true_s + other.extracted_true_s,
-                             self.true_long_s + other.true_long_s, self.recalled_s + other.recalled_s)
+        return SegmentCounts(
+            self.extracted_s + other.extracted_s,
+            self.extracted_true_s + other.extracted_true_s,
+            self.true_long_s + other.true_long_s,
+            self.recalled_s + other.recalled_s,
+        )
 
     @property
     def purity(self) -> float:
@@ -67,8 +71,9 @@ class SegmentCounts:
         return self.extracted_s - self.extracted_true_s
 
 
-def segment_counts(extracted: Iterable[Sequence[float]], true_noise: Iterable[Sequence[float]],
-                   min_true_s: float = 2.0) -> SegmentCounts:
+def segment_counts(
+    extracted: Iterable[Sequence[float]], true_noise: Iterable[Sequence[float]], min_true_s: float = 2.0
+) -> SegmentCounts:
     """Purity/recall seconds of extracted segments against the true noise-only intervals of one file."""
     ext = merge_intervals(extracted)
     truth = merge_intervals(true_noise)

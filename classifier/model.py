@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import torch
-from torch import nn
-
 from noisekit.classifier.context import ContextConfig, ContextNet, chunk_bands, window_features
 from noisekit.classifier.features import FeatureConfig, LogMel
+from torch import nn
 
 
 @dataclass(frozen=True)
@@ -44,8 +43,9 @@ class ModelConfig:
         feats = FeatureConfig(**d.pop("features", {}))
         ctx = d.pop("context", None)
         context = ContextConfig.from_dict(ctx) if ctx is not None else None
-        return cls(channels=tuple(int(c) for c in d.pop("channels", cls.channels)), features=feats,
-                   context=context, **d)
+        return cls(
+            channels=tuple(int(c) for c in d.pop("channels", cls.channels)), features=feats, context=context, **d
+        )
 
 
 class ChunkEncoder(nn.Module):
@@ -81,7 +81,9 @@ class NoiseCNN(nn.Module):
         self.encoder = ChunkEncoder(self.cfg)
         k = self.cfg.features.window_chunks
         self.head = nn.Sequential(
-            nn.Linear(k * (self.cfg.embed + 1), self.cfg.hidden), nn.ReLU(), nn.Dropout(self.cfg.dropout),
+            nn.Linear(k * (self.cfg.embed + 1), self.cfg.hidden),
+            nn.ReLU(),
+            nn.Dropout(self.cfg.dropout),
             nn.Linear(self.cfg.hidden, 1),
         )
         self.context = ContextNet(self.cfg.embed, self.cfg.context) if self.cfg.context is not None else None

@@ -60,7 +60,7 @@ def _notes(rng: np.random.Generator, n: int, sr: int, struck: bool, voices: int)
             m = min(dur + int(0.5 * sr * struck), n - pos)
             f0 = base * 2 ** (int(rng.integers(-7, 8)) / 12)
             tone = _tone(rng, m, sr, f0, vibrato=0.0 if struck else rng.uniform(0, 0.01))
-            out[pos:pos + m] += tone * _envelope(rng, m, sr, struck) * rng.uniform(0.4, 1.0)
+            out[pos : pos + m] += tone * _envelope(rng, m, sr, struck) * rng.uniform(0.4, 1.0)
             pos += dur + (int(rng.uniform(0, 0.4) * sr) if rng.random() < 0.2 else 0)
     return out
 
@@ -85,8 +85,12 @@ def _babble(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
         m = min(int(rng.uniform(0.12, 0.35) * sr), n - pos)
         t = np.arange(m) / sr
         if rng.random() < 0.25:  # fricative
-            seg = signal.sosfilt(signal.butter(4, rng.uniform(2000, 6000), "high", fs=sr, output="sos"),
-                                 rng.standard_normal(m)) * 0.5
+            seg = (
+                signal.sosfilt(
+                    signal.butter(4, rng.uniform(2000, 6000), "high", fs=sr, output="sos"), rng.standard_normal(m)
+                )
+                * 0.5
+            )
         else:
             inst = f0 * (1 + rng.uniform(-0.15, 0.15) + 0.1 * np.sin(2 * np.pi * rng.uniform(1, 4) * t))
             phase = np.cumsum(inst) / sr
@@ -97,7 +101,7 @@ def _babble(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
                 b, a = signal.iirpeak(f, f / bw, fs=sr)
                 seg = seg + 0.6 * signal.lfilter(b, a, pulses)
         env = np.abs(np.sin(np.pi * np.arange(m) / max(m - 1, 1))) ** rng.uniform(0.5, 2.0)
-        out[pos:pos + m] = seg * env / max(np.std(seg), 1e-9)
+        out[pos : pos + m] = seg * env / max(np.std(seg), 1e-9)
         pos += m + (int(rng.uniform(0.05, 0.4) * sr) if rng.random() < 0.3 else 0)
     return out
 

@@ -18,9 +18,9 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+from noisekit.classifier.programme import KINDS, render_programme
 from scipy import signal
 
-from noisekit.classifier.programme import KINDS, render_programme
 from noisekit.synth import dsp, era, gramophone, tape
 
 CASES = ("noise_only", "normal", "soft", "reverb_tail", "fade", "sustained", "band_limited")
@@ -64,14 +64,18 @@ def render_noise(rng: np.random.Generator, n: int, sr: int) -> tuple[np.ndarray,
     dur = n / sr
     u = rng.random()
     if u < 0.55:
-        kind, x = "gramophone", gramophone.render_gramophone_noise(
-            gramophone.draw_gramophone_params(rng), dur, sr, rng)[0]
+        kind, x = (
+            "gramophone",
+            gramophone.render_gramophone_noise(gramophone.draw_gramophone_params(rng), dur, sr, rng)[0],
+        )
     elif u < 0.75:
         kind, x = "tape", tape.render_tape_noise(tape.draw_tape_params(rng), dur, sr, rng)[0]
     elif u < 0.9:
         tilt, lo, hi = rng.uniform(-6, 2), _lu(rng, 15, 300), _lu(rng, 2500, 20000)
-        kind, x = "coloured", dsp.shaped_noise(
-            rng, n, sr, lambda f: dsp.tilt_magnitude(f, tilt) * dsp.butter_magnitude(f, lo, hi, 2))[0]
+        kind, x = (
+            "coloured",
+            dsp.shaped_noise(rng, n, sr, lambda f: dsp.tilt_magnitude(f, tilt) * dsp.butter_magnitude(f, lo, hi, 2))[0],
+        )
     else:
         g = gramophone.render_gramophone_noise(gramophone.draw_gramophone_params(rng), dur, sr, rng)[0]
         t = tape.render_tape_noise(tape.draw_tape_params(rng), dur, sr, rng)[0]
@@ -103,8 +107,11 @@ def _synth_programme(rng: np.random.Generator, n: int, sr: int) -> np.ndarray | 
     except Exception as exc:  # noqa: BLE001 - an optional source must not end a long training run
         if name not in _SYNTH_WARNED:
             _SYNTH_WARNED.add(name)
-            warnings.warn(f"noisekit.synth.{name} failed ({type(exc).__name__}: {exc}); such draws fall back "
-                          "to noisekit.classifier.programme", stacklevel=2)
+            warnings.warn(
+                f"noisekit.synth.{name} failed ({type(exc).__name__}: {exc}); such draws fall back "
+                "to noisekit.classifier.programme",
+                stacklevel=2,
+            )
         return None
     x = x.reshape(-1, x.shape[-1]).mean(axis=0)[:n]
     return np.pad(x, (0, n - len(x))) / _rms(x)
@@ -123,7 +130,7 @@ def _reverb(rng: np.random.Generator, x: np.ndarray, sr: int, rt60: float, wet_d
     t = np.arange(m) / sr
     rir = rng.standard_normal(m) * np.exp(-6.91 * t / rt60)
     rir = dsp.apply_sos(rir, dsp.band_sos(None, _lu(rng, 2000, 12000), sr, 2))
-    rir /= np.sqrt(np.sum(rir ** 2))
+    rir /= np.sqrt(np.sum(rir**2))
     wet = signal.fftconvolve(x, rir)
     return np.pad(x, (0, m - 1)) + wet * 10.0 ** (wet_db / 20.0)
 
@@ -137,7 +144,7 @@ def _event(rng: np.random.Generator, length: int, sr: int, case: str) -> np.ndar
         fout = min(int(rng.uniform(0.5, 10.0) * sr), length // 2)
         if case != "fade" or rng.random() < 0.7:
             x[:fin] *= dsp.fade_curve(fin, shape)
-        x[length - fout:] *= dsp.fade_curve(fout, shape)[::-1]
+        x[length - fout :] *= dsp.fade_curve(fout, shape)[::-1]
     if case == "band_limited" or rng.random() < 0.3:
         if case == "band_limited" and rng.random() < 0.5:
             lo, hi = _lu(rng, 100, 500), _lu(rng, 1200, 4500)
@@ -184,8 +191,8 @@ def band_levels(x: np.ndarray, sr: int, n_frames: int, n_fft: int = 2048) -> np.
     out = np.empty((n_frames, N_BANDS))
     frames = np.lib.stride_tricks.sliding_window_view(x, n_fft)[::hop]
     for a in range(0, n_frames, 1000):
-        spec = np.fft.rfft(frames[a:min(a + 1000, n_frames)] * win, axis=1)
-        out[a:a + len(spec)] = (spec.real ** 2 + spec.imag ** 2) @ onehot
+        spec = np.fft.rfft(frames[a : min(a + 1000, n_frames)] * win, axis=1)
+        out[a : a + len(spec)] = (spec.real**2 + spec.imag**2) @ onehot
     out = np.apply_along_axis(lambda c: np.convolve(c, np.ones(4) / 4, mode="same"), 0, out)
     return 10.0 * np.log10(np.maximum(out, 1e-30))
 
@@ -221,7 +228,7 @@ def render_track(rng: np.random.Generator, duration_s: float, case: str, sr: int
         a = int(t * sr)
         lo, hi = max(a, 0), min(a + len(ev), n)
         if hi > lo:
-            prog[lo:hi] += ev[lo - a: hi - a]
+            prog[lo:hi] += ev[lo - a : hi - a]
         t += len(ev) / sr + _lu(rng, 0.4, 10.0)
     n_frames = int(np.ceil(n / (FRAME_S * sr)))
     rel = frame_levels(prog, sr, n_frames)
@@ -229,8 +236,15 @@ def render_track(rng: np.random.Generator, duration_s: float, case: str, sr: int
     return ProgrammeTrack(prog.astype(np.float32), rel, case, bands)
 
 
-def mix_scene(rng: np.random.Generator, track: ProgrammeTrack, noise: np.ndarray, sr: int = 44100,
-              snr_shift_db: float = 0.0, augment: bool = True, info: dict | None = None) -> Scene:
+def mix_scene(
+    rng: np.random.Generator,
+    track: ProgrammeTrack,
+    noise: np.ndarray,
+    sr: int = 44100,
+    snr_shift_db: float = 0.0,
+    augment: bool = True,
+    info: dict | None = None,
+) -> Scene:
     """Programme (shifted by ``snr_shift_db``) + unit-RMS noise at a random level, labelled, transfer-coloured."""
     rel = track.rel_db + snr_shift_db
     detectable = rel >= ACTIVE_REL_DB
@@ -251,8 +265,9 @@ def mix_scene(rng: np.random.Generator, track: ProgrammeTrack, noise: np.ndarray
     return Scene(mix.astype(np.float32), sr, track.case, state, {**(info or {}), "noise_db": noise_db})
 
 
-def draw_scene(rng: np.random.Generator, duration_s: float, case: str | None = None, sr: int = 44100,
-               augment: bool = True) -> Scene:
+def draw_scene(
+    rng: np.random.Generator, duration_s: float, case: str | None = None, sr: int = 44100, augment: bool = True
+) -> Scene:
     """Draw and render one labelled scene of ``case`` (drawn if None); deterministic given ``rng``."""
     case = case or draw_case(rng)
     n = int(round(duration_s * sr))
@@ -267,6 +282,6 @@ def window_targets(scene: Scene, starts: np.ndarray, window_s: float) -> np.ndar
     for i, s in enumerate(starts):
         a = int(np.floor(s / FRAME_S))
         b = int(np.ceil((s + window_s) / FRAME_S))
-        st = scene.frame_state[max(a, 0): b]
+        st = scene.frame_state[max(a, 0) : b]
         out[i] = 0.0 if (st == PROGRAMME).any() else (1.0 if (st == NOISE).all() else np.nan)
     return out

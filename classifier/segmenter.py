@@ -23,7 +23,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
 from noisekit.classifier.inference import NoiseClassifier, WindowProbs
 
 
@@ -92,7 +91,7 @@ def hysteresis_runs(p: np.ndarray, high: float, low: float) -> list[tuple[int, i
         j = i
         while j + 1 < n and above_low[j + 1]:
             j += 1
-        if np.any(p[i:j + 1] >= high):
+        if np.any(p[i : j + 1] >= high):
             runs.append((i, j))
         i = j + 1
     return runs
@@ -113,12 +112,13 @@ def segments_from_probs(wp: WindowProbs, params: SegmenterParams | None = None) 
         end = min(float(wp.starts[j]) + wp.window_s, wp.duration_s)
         end -= params.margin_s + params.lead_s if before_programme else 0.0
         if end - start >= params.min_run_s:
-            out.append(NoiseSegment(round(start, 6), round(end, 6), float(np.mean(wp.probs[i:j + 1]))))
+            out.append(NoiseSegment(round(start, 6), round(end, 6), float(np.mean(wp.probs[i : j + 1]))))
     return out
 
 
-def find_noise_segments(audio: np.ndarray, sr: int, classifier: NoiseClassifier | None = None,
-                        params: SegmenterParams | None = None) -> list[NoiseSegment]:
+def find_noise_segments(
+    audio: np.ndarray, sr: int, classifier: NoiseClassifier | None = None, params: SegmenterParams | None = None
+) -> list[NoiseSegment]:
     """Noise-only segments of a 1-D (or (channels, samples), mixed to mono) signal with the given or shipped model."""
     if classifier is None:
         from noisekit.classifier.checkpoint import load_classifier

@@ -11,7 +11,6 @@ fresh transfer chain and gain, so one render serves many examples.
 from __future__ import annotations
 
 import numpy as np
-
 from noisekit.classifier.metrics import window_labels
 from noisekit.classifier.scenes import transfer_chain
 
@@ -21,8 +20,15 @@ TRAIN_SIDE_SEEDS = range(0, 400_000)
 class SidePool:
     """Crops of recently rendered training sides; renders a new side every ``crops_per_side`` draws."""
 
-    def __init__(self, rng: np.random.Generator, scene_s: float, sr: int, first_seed: int,
-                 crops_per_side: int = 24, side_s: float | None = None) -> None:
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        scene_s: float,
+        sr: int,
+        first_seed: int,
+        crops_per_side: int = 24,
+        side_s: float | None = None,
+    ) -> None:
         if first_seed not in TRAIN_SIDE_SEEDS:
             raise ValueError(f"side seed {first_seed} is outside the training range {TRAIN_SIDE_SEEDS}")
         self.rng, self.scene_s, self.sr, self.seed = rng, scene_s, sr, first_seed
@@ -55,7 +61,7 @@ class SidePool:
             t0 = rng.uniform(0.0, dur - span)
         t0 = float(np.clip(t0, 0.0, dur - span))
         a = int(round(t0 * self.sr))
-        crop = self.audio[a: a + int(round(span * self.sr))].astype(np.float64)
+        crop = self.audio[a : a + int(round(span * self.sr))].astype(np.float64)
         crop = transfer_chain(rng, crop * 10.0 ** (rng.uniform(-20, 10) / 20.0), self.sr)
         peak = float(np.max(np.abs(crop))) if crop.size else 0.0
         if peak > 0.99:

@@ -16,9 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, IterableDataset, get_worker_info
-from tqdm import tqdm
-
 from noisekit.classifier.checkpoint import load_model, save_checkpoint
 from noisekit.classifier.features import FeatureConfig, n_chunks
 from noisekit.classifier.labels import LabelSource
@@ -33,6 +30,9 @@ from noisekit.classifier.scenes import (
     window_targets,
 )
 from noisekit.classifier.sides import TRAIN_SIDE_SEEDS, SidePool
+from torch.utils.data import DataLoader, IterableDataset, get_worker_info
+from tqdm import tqdm
+
 from noisekit.seeding import rng_for
 
 #: namespace of the training streams' seeds; evaluation sides use noisekit.classifier.evaluate.EVAL_SEED_START up
@@ -78,8 +78,13 @@ class SceneStream(IterableDataset):
         info = get_worker_info()
         worker, n_workers = (info.id, info.num_workers) if info else (0, 1)
         labels = LabelSource(self.cfg.labels, self.n, self.starts, self.feat) if self.cfg.labels else None
-        pool = ScenePool(rng_for(self.cfg.seed, TRAIN_STREAM, "pool", self.start, worker), self.cfg.scene_s,
-                         self.feat.sr, tracks=self.cfg.pool_tracks, noises=max(1, self.cfg.pool_tracks // 2))
+        pool = ScenePool(
+            rng_for(self.cfg.seed, TRAIN_STREAM, "pool", self.start, worker),
+            self.cfg.scene_s,
+            self.feat.sr,
+            tracks=self.cfg.pool_tracks,
+            noises=max(1, self.cfg.pool_tracks // 2),
+        )
         first = TRAIN_SIDE_SEEDS.start + (self.cfg.seed * 50_000 + worker * 5_000 + self.start) % len(TRAIN_SIDE_SEEDS)
         sides = SidePool(rng_for(self.cfg.seed, TRAIN_STREAM, "sides", worker), self.cfg.scene_s, self.feat.sr, first)
         i = self.start * n_workers + worker
@@ -105,8 +110,15 @@ class ScenePool:
     pooled item with a new render now and then, so the stream stays diverse at a fraction of the cost.
     """
 
-    def __init__(self, rng: np.random.Generator, scene_s: float, sr: int, tracks: int = 96, noises: int = 48,
-                 refresh: float = 0.1) -> None:
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        scene_s: float,
+        sr: int,
+        tracks: int = 96,
+        noises: int = 48,
+        refresh: float = 0.1,
+    ) -> None:
         self.rng, self.scene_s, self.sr, self.refresh = rng, scene_s, sr, refresh
         self.tracks = [self._track() for _ in range(tracks)]
         self.noises = [self._noise() for _ in range(noises)]
@@ -184,13 +196,22 @@ def train(cfg: TrainConfig, out_dir: str | Path, command: str = "", progress: bo
     torch.manual_seed(cfg.seed)
     model = build_model(cfg).train()
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    loader = DataLoader(SceneStream(cfg), batch_size=cfg.batch, num_workers=cfg.workers,
-                        persistent_workers=cfg.workers > 0, prefetch_factor=4 if cfg.workers else None)
+    loader = DataLoader(
+        SceneStream(cfg),
+        batch_size=cfg.batch,
+        num_workers=cfg.workers,
+        persistent_workers=cfg.workers > 0,
+        prefetch_factor=4 if cfg.workers else None,
+    )
     losses: list[float] = []
     t0 = time.time()
     bar = tqdm(total=cfg.steps, desc="train classifier", unit="step", disable=not progress)
-    meta = {"command": command, "train": {k: v for k, v in asdict(cfg).items() if k != "model"},
-            "parameters": count_parameters(model), "logit_bias": math.log(cfg.music_weight)}
+    meta = {
+        "command": command,
+        "train": {k: v for k, v in asdict(cfg).items() if k != "model"},
+        "parameters": count_parameters(model),
+        "logit_bias": math.log(cfg.music_weight),
+    }
     for step, (audio, y) in enumerate(loader):
         frac = _progress(step, time.time() - t0, cfg)
         if frac >= 1.0:
@@ -211,8 +232,11 @@ def train(cfg: TrainConfig, out_dir: str | Path, command: str = "", progress: bo
             model.train()
     bar.close()
     seconds = time.time() - t0
-    meta.update(steps_done=len(losses), train_seconds=round(seconds, 1),
-                final_loss=float(np.mean(losses[-50:])) if losses else None)
+    meta.update(
+        steps_done=len(losses),
+        train_seconds=round(seconds, 1),
+        final_loss=float(np.mean(losses[-50:])) if losses else None,
+    )
     save_checkpoint(model.eval(), out_dir, meta)
     first = float(np.mean(losses[:10])) if losses else float("nan")
     last = float(np.mean(losses[-10:])) if losses else float("nan")

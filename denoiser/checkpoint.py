@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from noisekit.denoiser.model import ModelConfig, TwoStageUNet
 from safetensors.torch import load_file, save_file
 
-from noisekit.denoiser.model import ModelConfig, TwoStageUNet
 from noisekit.errors import CheckpointError
 from noisekit.fsutil import atomic_path, atomic_write, sha256_file
 
@@ -43,8 +43,9 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # pickle errors of many kinds: all mean "not a safe checkpoint"
-        raise CheckpointError(path, f"not a loadable checkpoint (refused by weights_only loading): "
-                                    f"{str(exc).splitlines()[0][:200]}") from None
+        raise CheckpointError(
+            path, f"not a loadable checkpoint (refused by weights_only loading): {str(exc).splitlines()[0][:200]}"
+        ) from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(path, f"not a {FORMAT} checkpoint")
     if state.get("version") != VERSION:
@@ -82,9 +83,14 @@ def export_weights(state: dict, stem: str | Path) -> tuple[Path, Path]:
     tensors = {k: v.detach().cpu().contiguous() for k, v in state["model"].items()}
     with atomic_path(st_path) as tmp:
         save_file(tensors, str(tmp), metadata={"format": FORMAT})
-    meta = {"format": FORMAT, "version": VERSION, "model_config": state["model_config"],
-            "step": int(state.get("step", 0)), "sha256": sha256_file(st_path),
-            "train_config": state.get("train_config", {})}
+    meta = {
+        "format": FORMAT,
+        "version": VERSION,
+        "model_config": state["model_config"],
+        "step": int(state.get("step", 0)),
+        "sha256": sha256_file(st_path),
+        "train_config": state.get("train_config", {}),
+    }
     with atomic_write(js_path, "w") as handle:
         json.dump(meta, handle, indent=2, sort_keys=True)
     return st_path, js_path
@@ -109,8 +115,12 @@ def load_model(path: str | Path, map_location: str | torch.device = "cpu") -> Lo
             weights = load_file(str(path), device=str(map_location))
         except Exception as exc:
             raise CheckpointError(path, f"not a readable safetensors file: {exc}") from None
-        return LoadedModel(_model_from(meta["model_config"], weights, path), ModelConfig.from_dict(
-            meta["model_config"]), path, meta.get("step"))
+        return LoadedModel(
+            _model_from(meta["model_config"], weights, path),
+            ModelConfig.from_dict(meta["model_config"]),
+            path,
+            meta.get("step"),
+        )
     state = load_checkpoint(path, map_location)
     model = _model_from(state["model_config"], state["model"], path)
     return LoadedModel(model, model.cfg, path, int(state["step"]))

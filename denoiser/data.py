@@ -16,9 +16,9 @@ import numpy as np
 import pyarrow as pa
 import soundfile as sf
 import torch
+from noisekit.manifests import read_manifest
 from torch.utils.data import Dataset
 
-from noisekit.manifests import read_manifest
 from noisekit.audio import SAMPLE_RATE, audio_info, resample
 from noisekit.datadir import DataDir
 from noisekit.errors import AudioError, NoisekitError
@@ -111,9 +111,7 @@ def noise_clips(
     return _clips(data, [r for r in rows if _split_of(r) == split])
 
 
-def draw_mix_params(
-    rng: np.random.Generator, clean: list[Clip], noise: list[Clip], cfg: MixConfig
-) -> MixParams:
+def draw_mix_params(rng: np.random.Generator, clean: list[Clip], noise: list[Clip], cfg: MixConfig) -> MixParams:
     """Draw one example: a clean file (weighted by length), a noise segment, offsets, channels, SNR and gain."""
     lengths = np.array([c.frames * cfg.sample_rate / c.sample_rate for c in clean], dtype=np.float64)
     ci = int(rng.choice(len(clean), p=lengths / lengths.sum()))
@@ -175,8 +173,9 @@ def apply_mix(clean: np.ndarray, noise: np.ndarray, p: MixParams) -> tuple[np.nd
 class MixDataset(Dataset):
     """Example ``i`` of a split: (noisy, clean) float32 waveforms of ``cfg.crop`` samples, pure in (seed, i)."""
 
-    def __init__(self, clean: list[Clip], noise: list[Clip], cfg: MixConfig, seed: int, split: str,
-                 length: int = 1 << 62) -> None:
+    def __init__(
+        self, clean: list[Clip], noise: list[Clip], cfg: MixConfig, seed: int, split: str, length: int = 1 << 62
+    ) -> None:
         if not clean:
             raise NoisekitError(f"no clean music in split '{split}': run `noisekit manifest clean` first")
         if not noise:
@@ -199,13 +198,18 @@ class MixDataset(Dataset):
         return torch.from_numpy(x), torch.from_numpy(y)
 
 
-def open_split(data: DataDir | str | Path, split: str, cfg: MixConfig, seed: int,
-               kinds: tuple[str, ...] = ("gramophone",), devices: tuple[str, ...] = (),
-               length: int = 1 << 62) -> MixDataset:
+def open_split(
+    data: DataDir | str | Path,
+    split: str,
+    cfg: MixConfig,
+    seed: int,
+    kinds: tuple[str, ...] = ("gramophone",),
+    devices: tuple[str, ...] = (),
+    length: int = 1 << 62,
+) -> MixDataset:
     """The mixture dataset of one split of a data directory."""
     data = data if isinstance(data, DataDir) else DataDir(data)
-    return MixDataset(clean_clips(data, split), noise_clips(data, split, kinds, devices), cfg, seed, split,
-                      length)
+    return MixDataset(clean_clips(data, split), noise_clips(data, split, kinds, devices), cfg, seed, split, length)
 
 
 def params_record(ds: MixDataset, i: int) -> dict:

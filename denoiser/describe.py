@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torch import nn
-
 from noisekit.denoiser.model import ModelConfig, TwoStageUNet
+from torch import nn
 
 
 @dataclass(frozen=True)
@@ -47,8 +46,7 @@ def _count_macs(model: nn.Module, spec_shape: tuple[int, ...]) -> int:
         else:
             total += output.numel() // output.shape[0] * mod.in_channels // mod.groups * kernel
 
-    handles = [m.register_forward_hook(hook) for m in model.modules()
-               if isinstance(m, nn.Conv2d | nn.ConvTranspose2d)]
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, nn.Conv2d | nn.ConvTranspose2d)]
     try:
         with torch.no_grad():
             model(torch.zeros(spec_shape, device="meta"))

@@ -12,7 +12,6 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-
 from noisekit.denoiser.evaluate import (  # noqa: E402
     MODEL_METHOD,
     EvalConfig,
@@ -22,11 +21,16 @@ from noisekit.denoiser.evaluate import (  # noqa: E402
     select_methods,
 )
 from noisekit.denoiser.metrics import stft_magnitude  # noqa: E402
+
 from noisekit.datadir import DataDir  # noqa: E402
 from noisekit.fsutil import atomic_path, atomic_write  # noqa: E402
 
-LABELS = {"delta_snr": "ΔSNR (dB, higher is better)", "delta_si_sdr": "ΔSI-SDR (dB, higher is better)",
-          "visqol": "ViSQOL MOS-LQO (1–5, higher is better)", "mrstft": "MR-STFT distance (lower is better)"}
+LABELS = {
+    "delta_snr": "ΔSNR (dB, higher is better)",
+    "delta_si_sdr": "ΔSI-SDR (dB, higher is better)",
+    "visqol": "ViSQOL MOS-LQO (1–5, higher is better)",
+    "mrstft": "MR-STFT distance (lower is better)",
+}
 
 
 def _cell(stat: dict, digits: int = 2) -> str:
@@ -63,11 +67,15 @@ def kinds_of(result: EvalResult) -> list[str]:
 def markdown(result: EvalResult, title: str = "Evaluation") -> str:
     """The whole report as Markdown: settings, then per noise kind a table for each metric."""
     cfg = result.config
-    parts = [f"# {title}", "",
-             f"Test mixtures: split `{cfg.split}`, {cfg.examples} examples per noise kind, {cfg.clip_s:g}-s clips, "
-             f"input SNRs {', '.join(f'{s:g}' for s in cfg.snrs)} dB, seed {cfg.seed} (cache `{result.cache.name}`). "
-             "Cells are the mean and its 95 % Student-t interval over examples.",
-             f"Perceptual score: {result.perceptual}.", ""]
+    parts = [
+        f"# {title}",
+        "",
+        f"Test mixtures: split `{cfg.split}`, {cfg.examples} examples per noise kind, {cfg.clip_s:g}-s clips, "
+        f"input SNRs {', '.join(f'{s:g}' for s in cfg.snrs)} dB, seed {cfg.seed} (cache `{result.cache.name}`). "
+        "Cells are the mean and its 95 % Student-t interval over examples.",
+        f"Perceptual score: {result.perceptual}.",
+        "",
+    ]
     metrics = ["delta_snr", "delta_si_sdr", "visqol", "mrstft"]
     if all(math.isnan(r["visqol"]) for r in result.rows):
         metrics.remove("visqol")
@@ -94,8 +102,14 @@ def plot_delta_snr(result: EvalResult, path: Path) -> Path:
             means = np.array([v["mean"] for v in vals])
             err = np.array([[v["mean"] - v["low"], v["high"] - v["mean"]] for v in vals]).T
             err = np.nan_to_num(err)
-            ax.bar(np.arange(len(snrs)) + (j - (len(result.methods) - 1) / 2) * width, means, width, yerr=err,
-                   capsize=2, label=method)
+            ax.bar(
+                np.arange(len(snrs)) + (j - (len(result.methods) - 1) / 2) * width,
+                means,
+                width,
+                yerr=err,
+                capsize=2,
+                label=method,
+            )
         ax.axhline(0, color="black", linewidth=0.6)
         ax.set_xticks(np.arange(len(snrs)), [f"{s:g} dB" for s in snrs])
         ax.set_xlabel("input SNR")
@@ -115,18 +129,32 @@ def plot_spectrograms(result: EvalResult, path: Path, sr: int = 44100) -> Path |
     """Spectrograms of clean, noisy, denoised and residual (noisy − denoised) for the kept examples."""
     if not result.examples:
         return None
-    method = MODEL_METHOD if MODEL_METHOD in result.methods else next(
-        (m for m in result.methods if m != "input"), result.methods[0])
+    method = (
+        MODEL_METHOD
+        if MODEL_METHOD in result.methods
+        else next((m for m in result.methods if m != "input"), result.methods[0])
+    )
     ids = sorted(result.examples)
     fig, axes = plt.subplots(len(ids), 4, figsize=(16, 3.2 * len(ids)), squeeze=False)
     for row, mid in zip(axes, ids, strict=True):
         ex = result.examples[mid]
-        panels = {"clean": ex["clean"], "noisy": ex["noisy"], f"denoised ({method})": ex[method],
-                  "residual (removed)": ex["noisy"] - ex[method]}
+        panels = {
+            "clean": ex["clean"],
+            "noisy": ex["noisy"],
+            f"denoised ({method})": ex[method],
+            "residual (removed)": ex["noisy"] - ex[method],
+        }
         top = _spec_db(ex["noisy"]).max()
         for ax, (name, sig) in zip(row, panels.items(), strict=True):
-            ax.imshow(_spec_db(sig), origin="lower", aspect="auto", vmin=top - 90, vmax=top, cmap="magma",
-                      extent=(0, sig.size / sr, 0, sr / 2000))
+            ax.imshow(
+                _spec_db(sig),
+                origin="lower",
+                aspect="auto",
+                vmin=top - 90,
+                vmax=top,
+                cmap="magma",
+                extent=(0, sig.size / sr, 0, sr / 2000),
+            )
             ax.set_title(f"{mid}: {name}", fontsize=9)
             ax.set_xlabel("s")
             ax.set_ylabel("kHz")
@@ -157,8 +185,14 @@ def write_report(result: EvalResult, out_dir: str | Path, title: str = "Evaluati
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"json": out_dir / "results.json", "markdown": out_dir / "results.md"}
-    doc = {"config": asdict(result.config), "methods": result.methods, "perceptual": result.perceptual,
-           "cache": str(result.cache), "summary": result.summary, "rows": result.rows}
+    doc = {
+        "config": asdict(result.config),
+        "methods": result.methods,
+        "perceptual": result.perceptual,
+        "cache": str(result.cache),
+        "summary": result.summary,
+        "rows": result.rows,
+    }
     with atomic_write(paths["json"], "w") as handle:
         json.dump(_json_safe(doc), handle, indent=1, allow_nan=False)
     with atomic_write(paths["markdown"], "w") as handle:
@@ -170,15 +204,29 @@ def write_report(result: EvalResult, out_dir: str | Path, title: str = "Evaluati
     return paths
 
 
-def evaluate_to_folder(data: DataDir, checkpoint: str | Path | None, cfg: EvalConfig, out_dir: str | Path,
-                       methods: list[str] | None = None, visqol: bool = True, keep_audio: bool = False,
-                       progress: bool = True) -> tuple[EvalResult, dict[str, Path]]:
+def evaluate_to_folder(
+    data: DataDir,
+    checkpoint: str | Path | None,
+    cfg: EvalConfig,
+    out_dir: str | Path,
+    methods: list[str] | None = None,
+    visqol: bool = True,
+    keep_audio: bool = False,
+    progress: bool = True,
+) -> tuple[EvalResult, dict[str, Path]]:
     """Evaluate the model of `checkpoint` (None: the baselines only) and the chosen baselines on the cached
     test mixtures, reusing cached scores, and write the report into `out_dir`. The one path shared by
     `noisekit evaluate` and the pipeline's evaluate stage."""
     out_dir = Path(out_dir)
     chosen = select_methods(methods, checkpoint)
-    result = evaluate(data, chosen, cfg, visqol=visqol, keep_outputs=out_dir / "audio" if keep_audio else None,
-                      progress=progress, fingerprints=method_fingerprints(list(chosen), checkpoint))
+    result = evaluate(
+        data,
+        chosen,
+        cfg,
+        visqol=visqol,
+        keep_outputs=out_dir / "audio" if keep_audio else None,
+        progress=progress,
+        fingerprints=method_fingerprints(list(chosen), checkpoint),
+    )
     title = f"Evaluation of {Path(checkpoint).name}" if checkpoint else "Evaluation of the baselines"
     return result, write_report(result, out_dir, title=title)

@@ -19,13 +19,30 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
-
 from noisekit.denoiser.classical import BASELINES
-from noisekit.denoiser.data import MIX_PRESETS, Clip, MixConfig, apply_mix, clean_clips, draw_mix_params, looped, noise_clips
+from noisekit.denoiser.data import (
+    MIX_PRESETS,
+    Clip,
+    MixConfig,
+    apply_mix,
+    clean_clips,
+    draw_mix_params,
+    looped,
+    noise_clips,
+)
 from noisekit.denoiser.data import read_span as _read_span
 from noisekit.denoiser.inference import denoise_array, wave_fn
-from noisekit.denoiser.metrics import delta_si_sdr, delta_snr, mean_ci, mr_stft_distance, snr_db, visqol_available, visqol_mos
+from noisekit.denoiser.metrics import (
+    delta_si_sdr,
+    delta_snr,
+    mean_ci,
+    mr_stft_distance,
+    snr_db,
+    visqol_available,
+    visqol_mos,
+)
+from tqdm import tqdm
+
 from noisekit.audio import SAMPLE_RATE, load_audio, write_audio
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
@@ -83,12 +100,16 @@ def build_mixtures(data: DataDir, cfg: EvalConfig = EvalConfig()) -> tuple[list[
     """The test mixtures of ``cfg``: read from the cache if complete, else built once and cached."""
     clean = clean_clips(data, cfg.split)
     if not clean:
-        raise NoisekitError(f"{data.manifest_path('clean')}: no clean music in split '{cfg.split}' "
-                            "(run `noisekit manifest clean` first)")
+        raise NoisekitError(
+            f"{data.manifest_path('clean')}: no clean music in split '{cfg.split}' "
+            "(run `noisekit manifest clean` first)"
+        )
     noise = {k: clips for k in cfg.kinds if (clips := noise_clips(data, cfg.split, (k,)))}
     if not noise:
-        raise NoisekitError(f"no noise segments of kind {list(cfg.kinds)} in split '{cfg.split}' of "
-                            f"{data.manifest_path('noise')} / {data.manifest_path('tape')}")
+        raise NoisekitError(
+            f"no noise segments of kind {list(cfg.kinds)} in split '{cfg.split}' of "
+            f"{data.manifest_path('noise')} / {data.manifest_path('tape')}"
+        )
     folder = data.runs / "eval-cache" / cfg.key(clean, noise)
     index = folder / "index.json"
     if index.is_file():
@@ -106,8 +127,11 @@ def build_mixtures(data: DataDir, cfg: EvalConfig = EvalConfig()) -> tuple[list[
                     mid = f"{kind}-{i:03d}-snr{snr:g}"
                     write_audio(folder / f"{mid}_noisy.wav", x, SAMPLE_RATE, subtype="FLOAT")
                     write_audio(folder / f"{mid}_clean.wav", y_scaled, SAMPLE_RATE, subtype="FLOAT")
-                    rec = {**asdict(q), "clean_path": clean[q.clean_index].path,
-                           "noise_path": clips[q.noise_index].path}
+                    rec = {
+                        **asdict(q),
+                        "clean_path": clean[q.clean_index].path,
+                        "noise_path": clips[q.noise_index].path,
+                    }
                     mixtures.append(Mixture(mid, kind, float(snr), i, f"{mid}_noisy.wav", f"{mid}_clean.wav", rec))
                 bar.update()
     with atomic_write(index, "w") as handle:
@@ -169,8 +193,9 @@ def _run_one(name: str, method: Method, noisy: np.ndarray, mid: str) -> tuple[np
     out = np.asarray(method(noisy, SAMPLE_RATE), dtype=np.float32)
     elapsed = time.perf_counter() - start
     if out.shape != noisy.shape or not np.isfinite(out).all():
-        raise NoisekitError(f"method '{name}' returned shape {out.shape} or non-finite samples for {mid} "
-                            f"(expected {noisy.shape})")
+        raise NoisekitError(
+            f"method '{name}' returned shape {out.shape} or non-finite samples for {mid} (expected {noisy.shape})"
+        )
     return out, elapsed
 
 
@@ -185,8 +210,13 @@ def _denoiser_imports(path: Path) -> set[Path]:
             continue
         seen.add(current)
         for node in ast.walk(ast.parse(current.read_text(encoding="utf-8"))):
-            names = [node.module] if isinstance(node, ast.ImportFrom) and node.module else \
-                [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            names = (
+                [node.module]
+                if isinstance(node, ast.ImportFrom) and node.module
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
             for name in names:
                 if name == "noisekit.denoiser" or name.startswith("noisekit.denoiser."):
                     base = package.joinpath(*name.split(".")[2:])
@@ -220,9 +250,15 @@ def method_fingerprints(names: list[str], checkpoint: str | Path | None) -> dict
     return out
 
 
-def evaluate(data: DataDir, methods: dict[str, Method], cfg: EvalConfig = EvalConfig(), visqol: bool = True,
-             keep_outputs: Path | None = None, progress: bool = True,
-             fingerprints: dict[str, str] | None = None) -> EvalResult:
+def evaluate(
+    data: DataDir,
+    methods: dict[str, Method],
+    cfg: EvalConfig = EvalConfig(),
+    visqol: bool = True,
+    keep_outputs: Path | None = None,
+    progress: bool = True,
+    fingerprints: dict[str, str] | None = None,
+) -> EvalResult:
     """Run every method on every cached test mixture and score it; optionally keep the outputs as WAV.
 
     With ``fingerprints`` (see :func:`method_fingerprints`) the scores of each method are cached beside
@@ -231,8 +267,11 @@ def evaluate(data: DataDir, methods: dict[str, Method], cfg: EvalConfig = EvalCo
     if visqol and not visqol_available():
         raise NoisekitError("ViSQOL is not installed (pip install visqol-python); or pass --no-visqol")
     mixtures, folder = build_mixtures(data, cfg)
-    shown = {next(m.id for m in mixtures if m.kind == k and m.snr_db == min(cfg.snrs)) for k in KINDS
-             if any(m.kind == k for m in mixtures)}
+    shown = {
+        next(m.id for m in mixtures if m.kind == k and m.snr_db == min(cfg.snrs))
+        for k in KINDS
+        if any(m.kind == k for m in mixtures)
+    }
     audio = {m.id: (load_audio(folder / m.noisy)[0][0], load_audio(folder / m.clean)[0][0]) for m in mixtures}
     examples = {mid: {"noisy": audio[mid][0], "clean": audio[mid][1]} for mid in shown}
     rows = []
@@ -254,8 +293,17 @@ def evaluate(data: DataDir, methods: dict[str, Method], cfg: EvalConfig = EvalCo
                     examples[m.id][name] = out
                 if keep_outputs is not None:
                     write_audio(keep_outputs / name / f"{m.id}.wav", out, SAMPLE_RATE, subtype="FLOAT")
-                mine.append({"method": name, "kind": m.kind, "snr_db": m.snr_db, "example": m.example, "id": m.id,
-                             "seconds": elapsed, **score(clean, noisy, out, SAMPLE_RATE, visqol)})
+                mine.append(
+                    {
+                        "method": name,
+                        "kind": m.kind,
+                        "snr_db": m.snr_db,
+                        "example": m.example,
+                        "id": m.id,
+                        "seconds": elapsed,
+                        **score(clean, noisy, out, SAMPLE_RATE, visqol),
+                    }
+                )
                 bar.update()
             if cache is not None:
                 with atomic_write(cache, "w") as handle:
@@ -276,8 +324,13 @@ def summarize(rows: list[dict]) -> list[dict]:
         groups.setdefault((r["method"], r["kind"], "all"), []).append(r)
     out = []
     for (method, kind, snr), members in groups.items():
-        entry = {"method": method, "kind": kind, "snr_db": snr, "n": len(members),
-                 "seconds": float(np.mean([r["seconds"] for r in members]))}
+        entry = {
+            "method": method,
+            "kind": kind,
+            "snr_db": snr,
+            "n": len(members),
+            "seconds": float(np.mean([r["seconds"] for r in members])),
+        }
         for metric in METRICS:
             mean, low, high = mean_ci([r[metric] for r in members])
             entry[metric] = {"mean": mean, "low": low, "high": high}

@@ -76,8 +76,15 @@ class ChunkedDenoiser:
     rest. The concatenated outputs have exactly the length of the concatenated inputs.
     """
 
-    def __init__(self, fn: WaveFn, channels: int, sr: int = SAMPLE_RATE, chunk_s: float = CHUNK_S,
-                 overlap: int = OVERLAP, batch_size: int = 4) -> None:
+    def __init__(
+        self,
+        fn: WaveFn,
+        channels: int,
+        sr: int = SAMPLE_RATE,
+        chunk_s: float = CHUNK_S,
+        overlap: int = OVERLAP,
+        batch_size: int = 4,
+    ) -> None:
         self.chunk = int(round(chunk_s * sr))
         if overlap < 1 or self.chunk <= 2 * overlap:
             raise ValueError(f"chunk of {self.chunk} samples must exceed twice the overlap ({overlap})")
@@ -96,7 +103,7 @@ class ChunkedDenoiser:
         n = chunks.shape[0]
         flat = torch.from_numpy(np.ascontiguousarray(chunks.reshape(n * self.channels, length)))
         step = self.batch_size * self.channels
-        out = [self.fn(flat[i:i + step]) for i in range(0, flat.shape[0], step)]
+        out = [self.fn(flat[i : i + step]) for i in range(0, flat.shape[0], step)]
         result = torch.cat(out).numpy().astype(np.float32, copy=False)
         if result.shape != (n * self.channels, length):
             raise ValueError(f"the model returned shape {result.shape} for input {(n * self.channels, length)}")
@@ -107,22 +114,22 @@ class ChunkedDenoiser:
         """Overlap-add denoised chunks (hop apart) onto the pending tail; return the final samples."""
         n, _, length = outs.shape
         if not self._first:
-            outs[0, :, :self.overlap] *= self.fade_in
+            outs[0, :, : self.overlap] *= self.fade_in
         if n > 1:
-            outs[1:, :, :self.overlap] *= self.fade_in
-            outs[:-1, :, self.hop:] *= self.fade_out
+            outs[1:, :, : self.overlap] *= self.fade_in
+            outs[:-1, :, self.hop :] *= self.fade_out
         if not last:
-            outs[-1, :, self.hop:] *= self.fade_out
+            outs[-1, :, self.hop :] *= self.fade_out
         total = (n - 1) * self.hop + length
         acc = np.zeros((self.channels, max(total, self.overlap)), dtype=np.float32)
         for i in range(n):
-            acc[:, i * self.hop:i * self.hop + length] += outs[i]
-        acc[:, :self.overlap] += self._pending
+            acc[:, i * self.hop : i * self.hop + length] += outs[i]
+        acc[:, : self.overlap] += self._pending
         self._first = False
         if last:
             return acc[:, :total]
         emitted = n * self.hop
-        self._pending = acc[:, emitted:emitted + self.overlap].copy()
+        self._pending = acc[:, emitted : emitted + self.overlap].copy()
         return acc[:, :emitted]
 
     def push(self, block: np.ndarray) -> np.ndarray:
@@ -136,9 +143,9 @@ class ChunkedDenoiser:
         if ready < 1:
             return np.zeros((self.channels, 0), dtype=np.float32)
         starts = np.arange(ready) * self.hop
-        chunks = np.stack([self._buf[:, s:s + self.chunk] for s in starts])
+        chunks = np.stack([self._buf[:, s : s + self.chunk] for s in starts])
         out = self._emit(self._run(chunks, self.chunk), last=False)
-        self._buf = self._buf[:, ready * self.hop:].copy()
+        self._buf = self._buf[:, ready * self.hop :].copy()
         return out
 
     def finish(self) -> np.ndarray:
@@ -154,8 +161,15 @@ class ChunkedDenoiser:
         return out
 
 
-def denoise_array(audio: np.ndarray, sr: int, model: torch.nn.Module | WaveFn, chunk_s: float = CHUNK_S,
-                  overlap: int = OVERLAP, batch_size: int = 4, model_sr: int = SAMPLE_RATE) -> np.ndarray:
+def denoise_array(
+    audio: np.ndarray,
+    sr: int,
+    model: torch.nn.Module | WaveFn,
+    chunk_s: float = CHUNK_S,
+    overlap: int = OVERLAP,
+    batch_size: int = 4,
+    model_sr: int = SAMPLE_RATE,
+) -> np.ndarray:
     """Denoise ``(channels, samples)`` (or 1-D) audio at rate ``sr``; returns the same shape and rate."""
     audio = np.asarray(audio, dtype=np.float32)
     squeeze = audio.ndim == 1
@@ -215,9 +229,17 @@ def output_paths(in_path: str | Path, out_dir: str | Path) -> tuple[Path, Path]:
     return Path(out_dir) / f"{stem}_denoised.wav", Path(out_dir) / f"{stem}_residual.wav"
 
 
-def denoise_file(in_path: str | Path, out_dir: str | Path, model: torch.nn.Module | WaveFn,
-                 chunk_s: float = CHUNK_S, overlap: int = OVERLAP, batch_size: int = 4, block_s: float = 30.0,
-                 model_sr: int = SAMPLE_RATE, progress: Callable[[int], None] | None = None) -> DenoiseResult:
+def denoise_file(
+    in_path: str | Path,
+    out_dir: str | Path,
+    model: torch.nn.Module | WaveFn,
+    chunk_s: float = CHUNK_S,
+    overlap: int = OVERLAP,
+    batch_size: int = 4,
+    block_s: float = 30.0,
+    model_sr: int = SAMPLE_RATE,
+    progress: Callable[[int], None] | None = None,
+) -> DenoiseResult:
     """Stream one file through the model, writing ``<stem>_denoised.wav`` and ``<stem>_residual.wav``.
 
     Memory stays bounded by ``block_s`` and the chunk size whatever the file's length. Both outputs are
@@ -229,8 +251,11 @@ def denoise_file(in_path: str | Path, out_dir: str | Path, model: torch.nn.Modul
     den_path, res_path = output_paths(in_path, out_dir)
     fn = model if not isinstance(model, torch.nn.Module) else wave_fn(model)
     runner = ChunkedDenoiser(fn, info.channels, model_sr, chunk_s, overlap, batch_size)
-    back = None if info.sample_rate == model_sr else soxr.ResampleStream(
-        model_sr, info.sample_rate, info.channels, dtype="float32", quality="HQ")
+    back = (
+        None
+        if info.sample_rate == model_sr
+        else soxr.ResampleStream(model_sr, info.sample_rate, info.channels, dtype="float32", quality="HQ")
+    )
     original = _Reader(iter_blocks(in_path, block_s=block_s), info.channels)
     start, written, done_in = time.perf_counter(), 0, 0
 
@@ -238,7 +263,7 @@ def denoise_file(in_path: str | Path, out_dir: str | Path, model: torch.nn.Modul
         nonlocal written
         if back is not None:
             y = back.resample_chunk(np.ascontiguousarray(y.T), last=last).T
-        y = y[:, :info.frames - written]
+        y = y[:, : info.frames - written]
         if last and written + y.shape[1] < info.frames:  # the resampler came up a few samples short
             y = _fit(y, info.frames - written)
         x = original.take(y.shape[1])

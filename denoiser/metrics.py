@@ -13,9 +13,9 @@ import math
 from functools import lru_cache
 
 import numpy as np
+from noisekit.denoiser.validation import delta_snr, snr_db
 from scipy import stats
 
-from noisekit.denoiser.validation import delta_snr, snr_db
 from noisekit.audio import resample
 
 _EPS = 1e-12
@@ -23,8 +23,17 @@ VISQOL_RATE = 48000
 MRSTFT_FFTS = (512, 1024, 2048)
 LOG_FLOOR = 1e-4  # magnitudes below -80 dB of the reference's peak count as -80 dB in the log term
 
-__all__ = ["snr_db", "delta_snr", "si_sdr", "delta_si_sdr", "mean_ci", "mr_stft_distance", "stft_magnitude",
-           "visqol_available", "visqol_mos"]
+__all__ = [
+    "snr_db",
+    "delta_snr",
+    "si_sdr",
+    "delta_si_sdr",
+    "mean_ci",
+    "mr_stft_distance",
+    "stft_magnitude",
+    "visqol_available",
+    "visqol_mos",
+]
 
 
 def _pair(reference: np.ndarray, estimate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

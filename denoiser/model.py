@@ -13,9 +13,8 @@ from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
-from torch import nn
-
 from noisekit.denoiser.stft import StftConfig, freq_encoding, spec_to_wave, wave_to_spec
+from torch import nn
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,7 @@ COLUMNS = ("step", "loss", "lr", "steps_per_s", "val_loss", "val_dsnr")
 class RunLog:
     """Rows of scalars per step; a resumed run keeps the rows up to the step it resumed from."""
 
-    def __init__(self, out: Path, enabled: bool = True, resume_step: int | None = None,
-                 flush_every: int = 20) -> None:
+    def __init__(self, out: Path, enabled: bool = True, resume_step: int | None = None, flush_every: int = 20) -> None:
         self.path = Path(out) / "log.csv"
         self.enabled = enabled
         self.rows: list[dict] = []

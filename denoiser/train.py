@@ -14,15 +14,15 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
-from torch.utils.data import DataLoader, Sampler
-from tqdm import tqdm
-
 from noisekit.denoiser.checkpoint import load_checkpoint, load_model, save_checkpoint, shipped_model_path
 from noisekit.denoiser.data import MIX_PRESETS, MixConfig, open_split
 from noisekit.denoiser.model import ModelConfig, TwoStageUNet, preset
 from noisekit.denoiser.runlog import RunLog
 from noisekit.denoiser.stft import wave_to_spec
 from noisekit.denoiser.validation import fixed_set, mae_loss, validate_model
+from torch.utils.data import DataLoader, Sampler
+from tqdm import tqdm
+
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
 
@@ -68,8 +68,11 @@ class TrainConfig:
     def mix_config(self, validation: bool = False) -> MixConfig:
         """Crop, SNR and gain ranges of the training (or validation) mixtures."""
         base = MIX_PRESETS[self.noise]
-        return MixConfig(crop_s=self.val_crop_s if validation else self.crop_s,
-                         snr_db=tuple(self.snr_db or base.snr_db), gain_db=tuple(self.gain_db or base.gain_db))
+        return MixConfig(
+            crop_s=self.val_crop_s if validation else self.crop_s,
+            snr_db=tuple(self.snr_db or base.snr_db),
+            gain_db=tuple(self.gain_db or base.gain_db),
+        )
 
     def to_dict(self) -> dict:
         """Plain-JSON form for checkpoints."""
@@ -175,8 +178,15 @@ def _rng_state() -> dict:
     return {"torch": torch.get_rng_state()}
 
 
-def train(data: DataDir | str | Path, out: str | Path, cfg: TrainConfig, resume: bool = False,
-          device: str = "auto", progress: bool = True, init: str | Path | None = None) -> TrainResult:
+def train(
+    data: DataDir | str | Path,
+    out: str | Path,
+    cfg: TrainConfig,
+    resume: bool = False,
+    device: str = "auto",
+    progress: bool = True,
+    init: str | Path | None = None,
+) -> TrainResult:
     """Train (or resume) a run in ``out``: checkpoints ``last.pt`` and ``step-N.pt``, ``log.csv``.
 
     ``init`` starts a new run from the weights of another model (fine-tuning), e.g. the shipped ``small``.
@@ -192,8 +202,13 @@ def train(data: DataDir | str | Path, out: str | Path, cfg: TrainConfig, resume:
         saved = TrainConfig.from_dict(state["train_config"])
         if saved.model_config() != cfg.model_config():
             raise NoisekitError(f"{ckpt_path}: its model config differs from the requested one")
-        cfg = replace(saved, steps=cfg.steps, max_seconds=cfg.max_seconds, max_cpu_seconds=cfg.max_cpu_seconds,
-                      workers=cfg.workers)
+        cfg = replace(
+            saved,
+            steps=cfg.steps,
+            max_seconds=cfg.max_seconds,
+            max_cpu_seconds=cfg.max_cpu_seconds,
+            workers=cfg.workers,
+        )
     elif main and ckpt_path.exists():
         raise NoisekitError(f"{out}: a run already exists there; pass --resume to continue it")
     torch.manual_seed(cfg.seed)
@@ -220,8 +235,12 @@ def train(data: DataDir | str | Path, out: str | Path, cfg: TrainConfig, resume:
 
         net = DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
     train_ds = open_split(data, "train", cfg.mix_config(), cfg.seed, cfg.kinds, cfg.devices)
-    loader = DataLoader(train_ds, batch_sampler=StepBatches(start, cfg.steps, cfg.batch_size, rank, world),
-                        num_workers=cfg.workers, pin_memory=dev.type == "cuda")
+    loader = DataLoader(
+        train_ds,
+        batch_sampler=StepBatches(start, cfg.steps, cfg.batch_size, rank, world),
+        num_workers=cfg.workers,
+        pin_memory=dev.type == "cuda",
+    )
     val_set = None
     if main and cfg.val_examples > 0:
         val_ds = open_split(data, "valid", cfg.mix_config(validation=True), cfg.seed, cfg.kinds, cfg.devices)
@@ -232,9 +251,16 @@ def train(data: DataDir | str | Path, out: str | Path, cfg: TrainConfig, resume:
         return {"wall_s": used["wall_s"] + time.monotonic() - t0, "cpu_s": used["cpu_s"] + time.process_time() - c0}
 
     def checkpoint(step: int) -> Path:
-        st = {"model_config": cfg.model_config().to_dict(), "train_config": cfg.to_dict(),
-              "model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-              "rng": _rng_state(), "step": step, "usage": usage()}
+        st = {
+            "model_config": cfg.model_config().to_dict(),
+            "train_config": cfg.to_dict(),
+            "model": model.state_dict(),
+            "optimizer": opt.state_dict(),
+            "scheduler": sched.state_dict(),
+            "rng": _rng_state(),
+            "step": step,
+            "usage": usage(),
+        }
         save_checkpoint(out / f"step-{step:08d}.pt", st)
         return save_checkpoint(ckpt_path, st)
 
@@ -260,8 +286,9 @@ def train(data: DataDir | str | Path, out: str | Path, cfg: TrainConfig, resume:
         bar.update(1)
         bar.set_postfix(loss=f"{loss_v:.4f}", steps_s=f"{rate:.2f}")
         now = usage()
-        timed_out = _agree(_over(cfg.max_seconds, now["wall_s"]) or _over(cfg.max_cpu_seconds, now["cpu_s"]),
-                           world, dev)
+        timed_out = _agree(
+            _over(cfg.max_seconds, now["wall_s"]) or _over(cfg.max_cpu_seconds, now["cpu_s"]), world, dev
+        )
         last = step == cfg.steps or timed_out
         row = {"step": step, "loss": loss_v, "lr": sched.get_last_lr()[0], "steps_per_s": rate}
         if val_set is not None and (step % cfg.val_every == 0 or last):

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-
 from noisekit.denoiser.data import MixDataset
 from noisekit.denoiser.model import TwoStageUNet
 from noisekit.denoiser.stft import spec_to_wave, wave_to_spec
@@ -48,15 +47,16 @@ def mae_loss(y2: torch.Tensor, y1: torch.Tensor, target: torch.Tensor) -> torch.
 
 
 @torch.no_grad()
-def validate_model(model: TwoStageUNet, vs: ValidationSet, batch_size: int = 4,
-                   device: torch.device | str = "cpu") -> dict[str, float]:
+def validate_model(
+    model: TwoStageUNet, vs: ValidationSet, batch_size: int = 4, device: torch.device | str = "cpu"
+) -> dict[str, float]:
     """Mean loss and mean ΔSNR of the model (stage 2) on a fixed validation set."""
     was_training = model.training
     model.eval()
     losses, deltas = [], []
     for i in range(0, len(vs.noisy), batch_size):
-        x = vs.noisy[i:i + batch_size].to(device)
-        y = vs.clean[i:i + batch_size].to(device)
+        x = vs.noisy[i : i + batch_size].to(device)
+        y = vs.clean[i : i + batch_size].to(device)
         spec_x, spec_y = wave_to_spec(x, model.cfg.stft), wave_to_spec(y, model.cfg.stft)
         y2, y1 = model(spec_x)
         losses.append(float(mae_loss(y2, y1, spec_y)) * len(x))

@@ -13,6 +13,16 @@ from noisekit.manifests.io import (
 from noisekit.manifests.schemas import SPLITS, TABLES, TableSpec, schema_for
 
 __all__ = [
-    "SPLITS", "TABLES", "TableSpec", "schema_for", "read_manifest", "write_manifest", "merge_manifest",
-    "to_table", "write_part", "part_names", "parts_dir", "consolidate_parts",
+    "SPLITS",
+    "TABLES",
+    "TableSpec",
+    "schema_for",
+    "read_manifest",
+    "write_manifest",
+    "merge_manifest",
+    "to_table",
+    "write_part",
+    "part_names",
+    "parts_dir",
+    "consolidate_parts",
 ]

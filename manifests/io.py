@@ -8,8 +8,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-
 from noisekit.manifests.schemas import TableSpec, schema_for
+
 from noisekit.errors import ManifestError
 from noisekit.fsutil import atomic_write
 
@@ -55,23 +55,30 @@ def conform(table: pa.Table, spec: TableSpec, source: object = None) -> pa.Table
         col = table.column(fld.name)
         if col.type != fld.type:
             if not _compatible(col.type, fld.type):
-                raise ManifestError(spec.name, f"expected type {fld.type}, found {col.type}",
-                                    column=fld.name, path=source)
+                raise ManifestError(
+                    spec.name, f"expected type {fld.type}, found {col.type}", column=fld.name, path=source
+                )
             try:
                 col = pc.cast(col, fld.type, safe=True)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-                raise ManifestError(spec.name, f"cannot convert {col.type} to {fld.type}: {exc}",
-                                    column=fld.name, path=source) from None
+                raise ManifestError(
+                    spec.name, f"cannot convert {col.type} to {fld.type}: {exc}", column=fld.name, path=source
+                ) from None
         if not fld.nullable and col.null_count:
-            raise ManifestError(spec.name, f"{col.null_count} null value(s) in a required column",
-                                column=fld.name, path=source)
+            raise ManifestError(
+                spec.name, f"{col.null_count} null value(s) in a required column", column=fld.name, path=source
+            )
         if fld.name in spec.enums:
             allowed = pa.array(spec.enums[fld.name])
             valid = pc.or_(pc.is_in(col, value_set=allowed), pc.is_null(col))
             bad = pc.filter(col, pc.invert(valid)).unique()
             if len(bad):
-                raise ManifestError(spec.name, f"value(s) {bad.to_pylist()[:5]} not in {list(allowed.to_pylist())}",
-                                    column=fld.name, path=source)
+                raise ManifestError(
+                    spec.name,
+                    f"value(s) {bad.to_pylist()[:5]} not in {list(allowed.to_pylist())}",
+                    column=fld.name,
+                    path=source,
+                )
         columns.append(col)
     out = pa.Table.from_arrays(columns, schema=spec.schema)
     _check_unique(out, spec, source)
@@ -85,8 +92,9 @@ def _check_unique(table: pa.Table, spec: TableSpec, source: object) -> None:
     dup = counts.filter(pc.greater(counts.column("count_all"), 1))
     if dup.num_rows:
         example = {k: dup.column(k)[0].as_py() for k in spec.key}
-        raise ManifestError(spec.name, f"{dup.num_rows} duplicate key(s), e.g. {example}",
-                            column=",".join(spec.key), path=source)
+        raise ManifestError(
+            spec.name, f"{dup.num_rows} duplicate key(s), e.g. {example}", column=",".join(spec.key), path=source
+        )
 
 
 def to_table(rows: Rows, table: str) -> pa.Table:

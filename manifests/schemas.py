@@ -30,26 +30,28 @@ RECORDINGS = TableSpec(
     doc="One row per harvested file (harvest). Failed downloads are rows with status='failed'.",
     key=("identifier", "file"),
     enums={"status": ("ok", "failed")},
-    schema=pa.schema([
-        _f("identifier", pa.string(), False),
-        _f("file", pa.string(), False),
-        _f("path", pa.string()),  # recordings/<identifier>/<file>, relative to the data directory
-        _f("collection", pa.string()),
-        _f("title", pa.string()),
-        _f("creator", pa.string()),
-        _f("year", pa.int32()),
-        _f("label", pa.string()),  # the record label (metadata 'publisher')
-        _f("format", pa.string()),
-        _f("md5", pa.string()),
-        _f("size_bytes", pa.int64()),
-        _f("duration_s", pa.float64()),
-        _f("sample_rate", pa.int32()),
-        _f("channels", pa.int16()),
-        _f("status", pa.string(), False),
-        _f("error", pa.string()),
-        _f("harvested_at", UTC_TIMESTAMP, False),
-        _f("selection", pa.string()),  # the file choice that picked it, e.g. 'main/lossless' (rerun skips)
-    ]),
+    schema=pa.schema(
+        [
+            _f("identifier", pa.string(), False),
+            _f("file", pa.string(), False),
+            _f("path", pa.string()),  # recordings/<identifier>/<file>, relative to the data directory
+            _f("collection", pa.string()),
+            _f("title", pa.string()),
+            _f("creator", pa.string()),
+            _f("year", pa.int32()),
+            _f("label", pa.string()),  # the record label (metadata 'publisher')
+            _f("format", pa.string()),
+            _f("md5", pa.string()),
+            _f("size_bytes", pa.int64()),
+            _f("duration_s", pa.float64()),
+            _f("sample_rate", pa.int32()),
+            _f("channels", pa.int16()),
+            _f("status", pa.string(), False),
+            _f("error", pa.string()),
+            _f("harvested_at", UTC_TIMESTAMP, False),
+            _f("selection", pa.string()),  # the file choice that picked it, e.g. 'main/lossless' (rerun skips)
+        ]
+    ),
 )
 
 _NOISE_FIELDS = [
@@ -106,14 +108,16 @@ CLEAN = TableSpec(
     doc="Clean music for training mixtures (`noisekit manifest clean`), split by group so a work never straddles.",
     key=("path",),
     enums={"split": SPLITS},
-    schema=pa.schema([
-        _f("path", pa.string(), False),
-        _f("group", pa.string(), False),
-        _f("duration_s", pa.float64(), False),
-        _f("sample_rate", pa.int32(), False),
-        _f("channels", pa.int16(), False),
-        _f("split", pa.string(), False),
-    ]),
+    schema=pa.schema(
+        [
+            _f("path", pa.string(), False),
+            _f("group", pa.string(), False),
+            _f("duration_s", pa.float64(), False),
+            _f("sample_rate", pa.int32(), False),
+            _f("channels", pa.int16(), False),
+            _f("split", pa.string(), False),
+        ]
+    ),
 )
 
 LABELS = TableSpec(
@@ -121,12 +125,14 @@ LABELS = TableSpec(
     doc="Hand labels of stretches of audio, for fine-tuning and evaluating the classifier.",
     key=("path", "start_s"),
     enums={"label": ("noise", "music")},
-    schema=pa.schema([
-        _f("path", pa.string(), False),
-        _f("start_s", pa.float64(), False),
-        _f("end_s", pa.float64(), False),
-        _f("label", pa.string(), False),
-    ]),
+    schema=pa.schema(
+        [
+            _f("path", pa.string(), False),
+            _f("start_s", pa.float64(), False),
+            _f("end_s", pa.float64(), False),
+            _f("label", pa.string(), False),
+        ]
+    ),
 )
 
 DEVICES = TableSpec(
@@ -134,14 +140,16 @@ DEVICES = TableSpec(
     doc="Tape decks added by users with --new-device (the shipped registry lives in noisekit/data).",
     key=("device_id",),
     enums={"format": ("open-reel", "cassette")},
-    schema=pa.schema([
-        _f("device_id", pa.string(), False),
-        _f("name", pa.string(), False),
-        _f("aliases", pa.list_(pa.string())),
-        _f("format", pa.string()),
-        _f("notes", pa.string()),
-        _f("added_at", UTC_TIMESTAMP),
-    ]),
+    schema=pa.schema(
+        [
+            _f("device_id", pa.string(), False),
+            _f("name", pa.string(), False),
+            _f("aliases", pa.list_(pa.string())),
+            _f("format", pa.string()),
+            _f("notes", pa.string()),
+            _f("added_at", UTC_TIMESTAMP),
+        ]
+    ),
 )
 
 TABLES: dict[str, TableSpec] = {t.name: t for t in (RECORDINGS, NOISE, TAPE, CLEAN, LABELS, DEVICES)}

@@ -73,8 +73,7 @@ def audio_info(path: str | Path) -> AudioInfo:
     """Header facts of an audio file, after the header checks (readable, channels, frames, not truncated)."""
     with _open(path) as handle:
         _check_header(handle, path)
-        return AudioInfo(str(path), handle.samplerate, handle.channels, handle.frames, handle.format,
-                         handle.subtype)
+        return AudioInfo(str(path), handle.samplerate, handle.channels, handle.frames, handle.format, handle.subtype)
 
 
 def to_mono(audio: np.ndarray) -> np.ndarray:
@@ -103,8 +102,9 @@ def _read_blocks(handle: sf.SoundFile, path: str | Path, block_frames: int) -> I
         try:
             block = handle.read(block_frames, dtype="float32", always_2d=True)
         except (sf.LibsndfileError, RuntimeError) as exc:
-            raise AudioError(path, f"truncated or corrupt data after {offset / handle.samplerate:.2f} s: "
-                                   f"{exc}") from exc
+            raise AudioError(
+                path, f"truncated or corrupt data after {offset / handle.samplerate:.2f} s: {exc}"
+            ) from exc
         if len(block) == 0:
             break
         _check_finite(block, path, offset, handle.samplerate)
@@ -116,8 +116,12 @@ def _read_blocks(handle: sf.SoundFile, path: str | Path, block_frames: int) -> I
         raise AudioError(path, f"truncated: read {offset} of {handle.frames} frames")
 
 
-def iter_blocks(path: str | Path, block_s: float = 30.0, sr: int | None = None, mono: bool = False,
-                ) -> Iterator[np.ndarray]:
+def iter_blocks(
+    path: str | Path,
+    block_s: float = 30.0,
+    sr: int | None = None,
+    mono: bool = False,
+) -> Iterator[np.ndarray]:
     """Stream a file as (channels, samples) float32 blocks at rate `sr`, so memory stays bounded.
 
     Resampling is continuous across blocks (soxr's streaming resampler): concatenating the blocks gives

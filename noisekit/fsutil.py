@@ -107,7 +107,7 @@ def refuse_overlap(out: str | Path, protected: dict[str, str | Path]) -> Path:
     for what, path in protected.items():
         guarded = Path(path).expanduser().resolve()
         if target == guarded or guarded in target.parents or target in guarded.parents:
-            relation = ("is" if target == guarded else "lies inside" if guarded in target.parents else "contains")
+            relation = "is" if target == guarded else "lies inside" if guarded in target.parents else "contains"
             raise NoisekitError(f"{out}: the output {relation} {what} {guarded}; choose a folder outside it")
     return target
 

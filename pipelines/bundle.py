@@ -15,15 +15,15 @@ import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from noisekit.pipelines.devices import resolve_for_capture
+from noisekit.pipelines.tape import CaptureMeta, CaptureRefused, check_meta, content_sha256
+from noisekit.pipelines.tape_checks import ClassifierLike, check_decoded, check_readable
 from tqdm import tqdm
 
 from noisekit.audio import audio_info, write_audio
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
 from noisekit.fsutil import atomic_write, sha256_file
-from noisekit.pipelines.devices import resolve_for_capture
-from noisekit.pipelines.tape import CaptureMeta, CaptureRefused, check_meta, content_sha256
-from noisekit.pipelines.tape_checks import ClassifierLike, check_decoded, check_readable
 
 SCHEMA = "noisekit-tape-contribution"
 SCHEMA_VERSION = 1
@@ -67,8 +67,16 @@ class Contribution:
 
     def meta_for(self, speed_ips: float) -> CaptureMeta:
         """The ingest metadata of one capture at `speed_ips`."""
-        return CaptureMeta(self.device, speed_ips, self.tape_stock, self.format, self.noise_reduction, self.chain,
-                           self.contributor, self.license)
+        return CaptureMeta(
+            self.device,
+            speed_ips,
+            self.tape_stock,
+            self.format,
+            self.noise_reduction,
+            self.chain,
+            self.contributor,
+            self.license,
+        )
 
     def to_json(self) -> str:
         """Stable, human-readable JSON text."""
@@ -78,14 +86,32 @@ class Contribution:
 _TEXT = (str,)
 _OPT_TEXT = (str, type(None))
 _FIELDS: dict[str, tuple] = {
-    "schema": _TEXT, "schema_version": (int,), "contributor": _TEXT, "license": _TEXT, "device": _TEXT,
-    "speeds_ips": (list,), "captures": (list,), "format": _OPT_TEXT, "noise_reduction": _TEXT,
-    "tape_stock": _OPT_TEXT, "chain": _OPT_TEXT, "date": _TEXT, "notes": _OPT_TEXT, "new_device": (bool,),
+    "schema": _TEXT,
+    "schema_version": (int,),
+    "contributor": _TEXT,
+    "license": _TEXT,
+    "device": _TEXT,
+    "speeds_ips": (list,),
+    "captures": (list,),
+    "format": _OPT_TEXT,
+    "noise_reduction": _TEXT,
+    "tape_stock": _OPT_TEXT,
+    "chain": _OPT_TEXT,
+    "date": _TEXT,
+    "notes": _OPT_TEXT,
+    "new_device": (bool,),
     "generator": (dict,),
 }
 _CAPTURE_FIELDS: dict[str, tuple] = {
-    "file": _TEXT, "source": _TEXT, "speed_ips": (int, float), "sha256": _TEXT, "content_sha256": _TEXT,
-    "duration_s": (int, float), "sample_rate": (int,), "channels": (int,), "checks": (list,),
+    "file": _TEXT,
+    "source": _TEXT,
+    "speed_ips": (int, float),
+    "sha256": _TEXT,
+    "content_sha256": _TEXT,
+    "duration_s": (int, float),
+    "sample_rate": (int,),
+    "channels": (int,),
+    "checks": (list,),
 }
 
 
@@ -98,8 +124,11 @@ def parse_contribution(text: str, where: str | Path) -> Contribution:
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
         raise BundleError(where, f"{CONTRIBUTION_JSON}: not a {SCHEMA} document")
     if doc.get("schema_version") != SCHEMA_VERSION:
-        raise BundleError(where, f"{CONTRIBUTION_JSON}: schema_version {doc.get('schema_version')!r} is not "
-                                 f"supported (this noisekit reads version {SCHEMA_VERSION})")
+        raise BundleError(
+            where,
+            f"{CONTRIBUTION_JSON}: schema_version {doc.get('schema_version')!r} is not "
+            f"supported (this noisekit reads version {SCHEMA_VERSION})",
+        )
     _check_fields(doc, _FIELDS, where, CONTRIBUTION_JSON)
     if not doc["captures"]:
         raise BundleError(where, f"{CONTRIBUTION_JSON}: no captures listed")
@@ -125,8 +154,11 @@ def _check_fields(doc: dict, spec: dict[str, tuple], where: str | Path, what: st
             raise BundleError(where, f"{what}: required field {name!r} is missing")
         value = doc[name]
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
-            raise BundleError(where, f"{what}: field {name!r} has type {type(value).__name__}, expected "
-                                     f"{' or '.join(t.__name__ for t in types)}")
+            raise BundleError(
+                where,
+                f"{what}: field {name!r} has type {type(value).__name__}, expected "
+                f"{' or '.join(t.__name__ for t in types)}",
+            )
 
 
 def _member_name(index: int, path: Path) -> str:
@@ -138,34 +170,57 @@ def _pair_speeds(files: list[Path], speeds: list[float]) -> list[float]:
     if len(speeds) == 1:
         return [float(speeds[0])] * len(files)
     if len(speeds) != len(files):
-        raise NoisekitError(f"give one --speed for all files or one per file: {len(speeds)} speeds for "
-                            f"{len(files)} files")
+        raise NoisekitError(
+            f"give one --speed for all files or one per file: {len(speeds)} speeds for {len(files)} files"
+        )
     return [float(s) for s in speeds]
 
 
 def summary_text(contribution: Contribution) -> str:
     """README.txt: a short human-readable account of the bundle."""
     minutes = sum(c["duration_s"] for c in contribution.captures) / 60
-    lines = [f"Blank-tape noise contribution for noisekit ({SCHEMA} v{SCHEMA_VERSION})", "",
-             f"Contributor:  {contribution.contributor}", f"Licence:      {contribution.license}",
-             f"Device:       {contribution.device}" + (" (new to the registry)" if contribution.new_device else ""),
-             f"Format:       {contribution.format or '-'}", "Speeds (ips): "
-             + ", ".join(f"{s:g}" for s in contribution.speeds_ips),
-             f"Tape stock:   {contribution.tape_stock or '-'}",
-             f"Noise reduction: {contribution.noise_reduction}", f"Capture chain: {contribution.chain or '-'}",
-             f"Date:         {contribution.date}", f"Notes:        {contribution.notes or '-'}", "",
-             f"{len(contribution.captures)} capture(s), {minutes:.1f} minutes, all passed validation:"]
+    lines = [
+        f"Blank-tape noise contribution for noisekit ({SCHEMA} v{SCHEMA_VERSION})",
+        "",
+        f"Contributor:  {contribution.contributor}",
+        f"Licence:      {contribution.license}",
+        f"Device:       {contribution.device}" + (" (new to the registry)" if contribution.new_device else ""),
+        f"Format:       {contribution.format or '-'}",
+        "Speeds (ips): " + ", ".join(f"{s:g}" for s in contribution.speeds_ips),
+        f"Tape stock:   {contribution.tape_stock or '-'}",
+        f"Noise reduction: {contribution.noise_reduction}",
+        f"Capture chain: {contribution.chain or '-'}",
+        f"Date:         {contribution.date}",
+        f"Notes:        {contribution.notes or '-'}",
+        "",
+        f"{len(contribution.captures)} capture(s), {minutes:.1f} minutes, all passed validation:",
+    ]
     for cap in contribution.captures:
-        lines.append(f"  {cap['file']}  {cap['speed_ips']:g} ips  {cap['duration_s']:.1f} s  "
-                     f"{cap['sample_rate']} Hz  {cap['channels']} ch")
-    lines += ["", f"Check integrity with: sha256sum -c {CHECKSUMS}",
-              "Ingest with: noisekit ingest-tape --data DIR --bundle THIS.zip", ""]
+        lines.append(
+            f"  {cap['file']}  {cap['speed_ips']:g} ips  {cap['duration_s']:.1f} s  "
+            f"{cap['sample_rate']} Hz  {cap['channels']} ch"
+        )
+    lines += [
+        "",
+        f"Check integrity with: sha256sum -c {CHECKSUMS}",
+        "Ingest with: noisekit ingest-tape --data DIR --bundle THIS.zip",
+        "",
+    ]
     return "\n".join(lines)
 
 
-def build_bundle(out: str | Path, files: list[str | Path], meta: CaptureMeta, speeds: list[float] | None = None,
-                 classifier: ClassifierLike | None = None, date: str | None = None, notes: str | None = None,
-                 new_device: bool = False, datadir: DataDir | None = None, progress: bool = True) -> Contribution:
+def build_bundle(
+    out: str | Path,
+    files: list[str | Path],
+    meta: CaptureMeta,
+    speeds: list[float] | None = None,
+    classifier: ClassifierLike | None = None,
+    date: str | None = None,
+    notes: str | None = None,
+    new_device: bool = False,
+    datadir: DataDir | None = None,
+    progress: bool = True,
+) -> Contribution:
     """Validate captures and package them as a bundle at `out` (atomically); CaptureRefused if any fails."""
     files = [Path(f) for f in files]
     if not files:
@@ -175,12 +230,23 @@ def build_bundle(out: str | Path, files: list[str | Path], meta: CaptureMeta, sp
     per_file = _pair_speeds(files, list(speeds) if speeds else [meta.speed_ips])
     devices = {s: resolve_for_capture(meta.device, datadir, s, meta.format, new_device) for s in set(per_file)}
     for s in per_file:
-        check_meta(CaptureMeta(meta.device, s, meta.tape_stock, meta.format, meta.noise_reduction, meta.chain,
-                               meta.contributor, meta.license))
+        check_meta(
+            CaptureMeta(
+                meta.device,
+                s,
+                meta.tape_stock,
+                meta.format,
+                meta.noise_reduction,
+                meta.chain,
+                meta.contributor,
+                meta.license,
+            )
+        )
     device = next(iter(devices.values()))
     date = date or dt.datetime.now(dt.UTC).date().isoformat()
     if classifier is None:
         from noisekit.classifier import load_classifier
+
         classifier = load_classifier()
     captures, refused, seen = [], [], {}
     with tempfile.TemporaryDirectory(prefix="noisekit-bundle-") as tmp:
@@ -207,17 +273,35 @@ def build_bundle(out: str | Path, files: list[str | Path], meta: CaptureMeta, sp
                 refused.append((str(path), f"the same audio as {seen[digest]}"))
                 continue
             seen[digest] = str(path)
-            captures.append({"file": member, "source": path.stem, "speed_ips": speed, "sha256": sha256_file(flac),
-                             "content_sha256": digest, "duration_s": round(check.audio.shape[1] / check.sr, 3),
-                             "sample_rate": check.sr, "channels": int(check.audio.shape[0]),
-                             "checks": [r.to_dict() for r in check.results]})
+            captures.append(
+                {
+                    "file": member,
+                    "source": path.stem,
+                    "speed_ips": speed,
+                    "sha256": sha256_file(flac),
+                    "content_sha256": digest,
+                    "duration_s": round(check.audio.shape[1] / check.sr, 3),
+                    "sample_rate": check.sr,
+                    "channels": int(check.audio.shape[0]),
+                    "checks": [r.to_dict() for r in check.results],
+                }
+            )
         if refused:
             raise CaptureRefused(refused)
         contribution = Contribution(
-            contributor=meta.contributor, license=meta.license, device=device.name,
-            speeds_ips=sorted(set(per_file)), captures=captures, format=meta.format or device.format,
-            noise_reduction=meta.noise_reduction, tape_stock=meta.tape_stock, chain=meta.chain, date=date,
-            notes=notes, new_device=new_device)
+            contributor=meta.contributor,
+            license=meta.license,
+            device=device.name,
+            speeds_ips=sorted(set(per_file)),
+            captures=captures,
+            format=meta.format or device.format,
+            noise_reduction=meta.noise_reduction,
+            tape_stock=meta.tape_stock,
+            chain=meta.chain,
+            date=date,
+            notes=notes,
+            new_device=new_device,
+        )
         _write_zip(Path(out), Path(tmp), contribution)
     return contribution
 

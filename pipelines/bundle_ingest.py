@@ -16,13 +16,21 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from noisekit.datadir import DataDir
-from noisekit.errors import UnsafePathError
-from noisekit.fsutil import check_safe_name, safe_join, sha256_file
-from noisekit.pipelines.bundle import CAPTURE_DIR, CHECKSUMS, CONTRIBUTION_JSON, SUMMARY, BundleError, parse_contribution
+from noisekit.pipelines.bundle import (
+    CAPTURE_DIR,
+    CHECKSUMS,
+    CONTRIBUTION_JSON,
+    SUMMARY,
+    BundleError,
+    parse_contribution,
+)
 from noisekit.pipelines.devices import DeviceError, resolve_device
 from noisekit.pipelines.tape import CaptureInput, TapeIngestResult, ingest_captures
 from noisekit.pipelines.tape_checks import ClassifierLike
+
+from noisekit.datadir import DataDir
+from noisekit.errors import UnsafePathError
+from noisekit.fsutil import check_safe_name, safe_join, sha256_file
 
 _SUM_LINE = re.compile(r"^([0-9a-f]{64}) [ *](.+)$")
 _CAPTURE_NAME = re.compile(rf"^{CAPTURE_DIR}/[A-Za-z0-9][A-Za-z0-9._-]*\.flac$")
@@ -38,8 +46,11 @@ class BundleLimits:
     max_text_bytes: int = 1 << 20
 
 
-def check_members(zf: zipfile.ZipFile, bundle: str | Path, limits: BundleLimits = BundleLimits(),
-                  ) -> list[zipfile.ZipInfo]:
+def check_members(
+    zf: zipfile.ZipFile,
+    bundle: str | Path,
+    limits: BundleLimits = BundleLimits(),
+) -> list[zipfile.ZipInfo]:
     """The bundle's file members after every safety check; a BundleError names the first unsafe member."""
     infos = zf.infolist()
     if len(infos) > limits.max_members:
@@ -66,8 +77,11 @@ def check_members(zf: zipfile.ZipFile, bundle: str | Path, limits: BundleLimits 
             continue
         text = name in (CHECKSUMS, CONTRIBUTION_JSON, SUMMARY)
         if not text and not _CAPTURE_NAME.match(name):
-            raise BundleError(bundle, f"unexpected member {name!r} (a bundle holds {CHECKSUMS}, "
-                                      f"{CONTRIBUTION_JSON}, {SUMMARY} and {CAPTURE_DIR}/*.flac)")
+            raise BundleError(
+                bundle,
+                f"unexpected member {name!r} (a bundle holds {CHECKSUMS}, "
+                f"{CONTRIBUTION_JSON}, {SUMMARY} and {CAPTURE_DIR}/*.flac)",
+            )
         cap = limits.max_text_bytes if text else limits.max_member_bytes
         if info.file_size > cap:
             raise BundleError(bundle, f"member {name!r} is oversized ({info.file_size} bytes, at most {cap})")
@@ -112,8 +126,9 @@ def verify_checksums(root: Path, members: list[str], bundle: str | Path) -> dict
     expected = sorted(m for m in members if m != CHECKSUMS)
     if sorted(sums) != expected:
         missing, extra = sorted(set(expected) - set(sums)), sorted(set(sums) - set(expected))
-        raise BundleError(bundle, f"{CHECKSUMS} does not match the members (unlisted: {missing}, "
-                                  f"listed but absent: {extra})")
+        raise BundleError(
+            bundle, f"{CHECKSUMS} does not match the members (unlisted: {missing}, listed but absent: {extra})"
+        )
     for name, digest in sums.items():
         if sha256_file(root / name) != digest:
             raise BundleError(bundle, f"checksum mismatch for {name}: the file was changed or damaged")
@@ -131,9 +146,14 @@ def _device_is_new(name: str, datadir: DataDir, speeds: list[float], new_device:
         raise BundleError(bundle, f"{exc}; ingest with --new-device to add the bundle's deck") from None
 
 
-def ingest_bundle(datadir: DataDir, bundle: str | Path, classifier: ClassifierLike | None = None,
-                  new_device: bool = False, limits: BundleLimits = BundleLimits(), progress: bool = True,
-                  ) -> TapeIngestResult:
+def ingest_bundle(
+    datadir: DataDir,
+    bundle: str | Path,
+    classifier: ClassifierLike | None = None,
+    new_device: bool = False,
+    limits: BundleLimits = BundleLimits(),
+    progress: bool = True,
+) -> TapeIngestResult:
     """Verify a contribution bundle and ingest all its captures, or none (CaptureRefused / BundleError)."""
     bundle = Path(bundle)
     datadir.ensure()
@@ -151,17 +171,26 @@ def ingest_bundle(datadir: DataDir, bundle: str | Path, classifier: ClassifierLi
         listed = [c["file"] for c in contribution.captures]
         flacs = sorted(n for n in sums if n.startswith(f"{CAPTURE_DIR}/"))
         if sorted(listed) != flacs:
-            raise BundleError(bundle, f"{CONTRIBUTION_JSON} captures {sorted(listed)} do not match the "
-                                      f"bundle's files {flacs}")
+            raise BundleError(
+                bundle, f"{CONTRIBUTION_JSON} captures {sorted(listed)} do not match the bundle's files {flacs}"
+            )
         for cap in contribution.captures:
             if cap["sha256"] != sums[cap["file"]]:
                 raise BundleError(bundle, f"{CONTRIBUTION_JSON}: sha256 of {cap['file']} differs from {CHECKSUMS}")
         speeds = sorted({float(c["speed_ips"]) for c in contribution.captures})
         if speeds != sorted(float(s) for s in contribution.speeds_ips):
-            raise BundleError(bundle, f"{CONTRIBUTION_JSON}: speeds_ips {contribution.speeds_ips} do not match "
-                                      f"the captures' speeds {speeds}")
+            raise BundleError(
+                bundle,
+                f"{CONTRIBUTION_JSON}: speeds_ips {contribution.speeds_ips} do not match the captures' speeds {speeds}",
+            )
         is_new = _device_is_new(contribution.device, datadir, speeds, new_device, bundle)
-        items = [CaptureInput(root / c["file"], contribution.meta_for(float(c["speed_ips"])), c["source"],
-                              f"{bundle.name}:{c['file']}") for c in contribution.captures]
-        return ingest_captures(datadir, items, classifier, new_device=is_new, all_or_nothing=True,
-                               progress=progress)
+        items = [
+            CaptureInput(
+                root / c["file"],
+                contribution.meta_for(float(c["speed_ips"])),
+                c["source"],
+                f"{bundle.name}:{c['file']}",
+            )
+            for c in contribution.captures
+        ]
+        return ingest_captures(datadir, items, classifier, new_device=is_new, all_or_nothing=True, progress=progress)

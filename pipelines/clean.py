@@ -14,9 +14,9 @@ import shutil
 from pathlib import Path
 
 import pyarrow as pa
+from noisekit.manifests import merge_manifest
 from tqdm import tqdm
 
-from noisekit.manifests import merge_manifest
 from noisekit.audio import audio_info
 from noisekit.datadir import DataDir
 from noisekit.errors import AudioError, NoisekitError
@@ -57,8 +57,9 @@ def _balance(groups: dict[str, str]) -> dict[str, str]:
     return groups
 
 
-def build_clean_manifest(folder: str | Path, data: DataDir, valid: float = 0.1, test: float = 0.1,
-                         seed: int = 0, progress: bool = True) -> pa.Table:
+def build_clean_manifest(
+    folder: str | Path, data: DataDir, valid: float = 0.1, test: float = 0.1, seed: int = 0, progress: bool = True
+) -> pa.Table:
     """Scan ``folder`` for audio, import it under the data directory if needed, write clean.parquet."""
     folder = Path(folder).expanduser().resolve()
     if not folder.is_dir():
@@ -84,8 +85,15 @@ def build_clean_manifest(folder: str | Path, data: DataDir, valid: float = 0.1, 
             _import(path, target)
             stored = data.relative(target)
         group = rel_in.parent.as_posix() if rel_in.parent != Path(".") else rel_in.stem
-        rows.append({"path": stored, "group": group, "duration_s": info.duration_s,
-                     "sample_rate": info.sample_rate, "channels": info.channels})
+        rows.append(
+            {
+                "path": stored,
+                "group": group,
+                "duration_s": info.duration_s,
+                "sample_rate": info.sample_rate,
+                "channels": info.channels,
+            }
+        )
     if not rows:
         raise NoisekitError(f"{folder}: none of {len(files)} audio file(s) is readable: {failed[:3]}")
     splits = _balance({g: assign_split(g, valid, test, seed) for g in {r["group"] for r in rows}})

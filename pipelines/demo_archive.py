@@ -21,10 +21,30 @@ from noisekit.synth.side import synth_side
 DEMO_SEED_START = 2_000_000
 GROUND_TRUTH = "ground_truth.json"
 
-_TITLES = ["Moonlight Serenade", "Down Home Rag", "Ave Maria", "Tiger Rag", "Song of India", "Dardanella",
-           "The Japanese Sandman", "Whispering", "St. Louis Blues", "Valse Triste", "Humoresque", "Kashmiri Song"]
-_ARTISTS = ["Paul Whiteman and His Orchestra", "Enrico Caruso", "Fritz Kreisler", "Original Dixieland Jass Band",
-            "Ada Jones & Billy Murray", "Sousa's Band", "Marian Anderson", "Victor Salon Orchestra"]
+_TITLES = [
+    "Moonlight Serenade",
+    "Down Home Rag",
+    "Ave Maria",
+    "Tiger Rag",
+    "Song of India",
+    "Dardanella",
+    "The Japanese Sandman",
+    "Whispering",
+    "St. Louis Blues",
+    "Valse Triste",
+    "Humoresque",
+    "Kashmiri Song",
+]
+_ARTISTS = [
+    "Paul Whiteman and His Orchestra",
+    "Enrico Caruso",
+    "Fritz Kreisler",
+    "Original Dixieland Jass Band",
+    "Ada Jones & Billy Murray",
+    "Sousa's Band",
+    "Marian Anderson",
+    "Victor Salon Orchestra",
+]
 _LABELS = ["Victor", "Columbia", "Brunswick", "Okeh", "Decca", "Edison", "Bluebird", "Gennett"]
 
 
@@ -48,8 +68,9 @@ def _describe(seed: int, era: str) -> tuple[str, str, str, int, str]:
     return title, artist, label, year, identifier
 
 
-def build_demo_archive(root: str | Path, sides: int = 6, duration_s: float | None = 60.0,
-                       seed_start: int = DEMO_SEED_START) -> list[DemoSide]:
+def build_demo_archive(
+    root: str | Path, sides: int = 6, duration_s: float | None = 60.0, seed_start: int = DEMO_SEED_START
+) -> list[DemoSide]:
     """Write `sides` synthetic Great 78 items (main-track FLAC plus the files real items carry) under `root`."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
@@ -62,13 +83,31 @@ def build_demo_archive(root: str | Path, sides: int = 6, duration_s: float | Non
             title, artist, label, year, identifier = _describe(seed, era)
             name = f"{title} - {artist}.flac"
             audio_path = write_audio(Path(tmp) / f"{seed}.flac", side.audio, side.sr)
-            items.append(great78_item(identifier, audio_path, name=name, title=title, creator=[artist],
-                                      date=f"{year}", label=label, length_s=side.duration_s))
-            made.append(DemoSide(identifier, name, year, [tuple(iv) for iv in side.noise_intervals],
-                                 side.truth("audible")))
+            items.append(
+                great78_item(
+                    identifier,
+                    audio_path,
+                    name=name,
+                    title=title,
+                    creator=[artist],
+                    date=f"{year}",
+                    label=label,
+                    length_s=side.duration_s,
+                )
+            )
+            made.append(
+                DemoSide(identifier, name, year, [tuple(iv) for iv in side.noise_intervals], side.truth("audible"))
+            )
         write_archive_dir(root, items)
-    truth = {s.identifier: {"file": s.file, "year": s.year, "noise_intervals": s.noise_intervals,
-                            "audible_intervals": s.audible_intervals} for s in made}
+    truth = {
+        s.identifier: {
+            "file": s.file,
+            "year": s.year,
+            "noise_intervals": s.noise_intervals,
+            "audible_intervals": s.audible_intervals,
+        }
+        for s in made
+    }
     with atomic_write(root / GROUND_TRUTH, "w") as handle:
         json.dump(truth, handle, indent=1)
     return made

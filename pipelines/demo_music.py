@@ -17,8 +17,9 @@ from noisekit.synth.music import draw_music_params, render_music
 DEMO_MUSIC_SEED = 3_000_000
 
 
-def write_demo_music(folder: str | Path, pieces: int = 12, duration_s: float = 20.0,
-                     seed: int = DEMO_MUSIC_SEED) -> list[Path]:
+def write_demo_music(
+    folder: str | Path, pieces: int = 12, duration_s: float = 20.0, seed: int = DEMO_MUSIC_SEED
+) -> list[Path]:
     """Render `pieces` stereo pieces into `folder/piece-NNN/piece-NNN.flac` (skipping ones already there)."""
     folder = Path(folder)
     written = []

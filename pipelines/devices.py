@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from importlib import resources
 
 from noisekit.manifests import merge_manifest, read_manifest
+
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
 
@@ -92,16 +93,27 @@ def shipped_devices() -> list[Device]:
             speeds = tuple(float(s) for s in _split(row["speeds_ips"]))
         except ValueError:
             raise DeviceError(f"{SHIPPED_CSV} line {line}: bad speeds_ips {row['speeds_ips']!r}") from None
-        devices.append(Device(row["device_id"], row["name"], tuple(_split(row["aliases"])),
-                              row["format"] or None, speeds, row["notes"] or None, shipped=True))
+        devices.append(
+            Device(
+                row["device_id"],
+                row["name"],
+                tuple(_split(row["aliases"])),
+                row["format"] or None,
+                speeds,
+                row["notes"] or None,
+                shipped=True,
+            )
+        )
     return devices
 
 
 def user_devices(datadir: DataDir) -> list[Device]:
     """Decks added to this data directory with --new-device (manifests/devices.parquet)."""
     table = read_manifest(datadir, "devices")
-    return [Device(r["device_id"], r["name"], tuple(r["aliases"] or ()), r["format"], (), r["notes"])
-            for r in table.to_pylist()]
+    return [
+        Device(r["device_id"], r["name"], tuple(r["aliases"] or ()), r["format"], (), r["notes"])
+        for r in table.to_pylist()
+    ]
 
 
 def load_registry(datadir: DataDir | None = None) -> list[Device]:
@@ -114,8 +126,9 @@ def _candidates(name: str, registry: list[Device]) -> list[Device]:
     return [d for d in registry if key and key in d.name_keys()]
 
 
-def resolve_device(name: str, datadir: DataDir | None = None, speed_ips: float | None = None,
-                   registry: list[Device] | None = None) -> Device:
+def resolve_device(
+    name: str, datadir: DataDir | None = None, speed_ips: float | None = None, registry: list[Device] | None = None
+) -> Device:
     """The registered deck called `name`; a family name is narrowed by `speed_ips`; else a DeviceError."""
     registry = registry if registry is not None else load_registry(datadir)
     found = _candidates(name, registry)
@@ -133,8 +146,14 @@ def resolve_device(name: str, datadir: DataDir | None = None, speed_ips: float |
     raise DeviceError(f"device {name!r} is not in the registry{hint} (use --new-device to add a new deck)")
 
 
-def add_device(datadir: DataDir | None, name: str, fmt: str | None = None, aliases: tuple[str, ...] = (),
-               notes: str | None = None, dry_run: bool = False) -> Device:
+def add_device(
+    datadir: DataDir | None,
+    name: str,
+    fmt: str | None = None,
+    aliases: tuple[str, ...] = (),
+    notes: str | None = None,
+    dry_run: bool = False,
+) -> Device:
     """Register a new deck in manifests/devices.parquet (unless dry_run); refused if any of its names is known."""
     name = " ".join(str(name).split())
     device_id = device_id_for(name)
@@ -152,14 +171,21 @@ def add_device(datadir: DataDir | None, name: str, fmt: str | None = None, alias
     if not dry_run:
         if datadir is None:
             raise DeviceError(f"device {name!r}: a data directory is needed to register it")
-        row = {"device_id": device_id, "name": name, "aliases": list(aliases), "format": fmt, "notes": notes,
-               "added_at": datetime.now(UTC)}
+        row = {
+            "device_id": device_id,
+            "name": name,
+            "aliases": list(aliases),
+            "format": fmt,
+            "notes": notes,
+            "added_at": datetime.now(UTC),
+        }
         merge_manifest(datadir, "devices", [row])
     return device
 
 
-def resolve_for_capture(name: str, datadir: DataDir | None, speed_ips: float, fmt: str | None = None,
-                        new_device: bool = False) -> Device:
+def resolve_for_capture(
+    name: str, datadir: DataDir | None, speed_ips: float, fmt: str | None = None, new_device: bool = False
+) -> Device:
     """The deck of a capture, resolved and checked against speed and format; nothing is written.
 
     With new_device the name must be unknown; the caller registers it (add_device) once the capture is accepted.

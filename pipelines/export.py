@@ -29,9 +29,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from noisekit.manifests import read_manifest
 from tqdm import tqdm
 
-from noisekit.manifests import read_manifest
 from noisekit import __version__
 from noisekit.audio import load_audio, write_audio
 from noisekit.datadir import DataDir
@@ -58,8 +58,10 @@ class ExportResult:
 
     def summary(self) -> str:
         """The one-line summary printed at the end of an export."""
-        return (f"export ({self.format}): {self.segments} segments from {self.recordings} recordings, "
-                f"{self.seconds / 60:.1f} min of audio, {self.files} files in {self.out}")
+        return (
+            f"export ({self.format}): {self.segments} segments from {self.recordings} recordings, "
+            f"{self.seconds / 60:.1f} min of audio, {self.files} files in {self.out}"
+        )
 
 
 def recording_name(source: str) -> str:
@@ -124,8 +126,9 @@ def _stereo(audio: np.ndarray) -> np.ndarray:
     return np.repeat(audio, 2, axis=0) if audio.shape[0] == 1 else audio[:2]
 
 
-def export_moliner(datadir: DataDir, out: str | Path, audio: str = "raw", overwrite: bool = False,
-                   progress: bool = True) -> ExportResult:
+def export_moliner(
+    datadir: DataDir, out: str | Path, audio: str = "raw", overwrite: bool = False, progress: bool = True
+) -> ExportResult:
     """Write the folder-per-recording layout with info.csv that the official training code reads."""
     key = _audio_key(audio)
     rows = _segments(datadir)
@@ -150,12 +153,19 @@ def export_moliner(datadir: DataDir, out: str | Path, audio: str = "raw", overwr
                 lengths.append(data.shape[1])
                 seconds += data.shape[1] / sr
                 bar.update(1)
-            records.append({"split": SPLIT_NAMES[segs[0]["split"] or "train"], "recording": name,
-                            "segments": repr(files), "largest_segment": files[int(np.argmax(lengths))]})
+            records.append(
+                {
+                    "split": SPLIT_NAMES[segs[0]["split"] or "train"],
+                    "recording": name,
+                    "segments": repr(files),
+                    "largest_segment": files[int(np.argmax(lengths))],
+                }
+            )
         bar.close()
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=["split", "recording", "segments", "largest_segment"],
-                                lineterminator="\n")
+        writer = csv.DictWriter(
+            buf, fieldnames=["split", "recording", "segments", "largest_segment"], lineterminator="\n"
+        )
         writer.writeheader()
         writer.writerows(records)
         (tmp / "info.csv").write_text(buf.getvalue(), encoding="utf-8")
@@ -163,12 +173,20 @@ def export_moliner(datadir: DataDir, out: str | Path, audio: str = "raw", overwr
 
 
 _HF_COLUMNS = [  # (name, arrow type, datasets dtype)
-    ("segment_id", pa.string(), "string"), ("source", pa.string(), "string"),
-    ("source_path", pa.string(), "string"), ("title", pa.string(), "string"),
-    ("creator", pa.string(), "string"), ("year", pa.int32(), "int32"), ("label", pa.string(), "string"),
-    ("start_s", pa.float64(), "float64"), ("end_s", pa.float64(), "float64"),
-    ("duration_s", pa.float64(), "float64"), ("p_noise", pa.float32(), "float32"),
-    ("rms_dbfs", pa.float32(), "float32"), ("channels", pa.int16(), "int16"), ("license", pa.string(), "string"),
+    ("segment_id", pa.string(), "string"),
+    ("source", pa.string(), "string"),
+    ("source_path", pa.string(), "string"),
+    ("title", pa.string(), "string"),
+    ("creator", pa.string(), "string"),
+    ("year", pa.int32(), "int32"),
+    ("label", pa.string(), "string"),
+    ("start_s", pa.float64(), "float64"),
+    ("end_s", pa.float64(), "float64"),
+    ("duration_s", pa.float64(), "float64"),
+    ("p_noise", pa.float32(), "float32"),
+    ("rms_dbfs", pa.float32(), "float32"),
+    ("channels", pa.int16(), "int16"),
+    ("license", pa.string(), "string"),
 ]
 _AUDIO_TYPE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
 
@@ -201,22 +219,22 @@ def plan_shards(sizes: list[int], max_bytes: int = MAX_SHARD_BYTES) -> list[tupl
     return bounds
 
 
-def _write_split(datadir: DataDir, folder: Path, split: str, rows: list[dict], key: str, prov: dict,
-                 bar: tqdm) -> int:
+def _write_split(datadir: DataDir, folder: Path, split: str, rows: list[dict], key: str, prov: dict, bar: tqdm) -> int:
     """Write one split as <split>-<i>-of-<n>.parquet shards, reading each segment's bytes only when written."""
     schema = _hf_schema()
     shards = plan_shards([datadir.resolve(r[key]).stat().st_size for r in rows])
     for i, (a, b) in enumerate(shards):
         with pq.ParquetWriter(folder / f"{split}-{i:05d}-of-{len(shards):05d}.parquet", schema) as writer:
             for c in range(a, b, 64):
-                batch = [_hf_row(datadir, r, key, prov) for r in rows[c:min(b, c + 64)]]
+                batch = [_hf_row(datadir, r, key, prov) for r in rows[c : min(b, c + 64)]]
                 writer.write_table(pa.Table.from_pylist(batch, schema=schema))
                 bar.update(len(batch))
     return len(shards)
 
 
-def export_hf(datadir: DataDir, out: str | Path, audio: str = "loop", overwrite: bool = False,
-              progress: bool = True) -> ExportResult:
+def export_hf(
+    datadir: DataDir, out: str | Path, audio: str = "loop", overwrite: bool = False, progress: bool = True
+) -> ExportResult:
     """Write a Hugging Face datasets folder: data/<split>-*.parquet with embedded audio, and README.md."""
     from noisekit.pipelines.export_card import dataset_card
 
@@ -241,8 +259,14 @@ def export_hf(datadir: DataDir, out: str | Path, audio: str = "loop", overwrite:
     return ExportResult(out, "hf", len({r["source"] for r in rows}), len(rows), seconds, files + 1)
 
 
-def export(datadir: DataDir, out: str | Path, fmt: str, audio: str | None = None, overwrite: bool = False,
-           progress: bool = True) -> ExportResult:
+def export(
+    datadir: DataDir,
+    out: str | Path,
+    fmt: str,
+    audio: str | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> ExportResult:
     """Export the noise dataset as `fmt` ('moliner' or 'hf') to `out`."""
     if fmt == "moliner":
         return export_moliner(datadir, out, audio or "raw", overwrite, progress)

@@ -21,13 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
-from tqdm import tqdm
-
 from noisekit.manifests import part_names, parts_dir, read_manifest, write_manifest
-from noisekit.datadir import DataDir
-from noisekit.errors import NoisekitError, UnsafePathError
-from noisekit.fsutil import atomic_write, remove_temporaries, sha256_file
-from noisekit.seeding import stable_hash
 from noisekit.pipelines.extract_cut import (
     TABLE,
     ClassifierFinder,
@@ -39,6 +33,12 @@ from noisekit.pipelines.extract_cut import (
 )
 from noisekit.pipelines.loop import parse_rpm
 from noisekit.pipelines.splits import DEFAULT_FRACTIONS, check_fractions
+from tqdm import tqdm
+
+from noisekit.datadir import DataDir
+from noisekit.errors import NoisekitError, UnsafePathError
+from noisekit.fsutil import atomic_write, remove_temporaries, sha256_file
+from noisekit.seeding import stable_hash
 
 SCHEDULER_TIMEOUT = "30s"
 AUDIO_SUFFIXES = {".flac", ".wav", ".mp3", ".ogg", ".oga", ".opus", ".aif", ".aiff", ".aifc", ".w64", ".caf"}
@@ -65,10 +65,12 @@ class ExtractResult:
 
     def summary(self) -> str:
         """The one-line summary printed at the end of a run."""
-        return (f"extract: {self.done} recordings done, {self.failed} failed, {self.skipped} already done; "
-                f"{self.segments} segments, {self.noise_s / 60:.1f} min of noise"
-                + (f" ({self.too_short} cuts too short to loop)" if self.too_short else "")
-                + f"; {self.elapsed_s:.1f} s elapsed, {self.realtime_factor:.0f}x real time")
+        return (
+            f"extract: {self.done} recordings done, {self.failed} failed, {self.skipped} already done; "
+            f"{self.segments} segments, {self.noise_s / 60:.1f} min of noise"
+            + (f" ({self.too_short} cuts too short to loop)" if self.too_short else "")
+            + f"; {self.elapsed_s:.1f} s elapsed, {self.realtime_factor:.0f}x real time"
+        )
 
 
 def _slug(text: str, key: str) -> str:
@@ -88,10 +90,18 @@ def tasks_from_recordings(datadir: DataDir) -> list[RecordingTask]:
             abs_path, problem = str(datadir.resolve(row["path"])), None
         except UnsafePathError as exc:
             abs_path, problem = "", str(exc)
-        tasks.append(RecordingTask(
-            source=row["identifier"], source_path=row["path"], abs_path=abs_path,
-            part=_slug(f"{row['identifier']}", f"{row['identifier']}\x1f{row['file']}"),
-            md5=row["md5"], year=row["year"], label=row["label"], problem=problem))
+        tasks.append(
+            RecordingTask(
+                source=row["identifier"],
+                source_path=row["path"],
+                abs_path=abs_path,
+                part=_slug(f"{row['identifier']}", f"{row['identifier']}\x1f{row['file']}"),
+                md5=row["md5"],
+                year=row["year"],
+                label=row["label"],
+                problem=problem,
+            )
+        )
     return tasks
 
 
@@ -110,8 +120,9 @@ def tasks_from_inputs(inputs: Iterable[str | Path]) -> list[RecordingTask]:
             raise NoisekitError(f"{path}: input not found")
         for f in files:
             text = f.as_posix()
-            tasks.append(RecordingTask(source=text, source_path=text, abs_path=str(f.resolve()),
-                                       part=_slug(f.stem, text)))
+            tasks.append(
+                RecordingTask(source=text, source_path=text, abs_path=str(f.resolve()), part=_slug(f.stem, text))
+            )
     return tasks
 
 
@@ -153,8 +164,9 @@ def open_executor(jobs: int, scheduler: str | None) -> tuple[cf.Executor, Callab
     return pool, pool.shutdown, jobs
 
 
-def run_tasks(executor: cf.Executor, tasks: Sequence[RecordingTask], config: ExtractConfig,
-              slots: int) -> Iterator[TaskSummary]:
+def run_tasks(
+    executor: cf.Executor, tasks: Sequence[RecordingTask], config: ExtractConfig, slots: int
+) -> Iterator[TaskSummary]:
     """Submit tasks with a bounded number in flight and yield their summaries as they complete."""
     pending: set[cf.Future] = set()
     queue = iter(tasks)
@@ -191,8 +203,14 @@ def consolidate(datadir: DataDir) -> pa.Table:
     return write_manifest(datadir, TABLE, combined)
 
 
-def settings_stamp(finder: object, uses_classifier: bool, model: str | Path | None, params: object, rpm: float,
-                   fractions: Sequence[float]) -> dict:
+def settings_stamp(
+    finder: object,
+    uses_classifier: bool,
+    model: str | Path | None,
+    params: object,
+    rpm: float,
+    fractions: Sequence[float],
+) -> dict:
     """What the segments of a recording depend on besides its audio: the classifier's weights, the
     segmenter's parameters, the disc speed and the split fractions."""
     from dataclasses import asdict
@@ -205,8 +223,12 @@ def settings_stamp(finder: object, uses_classifier: bool, model: str | Path | No
         finder_id = sha256_file(weights) if weights.is_file() else str(weights)
     else:
         finder_id = f"{type(finder).__module__}.{type(finder).__qualname__}"
-    return {"finder": finder_id, "segmenter": asdict(params or SegmenterParams()), "rpm": rpm,
-            "fractions": list(fractions)}
+    return {
+        "finder": finder_id,
+        "segmenter": asdict(params or SegmenterParams()),
+        "rpm": rpm,
+        "fractions": list(fractions),
+    }
 
 
 def _reset_parts_if_settings_changed(datadir: DataDir, stamp: dict) -> bool:
@@ -245,11 +267,20 @@ def segmenter_params(overrides: dict) -> object:
     return SegmenterParams(**values)
 
 
-def extract(datadir: DataDir, inputs: Sequence[str | Path] | None = None, finder: SegmentFinder | None = None,
-            model: str | Path | None = None, jobs: int | None = None, scheduler: str | None = None,
-            rpm: float | str = 78.0, segmenter: dict | None = None,
-            fractions: Sequence[float] = DEFAULT_FRACTIONS, force: bool = False, retry_failed: bool = False,
-            progress: bool = True) -> ExtractResult:
+def extract(
+    datadir: DataDir,
+    inputs: Sequence[str | Path] | None = None,
+    finder: SegmentFinder | None = None,
+    model: str | Path | None = None,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    rpm: float | str = 78.0,
+    segmenter: dict | None = None,
+    fractions: Sequence[float] = DEFAULT_FRACTIONS,
+    force: bool = False,
+    retry_failed: bool = False,
+    progress: bool = True,
+) -> ExtractResult:
     """Run the extract stage over recordings.parquet (or `inputs`) and return the merged noise manifest.
 
     `segmenter` overrides fields of noisekit.classifier.segmenter.SegmenterParams (high, low, margin_s, ...) for

@@ -22,15 +22,15 @@ from typing import Protocol
 import numpy as np
 import soundfile as sf
 import soxr
-
 from noisekit.manifests import write_part
+from noisekit.pipelines.loop import LoopError, make_loop, min_loopable_samples
+from noisekit.pipelines.silence import sound_spans
+from noisekit.pipelines.splits import DEFAULT_FRACTIONS, split_for
+
 from noisekit.audio import SAMPLE_RATE, audio_info, iter_blocks, write_audio
 from noisekit.datadir import DataDir
 from noisekit.errors import AudioError, NoisekitError
 from noisekit.seeding import stable_hash
-from noisekit.pipelines.loop import LoopError, make_loop, min_loopable_samples
-from noisekit.pipelines.silence import sound_spans
-from noisekit.pipelines.splits import DEFAULT_FRACTIONS, split_for
 
 TABLE = "noise"
 BLOCK_S = 30.0
@@ -70,7 +70,6 @@ class ClassifierFinder:
         with _MODELS_LOCK:
             if key not in _MODELS:
                 import torch
-
                 from noisekit.classifier import load_classifier
 
                 if self.threads:
@@ -157,10 +156,11 @@ def read_span(path: str | Path, start: int, end: int, sr: int = SAMPLE_RATE) -> 
     if sr_in != sr:
         data = soxr.resample(data, sr_in, sr, quality="HQ")
         offset = int(round((start / sr - a / sr_in) * sr))
-        data = data[offset:offset + (end - start)]
+        data = data[offset : offset + (end - start)]
     if len(data) != end - start:
-        raise AudioError(path, f"truncated: {start / sr:.2f}-{end / sr:.2f} s gave {len(data)} of "
-                               f"{end - start} samples")
+        raise AudioError(
+            path, f"truncated: {start / sr:.2f}-{end / sr:.2f} s gave {len(data)} of {end - start} samples"
+        )
     if not np.isfinite(data).all():
         raise AudioError(path, f"NaN or infinite samples in {start / sr:.2f}-{end / sr:.2f} s")
     return np.ascontiguousarray(data.T)
@@ -173,8 +173,14 @@ def rms_dbfs(audio: np.ndarray) -> float:
 
 
 def _base_row(task: RecordingTask, split: str) -> dict:
-    return {"kind": "gramophone", "source": task.source, "source_path": task.source_path,
-            "year": task.year, "label": task.label, "split": split}
+    return {
+        "kind": "gramophone",
+        "source": task.source,
+        "source_path": task.source_path,
+        "year": task.year,
+        "label": task.label,
+        "split": split,
+    }
 
 
 def prefetch(blocks: Iterator[np.ndarray], depth: int = 2) -> Iterator[np.ndarray]:
@@ -286,12 +292,23 @@ def extract_recording(task: RecordingTask, config: ExtractConfig) -> tuple[list[
                 writer.write(raw_file, cut)
                 writer.write(loop_file, loop)
                 kept.update({raw_file, loop_file})
-                rows.append({**_base_row(task, split), "segment_id": sid, "source_sha256": sha256,
-                             "start_s": cut_start / SAMPLE_RATE, "end_s": cut_end / SAMPLE_RATE,
-                             "path": datadir.relative(loop_file), "raw_path": datadir.relative(raw_file),
-                             "duration_s": (cut_end - cut_start) / SAMPLE_RATE, "sample_rate": SAMPLE_RATE,
-                             "channels": int(cut.shape[0]), "p_noise": float(seg.p_noise),
-                             "rms_dbfs": rms_dbfs(cut), "status": "ok"})
+                rows.append(
+                    {
+                        **_base_row(task, split),
+                        "segment_id": sid,
+                        "source_sha256": sha256,
+                        "start_s": cut_start / SAMPLE_RATE,
+                        "end_s": cut_end / SAMPLE_RATE,
+                        "path": datadir.relative(loop_file),
+                        "raw_path": datadir.relative(raw_file),
+                        "duration_s": (cut_end - cut_start) / SAMPLE_RATE,
+                        "sample_rate": SAMPLE_RATE,
+                        "channels": int(cut.shape[0]),
+                        "p_noise": float(seg.p_noise),
+                        "rms_dbfs": rms_dbfs(cut),
+                        "status": "ok",
+                    }
+                )
     _remove_stale(folder, kept)
     noise_s = sum(r["duration_s"] for r in rows)
     return rows, TaskSummary(task.part, True, len(rows), noise_s, info.duration_s, too_short)
@@ -314,8 +331,12 @@ def _remove_stale(folder: Path, kept: set[Path]) -> None:
 def error_row(task: RecordingTask, reason: str, fractions: Sequence[float] = DEFAULT_FRACTIONS) -> dict:
     """The row recording that a recording failed, with a stable id and the reason."""
     sid = f"{stable_hash('noise-error', task.source, task.source_path):016x}"
-    return {**_base_row(task, split_for(task.source, fractions)), "segment_id": sid, "status": "failed",
-            "error": reason}
+    return {
+        **_base_row(task, split_for(task.source, fractions)),
+        "segment_id": sid,
+        "status": "failed",
+        "error": reason,
+    }
 
 
 def run_task(task: RecordingTask, config: ExtractConfig) -> TaskSummary:

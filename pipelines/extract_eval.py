@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import soundfile as sf
-
 from noisekit.classifier.metrics import SegmentCounts, segment_counts
 
 #: first seed of the held-out extract evaluation sides (never used by classifier training)
@@ -33,8 +32,11 @@ def heldout_seeds(n: int, start: int | None = None) -> list[int]:
     return list(range(start, start + n))
 
 
-def write_heldout_sides(folder: Path, seeds: Iterable[int], duration_s: float | None = None,
-                        ) -> dict[str, dict[str, list[tuple[float, float]]]]:
+def write_heldout_sides(
+    folder: Path,
+    seeds: Iterable[int],
+    duration_s: float | None = None,
+) -> dict[str, dict[str, list[tuple[float, float]]]]:
     """Render each seed's side as stereo 24-bit FLAC in `folder`.
 
     Returns {truth kind: {file path: noise-only intervals}} for both kinds of ``SyntheticSide.truth``
@@ -53,8 +55,9 @@ def write_heldout_sides(folder: Path, seeds: Iterable[int], duration_s: float | 
     return truths
 
 
-def score_manifest(table: pa.Table, truths: Mapping[str, Sequence[tuple[float, float]]],
-                   min_true_s: float = 2.0) -> tuple[SegmentCounts, dict[str, SegmentCounts]]:
+def score_manifest(
+    table: pa.Table, truths: Mapping[str, Sequence[tuple[float, float]]], min_true_s: float = 2.0
+) -> tuple[SegmentCounts, dict[str, SegmentCounts]]:
     """Pooled and per-source purity/recall counts of the ok rows of a noise table against the truths.
 
     Every source in `truths` is scored (a source with no rows counts its noise as missed); rows of sources

@@ -19,6 +19,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from noisekit.pipelines.harvest_state import (
+    KnownFile,
+    PartWriter,
+    clean_stale_temporaries,
+    fold_parts,
+    item_complete,
+    known_files,
+    still_verified,
+)
 from tqdm import tqdm
 
 from noisekit.archive.choose import choose_files
@@ -31,15 +40,6 @@ from noisekit.audio import audio_info
 from noisekit.datadir import DataDir
 from noisekit.errors import AudioError, NoisekitError
 from noisekit.fsutil import md5_file, safe_join
-from noisekit.pipelines.harvest_state import (
-    KnownFile,
-    PartWriter,
-    clean_stale_temporaries,
-    fold_parts,
-    item_complete,
-    known_files,
-    still_verified,
-)
 
 
 @dataclass
@@ -80,8 +80,10 @@ class HarvestResult:
 
     def summary(self) -> str:
         """The one-line summary printed at the end of a run."""
-        line = (f"harvest: {self.items} items, {self.ok} ok, {self.failed} failed, {self.skipped} skipped, "
-                f"{self.bytes / 1e6:.1f} MB, {self.elapsed_s:.1f} s")
+        line = (
+            f"harvest: {self.items} items, {self.ok} ok, {self.failed} failed, {self.skipped} skipped, "
+            f"{self.bytes / 1e6:.1f} MB, {self.elapsed_s:.1f} s"
+        )
         return line + (f"; search failed: {self.search_error}" if self.search_error else "")
 
 
@@ -96,8 +98,9 @@ class _ItemOutcome:
 class _Harvester:
     """One run: the source, what is known, and the per-item work (called from worker threads)."""
 
-    def __init__(self, datadir: DataDir, options: HarvestOptions, source: Source,
-                 known: dict[str, list[KnownFile]], on_bytes) -> None:
+    def __init__(
+        self, datadir: DataDir, options: HarvestOptions, source: Source, known: dict[str, list[KnownFile]], on_bytes
+    ) -> None:
         self.datadir = datadir
         self.options = options
         self.source = source
@@ -108,12 +111,21 @@ class _Harvester:
         collection = self.options.collection
         if info is not None and collection not in info.collections:
             collection = info.collections[0] if info.collections else None
-        row = {"identifier": identifier, "file": file.name if file else "", "path": None,
-               "collection": collection, "title": info.title if info else None,
-               "creator": info.creator if info else None, "year": info.year if info else None,
-               "label": info.label if info else None, "format": file.format if file else None,
-               "md5": file.md5 if file else None, "size_bytes": file.size if file else None,
-               "selection": self.options.selection, "error": None}
+        row = {
+            "identifier": identifier,
+            "file": file.name if file else "",
+            "path": None,
+            "collection": collection,
+            "title": info.title if info else None,
+            "creator": info.creator if info else None,
+            "year": info.year if info else None,
+            "label": info.label if info else None,
+            "format": file.format if file else None,
+            "md5": file.md5 if file else None,
+            "size_bytes": file.size if file else None,
+            "selection": self.options.selection,
+            "error": None,
+        }
         row.update(extra)
         row["harvested_at"] = datetime.now(UTC)
         return row
@@ -143,8 +155,9 @@ class _Harvester:
             (self.datadir.recordings / identifier).rmdir()
         return outcome
 
-    def _file(self, identifier: str, metadata: Any, info: ItemInfo, file: ArchiveFileInfo,
-              known: KnownFile | None) -> tuple[dict, str]:
+    def _file(
+        self, identifier: str, metadata: Any, info: ItemInfo, file: ArchiveFileInfo, known: KnownFile | None
+    ) -> tuple[dict, str]:
         """Make sure one file is present and verified; its row and 'ok' | 'skipped' | 'failed'."""
         rel = f"recordings/{identifier}/{file.name}"
         try:
@@ -164,8 +177,17 @@ class _Harvester:
             audio = audio_info(dest)
         except AudioError as exc:
             return self._row(identifier, info, file, path=rel, status="failed", error=str(exc)), "failed"
-        row = self._row(identifier, info, file, path=rel, status="ok", size_bytes=dest.stat().st_size,
-                        duration_s=audio.duration_s, sample_rate=audio.sample_rate, channels=audio.channels)
+        row = self._row(
+            identifier,
+            info,
+            file,
+            path=rel,
+            status="ok",
+            size_bytes=dest.stat().st_size,
+            duration_s=audio.duration_s,
+            sample_rate=audio.sample_rate,
+            channels=audio.channels,
+        )
         return row, how
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-
 from noisekit.manifests import part_names, parts_dir, read_manifest, write_manifest, write_part
+
 from noisekit.datadir import DataDir
 from noisekit.fsutil import remove_temporaries
 
@@ -64,8 +64,10 @@ def fold_parts(datadir: DataDir) -> pa.Table:
 
 def known_files(table: pa.Table) -> dict[str, list[KnownFile]]:
     """The manifest indexed by identifier (compact: only the columns the skip decision reads)."""
-    columns = [table.column(c).to_pylist() for c in
-               ("identifier", "file", "status", "selection", "md5", "size_bytes", "harvested_at")]
+    columns = [
+        table.column(c).to_pylist()
+        for c in ("identifier", "file", "status", "selection", "md5", "size_bytes", "harvested_at")
+    ]
     index: dict[str, list[KnownFile]] = {}
     for identifier, *rest in zip(*columns, strict=True):
         index.setdefault(identifier, []).append(KnownFile(*rest))

@@ -63,8 +63,9 @@ def min_loopable_samples(rpm: float, sr: int = SAMPLE_RATE, crossfade_s: float =
     return int(round(revolution_samples(rpm, sr))) + int(round(crossfade_s * sr))
 
 
-def plan_loop(n: int, rpm: float, sr: int = SAMPLE_RATE, target_s: float = LOOP_S,
-              crossfade_s: float = CROSSFADE_S) -> LoopPlan:
+def plan_loop(
+    n: int, rpm: float, sr: int = SAMPLE_RATE, target_s: float = LOOP_S, crossfade_s: float = CROSSFADE_S
+) -> LoopPlan:
     """Choose the repeated unit for a cut of `n` samples, or raise LoopError when none fits."""
     target = int(round(target_s * sr))
     xf = int(round(crossfade_s * sr))
@@ -75,8 +76,10 @@ def plan_loop(n: int, rpm: float, sr: int = SAMPLE_RATE, target_s: float = LOOP_
     while k >= 1 and int(round(k * rev)) + xf > n:
         k -= 1
     if k < 1:
-        raise LoopError(f"cut of {n / sr:.3f} s is shorter than one revolution at {rpm:g} rpm "
-                        f"({rev / sr:.3f} s) plus the {crossfade_s:g}-s crossfade")
+        raise LoopError(
+            f"cut of {n / sr:.3f} s is shorter than one revolution at {rpm:g} rpm "
+            f"({rev / sr:.3f} s) plus the {crossfade_s:g}-s crossfade"
+        )
     return LoopPlan(unit=int(round(k * rev)), revolutions=k, crossfade=xf, trimmed=False)
 
 
@@ -92,8 +95,13 @@ def _seam(head: np.ndarray, tail: np.ndarray) -> np.ndarray:
     return (gain * (fade_in * head + fade_out * tail)).astype(np.float32)
 
 
-def make_loop(cut: np.ndarray, rpm: float = 78.0, sr: int = SAMPLE_RATE, target_s: float = LOOP_S,
-              crossfade_s: float = CROSSFADE_S) -> np.ndarray:
+def make_loop(
+    cut: np.ndarray,
+    rpm: float = 78.0,
+    sr: int = SAMPLE_RATE,
+    target_s: float = LOOP_S,
+    crossfade_s: float = CROSSFADE_S,
+) -> np.ndarray:
     """The loop of a (channels, samples) or 1-D cut: exactly `target_s`·`sr` samples, same channels."""
     audio = np.asarray(cut, dtype=np.float32)
     one_d = audio.ndim == 1
@@ -107,7 +115,7 @@ def make_loop(cut: np.ndarray, rpm: float = 78.0, sr: int = SAMPLE_RATE, target_
         out = audio[:, :target].copy()
     else:
         unit, xf = plan.unit, plan.crossfade
-        seam = _seam(audio[:, :xf], audio[:, unit:unit + xf])
+        seam = _seam(audio[:, :xf], audio[:, unit : unit + xf])
         period = np.concatenate([seam, audio[:, xf:unit]], axis=1)
         reps = int(np.ceil(max(target - unit, 0) / unit))
         out = np.concatenate([audio[:, :unit]] + [period] * reps, axis=1)[:, :target]
@@ -117,8 +125,9 @@ def make_loop(cut: np.ndarray, rpm: float = 78.0, sr: int = SAMPLE_RATE, target_
     return out[0] if one_d else np.ascontiguousarray(out)
 
 
-def seam_starts(n: int, rpm: float, sr: int = SAMPLE_RATE, target_s: float = LOOP_S,
-                crossfade_s: float = CROSSFADE_S) -> list[int]:
+def seam_starts(
+    n: int, rpm: float, sr: int = SAMPLE_RATE, target_s: float = LOOP_S, crossfade_s: float = CROSSFADE_S
+) -> list[int]:
     """Sample positions in the loop where each crossfade begins (empty when the cut was only trimmed)."""
     plan = plan_loop(n, rpm, sr, target_s, crossfade_s)
     if plan.trimmed:

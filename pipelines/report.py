@@ -19,13 +19,13 @@ from urllib.parse import quote
 
 import numpy as np
 import pyarrow as pa
+from noisekit.manifests import read_manifest
+from noisekit.pipelines.report_figures import bar_chart, histogram, write_thumbnail
 from tqdm import tqdm
 
-from noisekit.manifests import read_manifest
 from noisekit import __version__
 from noisekit.datadir import DataDir
 from noisekit.fsutil import atomic_write
-from noisekit.pipelines.report_figures import bar_chart, histogram, write_thumbnail
 
 MIME = {".flac": "audio/flac", ".wav": "audio/wav", ".mp3": "audio/mpeg", ".ogg": "audio/ogg"}
 
@@ -79,9 +79,13 @@ def _markdown_to_html(text: str) -> str:
             continue
         if table:
             head, *body = table
-            out.append("<table><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in head) + "</tr>"
-                       + "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in body)
-                       + "</table>")
+            out.append(
+                "<table><tr>"
+                + "".join(f"<th>{html.escape(c)}</th>" for c in head)
+                + "</tr>"
+                + "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in body)
+                + "</table>"
+            )
             table = []
         if line.startswith("#"):
             level = min(len(line) - len(line.lstrip("#")) + 1, 4)
@@ -103,9 +107,11 @@ def _evaluation_section(data: DataDir, report_dir: Path) -> str:
     summary = find_evaluation(data)
     if summary is None:
         return "<p class=muted>No evaluation yet: run <code>noisekit evaluate</code>.</p>"
-    images = "".join(f'<figure><img src="{quote(Path("..", data.relative(p)).as_posix())}" alt="{html.escape(p.stem)}">'
-                     f"<figcaption>{html.escape(p.stem)}</figcaption></figure>"
-                     for p in sorted(summary.parent.glob("*.png")))
+    images = "".join(
+        f'<figure><img src="{quote(Path("..", data.relative(p)).as_posix())}" alt="{html.escape(p.stem)}">'
+        f"<figcaption>{html.escape(p.stem)}</figcaption></figure>"
+        for p in sorted(summary.parent.glob("*.png"))
+    )
     source = html.escape(data.relative(summary))
     return f"<p class=muted>From {source}</p>" + _markdown_to_html(summary.read_text(encoding="utf-8")) + images
 
@@ -114,10 +120,16 @@ def _segment_entry(row: dict, data: DataDir, thumb: Path) -> dict:
     audio = data.resolve(row["path"])
     extra = _device(row) if row["kind"] == "tape" else (row["label"] or "")
     return {
-        "id": row["segment_id"], "kind": row["kind"], "split": row["split"] or "", "source": row["source"],
-        "start_s": float(row["start_s"] or 0.0), "end_s": float(row["end_s"] or 0.0),
-        "p_noise": float(row["p_noise"]) if row["p_noise"] is not None else 1.0, "extra": extra,
-        "audio": quote(Path("..", row["path"]).as_posix()), "mime": MIME.get(audio.suffix.lower(), "audio/wav"),
+        "id": row["segment_id"],
+        "kind": row["kind"],
+        "split": row["split"] or "",
+        "source": row["source"],
+        "start_s": float(row["start_s"] or 0.0),
+        "end_s": float(row["end_s"] or 0.0),
+        "p_noise": float(row["p_noise"]) if row["p_noise"] is not None else 1.0,
+        "extra": extra,
+        "audio": quote(Path("..", row["path"]).as_posix()),
+        "mime": MIME.get(audio.suffix.lower(), "audio/wav"),
         "thumb": quote(Path("thumbs", thumb.name).as_posix()),
     }
 
@@ -155,7 +167,7 @@ def build_report(data: DataDir, title: str | None = None, progress: bool = True)
         charts.append(histogram(p_values, "classifier confidence of the segments", "mean p(noise) over the cut"))
     sources = {(r["kind"], r["source"]) for r in rows}
     stats = [("segments", len(rows)), ("minutes of noise", f"{minutes:.1f}"), ("sources", len(sources))]
-    stats += [(f"{k} segments", sum(r['kind'] == k for r in rows)) for k in by_kind]
+    stats += [(f"{k} segments", sum(r["kind"] == k for r in rows)) for k in by_kind]
 
     page = Template(resources.files("noisekit.pipelines").joinpath("report_template.html").read_text(encoding="utf-8"))
     text = page.substitute(

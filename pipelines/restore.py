@@ -20,11 +20,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
-
 from noisekit.denoiser.classical.declick import DeclickParams, declick, runs
 from noisekit.denoiser.classical.gate import GateModel, gate_stretches
 from noisekit.denoiser.classical.inpaint import InpaintParams, detect_gaps, inpaint
+from tqdm import tqdm
+
 from noisekit.audio import audio_info, load_audio, write_audio
 from noisekit.errors import NoisekitError
 from noisekit.fsutil import atomic_write
@@ -90,11 +90,21 @@ def _gate(x: np.ndarray, sr: int, options: RestoreOptions) -> tuple[np.ndarray, 
     for s in stretches:
         active[s.start : s.stop] = s.noisy
     noisy_s = float(active.sum() / sr)
-    return active, {"ran": True, "recording_noisy": bool(active.any()), "noisy_s": noisy_s,
-                    "clean_s": float(n / sr - noisy_s),
-                    "stretches": [{"start_s": s.start / sr, "stop_s": s.stop / sr,
-                                   "p_noisy": None if np.isnan(s.p_noisy) else round(s.p_noisy, 4),
-                                   "noisy": s.noisy} for s in stretches]}
+    return active, {
+        "ran": True,
+        "recording_noisy": bool(active.any()),
+        "noisy_s": noisy_s,
+        "clean_s": float(n / sr - noisy_s),
+        "stretches": [
+            {
+                "start_s": s.start / sr,
+                "stop_s": s.stop / sr,
+                "p_noisy": None if np.isnan(s.p_noisy) else round(s.p_noisy, 4),
+                "noisy": s.noisy,
+            }
+            for s in stretches
+        ],
+    }
 
 
 SEGMENT_S = 15.0  # declick pieces and denoise segments: the memory of a step is that of one segment
@@ -106,8 +116,9 @@ def pieces(spans: np.ndarray, size: int) -> list[tuple[int, int]]:
     return [(a, min(a + size, int(stop))) for start, stop in spans for a in range(int(start), int(stop), size)]
 
 
-def segmented(fn: DenoiseFn, audio: np.ndarray, sr: int, segment_s: float = SEGMENT_S,
-              margin_s: float = MARGIN_S) -> np.ndarray:
+def segmented(
+    fn: DenoiseFn, audio: np.ndarray, sr: int, segment_s: float = SEGMENT_S, margin_s: float = MARGIN_S
+) -> np.ndarray:
     """``fn`` over overlapping segments of a long (ch, n) signal, cross-faded: bounded memory for any denoiser.
 
     Each ``segment_s`` core is processed with ``margin_s`` of context on both sides; neighbours are blended
@@ -144,9 +155,13 @@ def _gaps_near(gaps: list[tuple[int, int, str]], n: int, margin: int) -> np.ndar
     return mask
 
 
-def restore_array(audio: np.ndarray, sr: int, denoise_fn: DenoiseFn | None = None,
-                  options: RestoreOptions | None = None,
-                  on_step: Callable[[str], None] | None = None) -> RestoreResult:
+def restore_array(
+    audio: np.ndarray,
+    sr: int,
+    denoise_fn: DenoiseFn | None = None,
+    options: RestoreOptions | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> RestoreResult:
     """Run the chosen steps on (channels, n) or 1-D audio; ``on_step(name)`` after each (for progress)."""
     options = options or RestoreOptions()
     options.validate()
@@ -191,9 +206,12 @@ def restore_array(audio: np.ndarray, sr: int, denoise_fn: DenoiseFn | None = Non
                 out[c, lo:hi] = result.audio
                 clicks += [(c, int(s) + lo, int(e) + lo) for s, e in result.clicks]
         done("declick", t0)
-        report["declick"] = {"clicks": len(clicks), "samples_replaced": int(sum(e - s for _, s, e in clicks)),
-                             "clicks_per_s": len(clicks) / max(active.sum() / sr, 1e-9) / channels,
-                             "params": asdict(options.declick)}
+        report["declick"] = {
+            "clicks": len(clicks),
+            "samples_replaced": int(sum(e - s for _, s, e in clicks)),
+            "clicks_per_s": len(clicks) / max(active.sum() / sr, 1e-9) / channels,
+            "params": asdict(options.declick),
+        }
 
     if "denoise" in options.steps:
         t0 = time.perf_counter()
@@ -207,8 +225,11 @@ def restore_array(audio: np.ndarray, sr: int, denoise_fn: DenoiseFn | None = Non
             out[:, start:stop] = denoised
             out[:, start + ramp] = blend
         done("denoise", t0)
-        report["denoise"] = {"denoiser": options.denoiser_name or getattr(denoise_fn, "__name__", "callable"),
-                             "seconds_processed": float(active.sum() / sr), "fade_s": options.fade_s}
+        report["denoise"] = {
+            "denoiser": options.denoiser_name or getattr(denoise_fn, "__name__", "callable"),
+            "seconds_processed": float(active.sum() / sr),
+            "fade_s": options.fade_s,
+        }
 
     if want_gaps:
         t0 = time.perf_counter()
@@ -219,12 +240,26 @@ def restore_array(audio: np.ndarray, sr: int, denoise_fn: DenoiseFn | None = Non
             result = inpaint(out[c], sr, options.inpaint, gaps=inside)
             out[c] = result.audio
             listed += [{"channel": c, **g.as_dict(sr)} for g in result.gaps]
-            listed += [{"channel": c, "start": s, "stop": e, "kind": k, "status": "skipped_clean",
-                        "start_s": s / sr, "duration_s": (e - s) / sr} for s, e, k in skipped]
+            listed += [
+                {
+                    "channel": c,
+                    "start": s,
+                    "stop": e,
+                    "kind": k,
+                    "status": "skipped_clean",
+                    "start_s": s / sr,
+                    "duration_s": (e - s) / sr,
+                }
+                for s, e, k in skipped
+            ]
         done("inpaint", t0)
-        report["inpaint"] = {"gaps": len(listed), "filled": sum(g["status"] == "filled" for g in listed),
-                             "too_long": sum(g["status"] == "too_long" for g in listed),
-                             "params": asdict(options.inpaint), "list": listed}
+        report["inpaint"] = {
+            "gaps": len(listed),
+            "filled": sum(g["status"] == "filled" for g in listed),
+            "too_long": sum(g["status"] == "too_long" for g in listed),
+            "params": asdict(options.inpaint),
+            "list": listed,
+        }
 
     report["seconds"] = {k: round(v, 3) for k, v in timing.items()}
     total = sum(timing.values())
@@ -240,8 +275,12 @@ def output_paths(in_path: str | Path, out_dir: str | Path) -> dict[str, Path]:
     """Where :func:`restore_file` writes: restored, residual, click map (CSV) and report (JSON)."""
     stem = Path(in_path).stem
     out_dir = Path(out_dir)
-    return {"restored": out_dir / f"{stem}_restored.wav", "residual": out_dir / f"{stem}_residual.wav",
-            "clicks": out_dir / f"{stem}_clicks.csv", "report": out_dir / f"{stem}_restore.json"}
+    return {
+        "restored": out_dir / f"{stem}_restored.wav",
+        "residual": out_dir / f"{stem}_residual.wav",
+        "clicks": out_dir / f"{stem}_clicks.csv",
+        "report": out_dir / f"{stem}_restore.json",
+    }
 
 
 def write_click_map(path: Path, clicks: list[tuple[int, int, int]], sr: int) -> None:
@@ -255,9 +294,13 @@ def write_click_map(path: Path, clicks: list[tuple[int, int, int]], sr: int) -> 
         handle.write(buf.getvalue())
 
 
-def restore_file(in_path: str | Path, out_dir: str | Path, denoise_fn: DenoiseFn | None = None,
-                 options: RestoreOptions | None = None,
-                 on_step: Callable[[str], None] | None = None) -> RestoreResult:
+def restore_file(
+    in_path: str | Path,
+    out_dir: str | Path,
+    denoise_fn: DenoiseFn | None = None,
+    options: RestoreOptions | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> RestoreResult:
     """Restore one file at its own rate and channels; writes the four outputs of :func:`output_paths`."""
     info = audio_info(in_path)
     audio, sr = load_audio(in_path, sr=None)
@@ -309,20 +352,29 @@ def pick_denoiser(checkpoint: str | Path | None, kind: str = "auto") -> tuple[De
     if path is not None:
         return model_denoiser(path), f"two-stage U-Net ({Path(path).name})"
     if kind == "model":
-        raise ValueError("no denoiser model: pass --checkpoint PATH (train one with `noisekit train`) "
-                         "or use --denoiser lsa")
+        raise ValueError(
+            "no denoiser model: pass --checkpoint PATH (train one with `noisekit train`) or use --denoiser lsa"
+        )
     return lsa_denoiser, "classical LSA (Ephraim-Malah): no --checkpoint given and no model shipped"
 
 
-def restore_files(paths: list[Path], out_dir: Path, denoise_fn: DenoiseFn | None,
-                  options: RestoreOptions) -> tuple[list[RestoreResult], dict[str, str]]:
+def restore_files(
+    paths: list[Path], out_dir: Path, denoise_fn: DenoiseFn | None, options: RestoreOptions
+) -> tuple[list[RestoreResult], dict[str, str]]:
     """Restore several files in turn with a progress bar; a bad file is recorded (path: reason) and skipped."""
     results, failed = [], {}
     for path in tqdm(paths, desc="restore", unit="file"):
         steps = tqdm(total=len(options.steps), desc=Path(path).name, unit="step", leave=False, position=1)
         try:
-            results.append(restore_file(path, out_dir, denoise_fn, options,
-                                        lambda step, bar=steps: bar.set_postfix_str(step) or bar.update()))
+            results.append(
+                restore_file(
+                    path,
+                    out_dir,
+                    denoise_fn,
+                    options,
+                    lambda step, bar=steps: bar.set_postfix_str(step) or bar.update(),
+                )
+            )
         except NoisekitError as exc:
             failed[str(path)] = str(exc)
         except ValueError as exc:

@@ -42,9 +42,14 @@ class StageType:
 STAGE_TYPES: dict[str, StageType] = {}
 
 
-def stage_type(name: str, reads: tuple[str, ...] = (), writes: tuple[str, ...] = (),
-               path_params: tuple[str, ...] = (), out_params: tuple[str, ...] = (),
-               outputs: Callable[[DataDir, dict], list[Path]] | None = None):
+def stage_type(
+    name: str,
+    reads: tuple[str, ...] = (),
+    writes: tuple[str, ...] = (),
+    path_params: tuple[str, ...] = (),
+    out_params: tuple[str, ...] = (),
+    outputs: Callable[[DataDir, dict], list[Path]] | None = None,
+):
     """Register `fn(data, params)` as the stage type `name` (used as `uses = "name"` in configs)."""
 
     def register(fn: Callable[[DataDir, dict], object]) -> Callable[[DataDir, dict], object]:
@@ -119,7 +124,7 @@ def _anchor(value: object, base: Path) -> object:
 def resolve_path(data: DataDir, value: str | Path) -> Path:
     """A path parameter: `data:REL` is inside the data directory, anything else as anchored at load time."""
     text = str(value)
-    return data.root / text[len("data:"):] if text.startswith("data:") else Path(text)
+    return data.root / text[len("data:") :] if text.startswith("data:") else Path(text)
 
 
 def _listing(path: Path) -> list:
@@ -143,8 +148,11 @@ def fingerprint(stage: Stage, data: DataDir) -> str:
         "params": stage.params,
         # a table the stage also writes is checked through its recorded output checksum instead
         "reads": {t: _manifest_sum(data, t) for t in kind.reads if t not in kind.writes},
-        "files": {k: [_listing(resolve_path(data, p)) for p in (v if isinstance(v, list) else [v])]
-                  for k, v in stage.params.items() if k in kind.path_params},
+        "files": {
+            k: [_listing(resolve_path(data, p)) for p in (v if isinstance(v, list) else [v])]
+            for k, v in stage.params.items()
+            if k in kind.path_params
+        },
     }
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -192,11 +200,17 @@ def select(pipeline: Pipeline, start: str | None, stop: str | None) -> list[Stag
             raise PipelineError(f"{label} {value!r} is not a stage of {pipeline.path}; stages: {names}")
     lo = names.index(start) if start else 0
     hi = names.index(stop) if stop else len(names) - 1
-    return pipeline.stages[lo:hi + 1]
+    return pipeline.stages[lo : hi + 1]
 
 
-def run_pipeline(pipeline: Pipeline, data: DataDir, start: str | None = None, stop: str | None = None,
-                 force: tuple[str, ...] = (), echo: Callable[[str], None] = print) -> list[StageOutcome]:
+def run_pipeline(
+    pipeline: Pipeline,
+    data: DataDir,
+    start: str | None = None,
+    stop: str | None = None,
+    force: tuple[str, ...] = (),
+    echo: Callable[[str], None] = print,
+) -> list[StageOutcome]:
     """Run the selected stages in order, skipping up-to-date ones; each stage logs to DIR/logs/<stage>.log."""
     data.ensure()
     data.logs.mkdir(parents=True, exist_ok=True)
@@ -221,8 +235,12 @@ def run_pipeline(pipeline: Pipeline, data: DataDir, start: str | None = None, st
             stage.type.run(data, stage.params)
             log.info("stage %s finished in %.1f s", stage.name, time.perf_counter() - started)
         elapsed = time.perf_counter() - started
-        state[key] = {"fingerprint": fp, "outputs": _output_sums(stage, data), "finished_at": time.time(),
-                      "seconds": elapsed}
+        state[key] = {
+            "fingerprint": fp,
+            "outputs": _output_sums(stage, data),
+            "finished_at": time.time(),
+            "seconds": elapsed,
+        }
         _save_state(data, state)
         outcomes.append(StageOutcome(stage.name, "ran", elapsed))
     return outcomes

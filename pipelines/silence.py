@@ -13,8 +13,9 @@ SILENCE_LEVEL = 2.0**-20  # about -120 dBFS: below the last bit of 16-bit audio,
 MIN_SILENCE_S = 0.01
 
 
-def sound_spans(cut: np.ndarray, sr: int, level: float = SILENCE_LEVEL,
-                min_silence_s: float = MIN_SILENCE_S) -> list[tuple[int, int]]:
+def sound_spans(
+    cut: np.ndarray, sr: int, level: float = SILENCE_LEVEL, min_silence_s: float = MIN_SILENCE_S
+) -> list[tuple[int, int]]:
     """Sample spans [a, b) of `cut` (channels, n) that are not digital silence (every channel below `level`
     for at least `min_silence_s`); the whole cut when it has none."""
     quiet = np.all(np.abs(np.atleast_2d(cut)) < level, axis=0)

@@ -17,24 +17,36 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from tqdm import tqdm
-
 from noisekit.manifests import read_manifest, write_manifest
 from noisekit.manifests.io import upsert
 from noisekit.manifests.schemas import schema_for
+from noisekit.pipelines.dataset_card import write_dataset_card
+from noisekit.pipelines.devices import Device, add_device, check_speed_value, resolve_for_capture
+from noisekit.pipelines.splits import split_for
+from noisekit.pipelines.tape_checks import CaptureCheck, ClassifierLike, check_decoded, check_readable
+from tqdm import tqdm
+
 from noisekit.audio import SAMPLE_RATE, load_audio, resample, write_audio
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
 from noisekit.fsutil import atomic_write, sha256_file
 from noisekit.seeding import stable_hash
-from noisekit.pipelines.dataset_card import write_dataset_card
-from noisekit.pipelines.devices import Device, add_device, check_speed_value, resolve_for_capture
-from noisekit.pipelines.splits import split_for
-from noisekit.pipelines.tape_checks import CaptureCheck, ClassifierLike, check_decoded, check_readable
 
 SEGMENT_S = 5.0
-NOISE_REDUCTION = ("none", "dolby-a", "dolby-b", "dolby-c", "dolby-s", "dolby-sr", "dbx", "dbx-ii", "telcom-c4",
-                   "high-com", "anrs", "other")
+NOISE_REDUCTION = (
+    "none",
+    "dolby-a",
+    "dolby-b",
+    "dolby-c",
+    "dolby-s",
+    "dolby-sr",
+    "dbx",
+    "dbx-ii",
+    "telcom-c4",
+    "high-com",
+    "anrs",
+    "other",
+)
 TAPE_FORMATS = ("open-reel", "cassette")
 _SPDX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+-]*( (AND|OR|WITH) [A-Za-z0-9][A-Za-z0-9.+-]*)*$")
 
@@ -84,9 +96,11 @@ class TapeIngestResult:
 
     def summary(self) -> str:
         """One line for the end of the command."""
-        return (f"{len(self.accepted)} capture(s) accepted ({self.segments} segments, "
-                f"{self.segments * SEGMENT_S / 60:.1f} min), {len(self.skipped)} already ingested, "
-                f"{len(self.refused)} refused")
+        return (
+            f"{len(self.accepted)} capture(s) accepted ({self.segments} segments, "
+            f"{self.segments * SEGMENT_S / 60:.1f} min), {len(self.skipped)} already ingested, "
+            f"{len(self.refused)} refused"
+        )
 
 
 def check_meta(meta: CaptureMeta) -> CaptureMeta:
@@ -106,7 +120,7 @@ def content_sha256(audio: np.ndarray, sr: int) -> str:
     hasher = hashlib.sha256(f"{int(sr)}:{audio.shape[0]}:".encode())
     step = 1 << 20  # frames per update: the interleaved copy stays small
     for start in range(0, audio.shape[1], step):
-        hasher.update(np.ascontiguousarray(audio[:, start:start + step].T, dtype="<f4").data)
+        hasher.update(np.ascontiguousarray(audio[:, start : start + step].T, dtype="<f4").data)
     return hasher.hexdigest()
 
 
@@ -117,20 +131,41 @@ def _ok_hashes(table: pa.Table) -> set[str]:
 
 def _refused_row(item: CaptureInput, reason: str, capture_hash: str | None, now: datetime) -> dict:
     key = capture_hash or (sha256_file(item.path) if item.path.is_file() else f"{stable_hash(item.source_path):x}")
-    return {"segment_id": f"tape-refused-{key[:16]}", "kind": "tape", "source": item.source,
-            "source_path": item.source_path, "source_sha256": capture_hash, "status": "failed", "error": reason,
-            **_meta_columns(item.meta, None), "created_at": now}
+    return {
+        "segment_id": f"tape-refused-{key[:16]}",
+        "kind": "tape",
+        "source": item.source,
+        "source_path": item.source_path,
+        "source_sha256": capture_hash,
+        "status": "failed",
+        "error": reason,
+        **_meta_columns(item.meta, None),
+        "created_at": now,
+    }
 
 
 def _meta_columns(meta: CaptureMeta, device: Device | None) -> dict:
-    return {"device": device.name if device else meta.device, "speed_ips": float(meta.speed_ips),
-            "tape_stock": meta.tape_stock, "format": meta.format or (device.format if device else None),
-            "noise_reduction": meta.noise_reduction, "chain": meta.chain, "contributor": meta.contributor,
-            "license": meta.license}
+    return {
+        "device": device.name if device else meta.device,
+        "speed_ips": float(meta.speed_ips),
+        "tape_stock": meta.tape_stock,
+        "format": meta.format or (device.format if device else None),
+        "noise_reduction": meta.noise_reduction,
+        "chain": meta.chain,
+        "contributor": meta.contributor,
+        "license": meta.license,
+    }
 
 
-def _segment_rows(datadir: DataDir, item: CaptureInput, check: CaptureCheck, capture_hash: str, device: Device,
-                  now: datetime, written: list[Path]) -> list[dict]:
+def _segment_rows(
+    datadir: DataDir,
+    item: CaptureInput,
+    check: CaptureCheck,
+    capture_hash: str,
+    device: Device,
+    now: datetime,
+    written: list[Path],
+) -> list[dict]:
     """Keep the original, write the 44.1-kHz 5-s segments, and return their manifest rows."""
     capture_id = f"tape-{capture_hash[:16]}"
     original = datadir.noise_tape / "originals" / f"{capture_id}{item.path.suffix.lower()}"
@@ -147,22 +182,35 @@ def _segment_rows(datadir: DataDir, item: CaptureInput, check: CaptureCheck, cap
     probs, starts = np.asarray(wp.probs), np.asarray(wp.starts)
     rows = []
     for k in range(audio.shape[1] // seg_len):
-        segment = audio[:, k * seg_len:(k + 1) * seg_len]
-        path = write_audio(datadir.noise_tape / f"{capture_id}-{k:03d}.flac", np.clip(segment, -1.0, 1.0),
-                           SAMPLE_RATE)
+        segment = audio[:, k * seg_len : (k + 1) * seg_len]
+        path = write_audio(datadir.noise_tape / f"{capture_id}-{k:03d}.flac", np.clip(segment, -1.0, 1.0), SAMPLE_RATE)
         written.append(path)
         t0, t1 = k * SEGMENT_S, (k + 1) * SEGMENT_S
         inside = (starts >= t0 - 1e-6) & (starts + wp.window_s <= t1 + 1e-6)
         rms = float(np.sqrt(np.mean(np.square(segment, dtype=np.float64))))
-        rows.append({
-            "segment_id": f"{capture_id}-{k:03d}", "kind": "tape", "source": item.source,
-            "source_path": item.source_path, "source_sha256": capture_hash, "start_s": t0, "end_s": t1,
-            "path": datadir.relative(path), "raw_path": datadir.relative(original), "duration_s": SEGMENT_S,
-            "sample_rate": SAMPLE_RATE, "channels": audio.shape[0],
-            "p_noise": float(probs[inside].min()) if inside.any() else None,
-            "rms_dbfs": float(20 * np.log10(max(rms, 1e-12))), "split": split_for(f"tape:{capture_hash}"),
-            "status": "ok", "error": None, **_meta_columns(item.meta, device), "created_at": now,
-        })
+        rows.append(
+            {
+                "segment_id": f"{capture_id}-{k:03d}",
+                "kind": "tape",
+                "source": item.source,
+                "source_path": item.source_path,
+                "source_sha256": capture_hash,
+                "start_s": t0,
+                "end_s": t1,
+                "path": datadir.relative(path),
+                "raw_path": datadir.relative(original),
+                "duration_s": SEGMENT_S,
+                "sample_rate": SAMPLE_RATE,
+                "channels": audio.shape[0],
+                "p_noise": float(probs[inside].min()) if inside.any() else None,
+                "rms_dbfs": float(20 * np.log10(max(rms, 1e-12))),
+                "split": split_for(f"tape:{capture_hash}"),
+                "status": "ok",
+                "error": None,
+                **_meta_columns(item.meta, device),
+                "created_at": now,
+            }
+        )
     return rows
 
 
@@ -177,9 +225,12 @@ def _resolve_devices(datadir: DataDir, items: list[CaptureInput], new_device: bo
     return devices
 
 
-def validate_captures(items: list[CaptureInput], classifier: ClassifierLike,
-                      known: set[str], progress: bool = True,
-                      ) -> tuple[list[tuple[CaptureInput, CaptureCheck, str]], list[str], list[tuple]]:
+def validate_captures(
+    items: list[CaptureInput],
+    classifier: ClassifierLike,
+    known: set[str],
+    progress: bool = True,
+) -> tuple[list[tuple[CaptureInput, CaptureCheck, str]], list[str], list[tuple]]:
     """Decode, hash and check each capture: (accepted with checks and hash, skipped duplicates, refused).
 
     The decoded audio is dropped after each capture's checks, so memory holds one capture at a time.
@@ -205,9 +256,14 @@ def validate_captures(items: list[CaptureInput], classifier: ClassifierLike,
     return accepted, skipped, refused
 
 
-def ingest_captures(datadir: DataDir, items: list[CaptureInput], classifier: ClassifierLike | None = None,
-                    new_device: bool = False, all_or_nothing: bool = False, progress: bool = True,
-                    ) -> TapeIngestResult:
+def ingest_captures(
+    datadir: DataDir,
+    items: list[CaptureInput],
+    classifier: ClassifierLike | None = None,
+    new_device: bool = False,
+    all_or_nothing: bool = False,
+    progress: bool = True,
+) -> TapeIngestResult:
     """Validate and ingest captures into noise/tape/ and manifests/tape.parquet; then regenerate DATASET.md.
 
     Captures already in the table (same decoded audio) are skipped. A refused capture becomes a row with
@@ -218,6 +274,7 @@ def ingest_captures(datadir: DataDir, items: list[CaptureInput], classifier: Cla
     devices = _resolve_devices(datadir, items, new_device)
     if classifier is None:
         from noisekit.classifier import load_classifier
+
         classifier = load_classifier()
     table = read_manifest(datadir, "tape")
     accepted, skipped, refused = validate_captures(items, classifier, _ok_hashes(table), progress)
@@ -237,17 +294,25 @@ def ingest_captures(datadir: DataDir, items: list[CaptureInput], classifier: Cla
         new = pa.Table.from_pylist(rows, schema=schema_for("tape").schema) if rows else None
         if new is not None:
             done = {h for _, _, h in accepted}
-            stale = pc.and_(pc.equal(table.column("status"), "failed"),
-                            pc.is_in(table.column("source_sha256"), pa.array(sorted(done), pa.string())))
-            table = write_manifest(datadir, "tape", upsert(table.filter(pc.invert(pc.fill_null(stale, False))),
-                                                           new, schema_for("tape")))
+            stale = pc.and_(
+                pc.equal(table.column("status"), "failed"),
+                pc.is_in(table.column("source_sha256"), pa.array(sorted(done), pa.string())),
+            )
+            table = write_manifest(
+                datadir, "tape", upsert(table.filter(pc.invert(pc.fill_null(stale, False))), new, schema_for("tape"))
+            )
     except BaseException:
         for path in written:
             path.unlink(missing_ok=True)
         raise
     write_dataset_card(datadir)
-    return TapeIngestResult(table, [item.source for item, _, _ in accepted], skipped,
-                            [(item.source, reason) for item, reason, _ in refused], len(rows) - len(failed))
+    return TapeIngestResult(
+        table,
+        [item.source for item, _, _ in accepted],
+        skipped,
+        [(item.source, reason) for item, reason, _ in refused],
+        len(rows) - len(failed),
+    )
 
 
 def ingest_files(datadir: DataDir, files: list[str | Path], meta: CaptureMeta, **kwargs) -> TapeIngestResult:

@@ -116,8 +116,11 @@ def check_readable(path: str | Path) -> tuple[CheckResult, np.ndarray | None, in
         audio, sr = load_audio(path)
     except AudioError as exc:
         return CheckResult("readable", False, exc.reason), None, 0
-    return CheckResult("readable", True, f"{info.format}/{info.subtype}, {info.channels} ch, "
-                                         f"{info.duration_s:.1f} s"), audio, sr
+    return (
+        CheckResult("readable", True, f"{info.format}/{info.subtype}, {info.channels} ch, {info.duration_s:.1f} s"),
+        audio,
+        sr,
+    )
 
 
 def check_sample_rate(sr: int) -> CheckResult:
@@ -136,8 +139,12 @@ def check_clipping(audio: np.ndarray, sr: int) -> CheckResult:
         peak = max(float(audio.max()), -float(audio.min()))
         return CheckResult("clipping", True, f"peak {_dbfs(peak):.1f} dBFS, no clipping")
     times = _merge([(a / sr, b / sr) for a, b in hits], gap=0.05)
-    return CheckResult("clipping", False, f"{len(hits)} clipped run(s) at full scale, e.g. {_fmt_times(times, 3)}; "
-                                          "lower the input gain", times)
+    return CheckResult(
+        "clipping",
+        False,
+        f"{len(hits)} clipped run(s) at full scale, e.g. {_fmt_times(times, 3)}; lower the input gain",
+        times,
+    )
 
 
 def _dbfs(value: float) -> float:
@@ -148,7 +155,7 @@ def _mean_square(x: np.ndarray, step: int = 1 << 20) -> float:
     """Mean of x² accumulated in float64 over blocks, without a full-length float64 copy."""
     total = 0.0
     for start in range(0, len(x), step):
-        block = x[start:start + step].astype(np.float64)
+        block = x[start : start + step].astype(np.float64)
         total += float(np.dot(block, block))
     return total / max(len(x), 1)
 
@@ -178,17 +185,28 @@ def check_silence_dropouts(audio: np.ndarray, sr: int) -> CheckResult:
     levels = [0.5 * _dbfs(ms) for ms in squares]
     rms = 0.5 * _dbfs(float(np.mean(squares)))
     if rms < SIGNAL_FLOOR_DBFS:
-        return CheckResult("silence_dropouts", False, f"no tape signal: RMS {rms:.1f} dBFS is below "
-                                                      f"{SIGNAL_FLOOR_DBFS:.0f} dBFS (is the deck connected?)")
+        return CheckResult(
+            "silence_dropouts",
+            False,
+            f"no tape signal: RMS {rms:.1f} dBFS is below {SIGNAL_FLOOR_DBFS:.0f} dBFS (is the deck connected?)",
+        )
     dead = [i + 1 for i, level in enumerate(levels) if level < SIGNAL_FLOOR_DBFS]
     if dead:
-        return CheckResult("silence_dropouts", False, f"channel(s) {dead} carry no signal (below "
-                                                      f"{SIGNAL_FLOOR_DBFS:.0f} dBFS): save a mono deck's capture "
-                                                      "as a mono file")
+        return CheckResult(
+            "silence_dropouts",
+            False,
+            f"channel(s) {dead} carry no signal (below "
+            f"{SIGNAL_FLOOR_DBFS:.0f} dBFS): save a mono deck's capture "
+            "as a mono file",
+        )
     times = flat_intervals(audio, sr)
     if times:
-        return CheckResult("silence_dropouts", False, f"{len(times)} digital dropout(s) (flat for "
-                                                      f"≥ {FLAT_RUN_S * 1000:.0f} ms) at {_fmt_times(times)}", times)
+        return CheckResult(
+            "silence_dropouts",
+            False,
+            f"{len(times)} digital dropout(s) (flat for ≥ {FLAT_RUN_S * 1000:.0f} ms) at {_fmt_times(times)}",
+            times,
+        )
     return CheckResult("silence_dropouts", True, f"RMS {rms:.1f} dBFS, no digital silence or dropouts")
 
 
@@ -202,7 +220,7 @@ def hum_level(audio: np.ndarray, sr: int) -> tuple[float, float, float]:
     span = max(nper, HUM_BLOCK_S * sr)  # Welch per block, averaged by length: bounded memory on long captures
     psd, weight = 0.0, 0
     for start in range(0, len(mono), span):
-        block = mono[start:start + span]
+        block = mono[start : start + span]
         if len(block) < nper and weight:
             break
         freqs, part = signal.welch(block.astype(np.float64), sr, window="hann", nperseg=nper, detrend="constant")
@@ -214,9 +232,9 @@ def hum_level(audio: np.ndarray, sr: int) -> tuple[float, float, float]:
         power = floor = 0.0
         for k in range(1, HUM_HARMONICS + 1):
             centre = int(round(k * f0 / df))
-            side = np.r_[psd[max(centre - 15, 0):centre - 5], psd[centre + 6:centre + 16]]
+            side = np.r_[psd[max(centre - 15, 0) : centre - 5], psd[centre + 6 : centre + 16]]
             local = float(np.median(side)) * 5 * df
-            excess = float(psd[centre - 2:centre + 3].sum()) * df - local
+            excess = float(psd[centre - 2 : centre + 3].sum()) * df - local
             if excess > local:  # the line is at least 3 dB above the hiss under it
                 power += excess
             floor += local
@@ -230,8 +248,11 @@ def check_hum(audio: np.ndarray, sr: int) -> CheckResult:
     f0, level, above = hum_level(audio, sr)
     if not np.isfinite(level):
         return CheckResult("hum", True, "no mains hum above the hiss")
-    return CheckResult("hum", True, f"{f0:.0f} Hz mains hum at {level:.1f} dBFS, {above:.0f} dB above the hiss "
-                                    "in its bins (reported, not refused)")
+    return CheckResult(
+        "hum",
+        True,
+        f"{f0:.0f} Hz mains hum at {level:.1f} dBFS, {above:.0f} dB above the hiss in its bins (reported, not refused)",
+    )
 
 
 def check_length(audio: np.ndarray, sr: int) -> CheckResult:
@@ -242,9 +263,14 @@ def check_length(audio: np.ndarray, sr: int) -> CheckResult:
     return CheckResult("length", ok, f"{seconds:.2f} s{note}")
 
 
-def check_content(audio: np.ndarray, sr: int, classifier: ClassifierLike, exclude: Intervals = (),
-                  threshold: float = CONTENT_THRESHOLD, min_windows: int = CONTENT_MIN_WINDOWS,
-                  ) -> tuple[CheckResult, WindowProbsLike]:
+def check_content(
+    audio: np.ndarray,
+    sr: int,
+    classifier: ClassifierLike,
+    exclude: Intervals = (),
+    threshold: float = CONTENT_THRESHOLD,
+    min_windows: int = CONTENT_MIN_WINDOWS,
+) -> tuple[CheckResult, WindowProbsLike]:
     """Noise only throughout: no run of `min_windows` consecutive windows judged content (p < threshold).
 
     Any sound lasting a moment lies in several overlapping windows (1-s windows every 0.25 s), so a real
@@ -264,16 +290,22 @@ def check_content(audio: np.ndarray, sr: int, classifier: ClassifierLike, exclud
         bad[a:b] = True
     if not bad.any():
         lowest = float(probs[~skip].min()) if (~skip).any() else 1.0
-        return CheckResult("content", True, f"no programme content in {len(probs)} windows (lowest "
-                                            f"p(noise) {lowest:.2f}, no run of {min_windows} below "
-                                            f"{threshold:g})"), wp
+        return CheckResult(
+            "content",
+            True,
+            f"no programme content in {len(probs)} windows (lowest "
+            f"p(noise) {lowest:.2f}, no run of {min_windows} below "
+            f"{threshold:g})",
+        ), wp
     times = _merge([(float(s), float(s) + win) for s in starts[bad]])
-    return CheckResult("content", False, f"programme content (music or speech) at {_fmt_times(times)}; "
-                                         "record blank tape only", times), wp
+    return CheckResult(
+        "content", False, f"programme content (music or speech) at {_fmt_times(times)}; record blank tape only", times
+    ), wp
 
 
-def check_decoded(path: str | Path, readable: CheckResult, audio: np.ndarray, sr: int,
-                  classifier: ClassifierLike) -> CaptureCheck:
+def check_decoded(
+    path: str | Path, readable: CheckResult, audio: np.ndarray, sr: int, classifier: ClassifierLike
+) -> CaptureCheck:
     """Every check after `readable` on audio already decoded by check_readable."""
     results = [readable, check_sample_rate(sr), check_clipping(audio, sr), check_dc_offset(audio, sr)]
     silence = check_silence_dropouts(audio, sr)

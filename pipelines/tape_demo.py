@@ -9,16 +9,25 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from noisekit.audio import write_audio
-from noisekit.seeding import rng_for
-from noisekit.synth.tape import draw_tape_params, render_tape_noise
 from noisekit.pipelines.bundle import Contribution, build_bundle
 from noisekit.pipelines.tape import CaptureMeta
 from noisekit.pipelines.tape_checks import ClassifierLike
 
+from noisekit.audio import write_audio
+from noisekit.seeding import rng_for
+from noisekit.synth.tape import draw_tape_params, render_tape_noise
 
-def synth_blank_capture(path: str | Path, seed: int, speed_ips: float = 7.5, duration_s: float = 11.0,
-                        sr: int = 44100, channels: int = 2, subtype: str = "PCM_24", **overrides) -> Path:
+
+def synth_blank_capture(
+    path: str | Path,
+    seed: int,
+    speed_ips: float = 7.5,
+    duration_s: float = 11.0,
+    sr: int = 44100,
+    channels: int = 2,
+    subtype: str = "PCM_24",
+    **overrides,
+) -> Path:
     """Write `duration_s` of synthetic blank-tape noise at `speed_ips` to a WAV/FLAC file; returns the path."""
     rng = rng_for(seed, "tape-capture", speed_ips)
     params = draw_tape_params(rng, speed_ips, **overrides)
@@ -26,15 +35,33 @@ def synth_blank_capture(path: str | Path, seed: int, speed_ips: float = 7.5, dur
     return write_audio(path, audio, sr, subtype=subtype)
 
 
-def make_demo_bundle(out: str | Path, seed: int = 0, device: str = "Revox A77 (HS)",
-                     speeds: tuple[float, ...] = (7.5, 15.0), duration_s: float = 12.0,
-                     contributor: str = "noisekit demo (synthetic)", license: str = "CC0-1.0",
-                     classifier: ClassifierLike | None = None) -> Contribution:
+def make_demo_bundle(
+    out: str | Path,
+    seed: int = 0,
+    device: str = "Revox A77 (HS)",
+    speeds: tuple[float, ...] = (7.5, 15.0),
+    duration_s: float = 12.0,
+    contributor: str = "noisekit demo (synthetic)",
+    license: str = "CC0-1.0",
+    classifier: ClassifierLike | None = None,
+) -> Contribution:
     """Build a contribution bundle of synthetic blank-tape captures, one per speed, at `out`."""
     with tempfile.TemporaryDirectory(prefix="noisekit-demo-tape-") as tmp:
-        files = [synth_blank_capture(Path(tmp) / f"demo_{speed:g}ips.wav", seed, speed, duration_s)
-                 for speed in speeds]
-        meta = CaptureMeta(device, speeds[0], tape_stock="synthetic", noise_reduction="none",
-                           chain="noisekit.synth.tape (no real deck)", contributor=contributor, license=license)
-        return build_bundle(out, files, meta, speeds=list(speeds), classifier=classifier,
-                            notes="Synthetic blank-tape noise for the noisekit demo; not a real capture.")
+        files = [synth_blank_capture(Path(tmp) / f"demo_{speed:g}ips.wav", seed, speed, duration_s) for speed in speeds]
+        meta = CaptureMeta(
+            device,
+            speeds[0],
+            tape_stock="synthetic",
+            noise_reduction="none",
+            chain="noisekit.synth.tape (no real deck)",
+            contributor=contributor,
+            license=license,
+        )
+        return build_bundle(
+            out,
+            files,
+            meta,
+            speeds=list(speeds),
+            classifier=classifier,
+            notes="Synthetic blank-tape noise for the noisekit demo; not a real capture.",
+        )

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-
 from noisekit.denoiser.model import ModelConfig
 from noisekit.manifests import merge_manifest
+
 from noisekit.audio import write_audio
 from noisekit.datadir import DataDir
 
@@ -33,18 +33,37 @@ def make_datadir(root: Path, clean_seconds: float = 2.0, noise_rate: int = SR) -
     for i, (split, f0) in enumerate([("train", 220.0), ("train", 330.0), ("valid", 262.0), ("test", 392.0)]):
         rel = f"clean/g{i}/piece.wav"
         write_audio(data.root / rel, tone(f0, clean_seconds, channels=1 + i % 2), SR)
-        clean_rows.append({"path": rel, "group": f"g{i}", "duration_s": clean_seconds, "sample_rate": SR,
-                           "channels": 1 + i % 2, "split": split})
+        clean_rows.append(
+            {
+                "path": rel,
+                "group": f"g{i}",
+                "duration_s": clean_seconds,
+                "sample_rate": SR,
+                "channels": 1 + i % 2,
+                "split": split,
+            }
+        )
     merge_manifest(data, "clean", clean_rows)
     rng = np.random.default_rng(0)
     for table, kind in (("noise", "gramophone"), ("tape", "tape")):
         rows = []
         for j, split in enumerate(["train", "train", "valid", "test"]):
             rel = f"noise/{kind}/{kind}{j}.wav"
-            write_audio(data.root / rel, (0.05 * rng.standard_normal((1, noise_rate))).astype(np.float32),
-                        noise_rate)
-            rows.append({"segment_id": f"{kind}{j}", "kind": kind, "source": "test", "source_path": rel,
-                         "path": rel, "duration_s": 1.0, "sample_rate": noise_rate, "channels": 1,
-                         "split": split, "status": "ok", "device": f"deck{j % 2}" if kind == "tape" else None})
+            write_audio(data.root / rel, (0.05 * rng.standard_normal((1, noise_rate))).astype(np.float32), noise_rate)
+            rows.append(
+                {
+                    "segment_id": f"{kind}{j}",
+                    "kind": kind,
+                    "source": "test",
+                    "source_path": rel,
+                    "path": rel,
+                    "duration_s": 1.0,
+                    "sample_rate": noise_rate,
+                    "channels": 1,
+                    "split": split,
+                    "status": "ok",
+                    "device": f"deck{j % 2}" if kind == "tape" else None,
+                }
+            )
         merge_manifest(data, table, rows)
     return data

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import soundfile as sf
 import torch
-
 from noisekit.denoiser.checkpoint import save_checkpoint
 from noisekit.denoiser.model import ModelConfig, build_model
 from noisekit.manifests import write_manifest
+
 from noisekit.datadir import DataDir
 
 SR = 44100
@@ -43,15 +43,27 @@ def make_datadir(root) -> DataDir:
         rel = f"music/piece{i}.wav"
         sr = 44100 if i else 32000  # one file at another rate: mixtures resample it
         sf.write(str(data.root / rel), np.stack([_music(i, 3.0, sr)] * 2).T, sr)
-        clean_rows.append({"path": rel, "group": f"g{i}", "duration_s": 3.0, "sample_rate": sr, "channels": 2,
-                           "split": split})
+        clean_rows.append(
+            {"path": rel, "group": f"g{i}", "duration_s": 3.0, "sample_rate": sr, "channels": 2, "split": split}
+        )
     for kind, rows, folder in (("gramophone", noise_rows, data.noise_gramophone), ("tape", tape_rows, data.noise_tape)):
         for j in range(2):
             path = folder / f"{kind}{j}.wav"
             sf.write(str(path), _noise(j, 2.0, kind), SR, subtype="FLOAT")
-            rows.append({"segment_id": f"{kind}-{j}", "kind": kind, "source": "test", "source_path": str(path),
-                         "path": data.relative(path), "duration_s": 2.0, "sample_rate": SR, "channels": 1,
-                         "split": "test", "status": "ok"})
+            rows.append(
+                {
+                    "segment_id": f"{kind}-{j}",
+                    "kind": kind,
+                    "source": "test",
+                    "source_path": str(path),
+                    "path": data.relative(path),
+                    "duration_s": 2.0,
+                    "sample_rate": SR,
+                    "channels": 1,
+                    "split": "test",
+                    "status": "ok",
+                }
+            )
     write_manifest(data, "clean", clean_rows)
     write_manifest(data, "noise", noise_rows)
     write_manifest(data, "tape", tape_rows)

@@ -57,9 +57,12 @@ class EnergyFinder:
         return out
 
 
-def fake_side(seed: int, layout: tuple[tuple[str, float], ...] = (("noise", 3.0), ("music", 2.0),
-                                                                  ("noise", 2.6), ("music", 1.5)),
-              channels: int = 2, sr: int = SR) -> tuple[np.ndarray, list[tuple[float, float]]]:
+def fake_side(
+    seed: int,
+    layout: tuple[tuple[str, float], ...] = (("noise", 3.0), ("music", 2.0), ("noise", 2.6), ("music", 1.5)),
+    channels: int = 2,
+    sr: int = SR,
+) -> tuple[np.ndarray, list[tuple[float, float]]]:
     """(audio (channels, n), noise-only intervals): surface noise with a click per 78-rpm revolution
     throughout, and loud tones in the 'music' stretches."""
     rng = np.random.default_rng(seed)

@@ -53,29 +53,46 @@ def flac_bytes(seed: int, seconds: float = 0.25, sr: int = 44100, channels: int 
     return buf.getvalue()
 
 
-def sample_item(index: int, seconds: float = 0.25, transfers: int = 2, mp3: bool = True,
-                name: str | None = None, **meta) -> LayoutItem:
+def sample_item(
+    index: int, seconds: float = 0.25, transfers: int = 2, mp3: bool = True, name: str | None = None, **meta
+) -> LayoutItem:
     """A Great-78-like item with a FLAC main track, `transfers` stylus transfers and an MP3 derivative."""
     identifier = f"78_song-{index:05d}_artist_gbia{index:07d}a"
     slug = identifier[3:]
     audio = flac_bytes(index, seconds)
     item = great78_item(
-        identifier, audio, name=name or f"Song {index} - Artist.flac", title=f"Song {index}",
+        identifier,
+        audio,
+        name=name or f"Song {index} - Artist.flac",
+        title=f"Song {index}",
         creator=meta.pop("creator", [f"Artist {index}", "Orchestra"]),
         date=meta.pop("date", f"{1920 + index % 10}-05-01"),
-        year=meta.pop("year", None), label=meta.pop("label", "Victor"), length_s=seconds,
-        transfers=[(f"_78_{slug}_01_{mil}_CT_EQ.flac", flac_bytes(index * 100 + t, seconds))
-                   for t, mil in enumerate(["2.3", "2.8", "3.3", "3.8"][:transfers])],
-        mp3=flac_bytes(index, seconds, fmt="MP3") if mp3 else None, **meta)
+        year=meta.pop("year", None),
+        label=meta.pop("label", "Victor"),
+        length_s=seconds,
+        transfers=[
+            (f"_78_{slug}_01_{mil}_CT_EQ.flac", flac_bytes(index * 100 + t, seconds))
+            for t, mil in enumerate(["2.3", "2.8", "3.3", "3.8"][:transfers])
+        ],
+        mp3=flac_bytes(index, seconds, fmt="MP3") if mp3 else None,
+        **meta,
+    )
     return item
 
 
 class FakeArchive:
     """The archive's state: items, faults, the request log. Thread-safe; `start()` serves it."""
 
-    def __init__(self, items: list[LayoutItem] = (), page_size: int = 100, retry_after: int = 0,
-                 slow_s: float = 0.5, datanode_host: str | None = None, chunk: int = 1 << 16,
-                 pace_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        items: list[LayoutItem] = (),
+        page_size: int = 100,
+        retry_after: int = 0,
+        slow_s: float = 0.5,
+        datanode_host: str | None = None,
+        chunk: int = 1 << 16,
+        pace_s: float = 0.0,
+    ) -> None:
         self.items: dict[str, LayoutItem] = {}
         self.raw_metadata: dict[str, bytes] = {}  # identifier -> exact metadata body (hostile tests)
         self.search_extra: list[str] = []  # identifiers the search returns beyond the items (hostile ones)
@@ -122,8 +139,7 @@ class FakeArchive:
     def count(self, route: str, identifier: str | None = None, file: str | None = None) -> int:
         """How many requests hit `route` (for an identifier / file when given)."""
         with self.lock:
-            return sum(1 for r, i, f, _ in self.log if r == route and identifier in (None, i)
-                       and file in (None, f))
+            return sum(1 for r, i, f, _ in self.log if r == route and identifier in (None, i) and file in (None, f))
 
     def metadata_body(self, identifier: str) -> bytes | None:
         with self.lock:
@@ -235,7 +251,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, json.dumps({"total": len(found)}).encode())
         start = int(base64.urlsafe_b64decode(params["cursor"]).decode()) if params.get("cursor") else 0
         size = min(int(params.get("count", 10000)), self.archive.page_size)
-        page = found[start:start + size]
+        page = found[start : start + size]
         body: dict = {"items": [{"identifier": i} for i in page], "count": len(page), "total": len(found)}
         if start + size < len(found):
             body["cursor"] = base64.urlsafe_b64encode(str(start + size).encode()).decode()
@@ -244,9 +260,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         path = unquote(urlsplit(self.path).path)
         if path.startswith("/metadata/"):
-            return self._metadata(path[len("/metadata/"):])
+            return self._metadata(path[len("/metadata/") :])
         if path.startswith("/download/"):
-            identifier, _, name = path[len("/download/"):].partition("/")
+            identifier, _, name = path[len("/download/") :].partition("/")
             return self._download(identifier, name)
         match = re.match(r"/(\d+)/items/([^/]+)/(.+)$", path)
         if match:
@@ -293,7 +309,7 @@ class _Handler(BaseHTTPRequestHandler):
             end = int(match.group(2)) if match.group(2) else len(body) - 1
             if start >= len(body):
                 return self._send(416, b"", "text/plain", headers=[("Content-Range", f"bytes */{len(body)}")])
-            body = body[start:end + 1]
+            body = body[start : end + 1]
             status = 206
             extra.append(("Content-Range", f"bytes {start}-{start + len(body) - 1}/{len(found.content)}"))
         if fault in ("reset", "truncate"):
@@ -306,7 +322,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         view = memoryview(body)
         for offset in range(0, len(body), self.archive.chunk):
-            self.wfile.write(view[offset:offset + self.archive.chunk])
+            self.wfile.write(view[offset : offset + self.archive.chunk])
             if self.archive.pace_s:
                 time.sleep(self.archive.pace_s)
         return None
@@ -329,8 +345,13 @@ class _Handler(BaseHTTPRequestHandler):
 
 def fast_policy(**overrides) -> RetryPolicy:
     """A retry policy with millisecond backoff and short timeouts, for tests."""
-    values = {"connect_timeout_s": 2.0, "read_timeout_s": 2.0, "backoff_base_s": 0.005, "backoff_cap_s": 0.02,
-              "max_retry_after_s": 5.0}
+    values = {
+        "connect_timeout_s": 2.0,
+        "read_timeout_s": 2.0,
+        "backoff_base_s": 0.005,
+        "backoff_cap_s": 0.02,
+        "max_retry_after_s": 5.0,
+    }
     values.update(overrides)
     return RetryPolicy(**values)
 
@@ -343,9 +364,18 @@ def main() -> None:
     parser.add_argument("--distinct", type=int, default=20, help="distinct audio files, reused across items")
     args = parser.parse_args()
     sides = [flac_bytes(seed, args.seconds, channels=args.channels) for seed in range(args.distinct)]
-    items = [great78_item(f"78_bench-{i:06d}_gbia{i:07d}a", sides[i % args.distinct], name=f"Side {i}.flac",
-                          title=f"Side {i}", creator="Bench", date="1925", length_s=args.seconds)
-             for i in range(args.items)]
+    items = [
+        great78_item(
+            f"78_bench-{i:06d}_gbia{i:07d}a",
+            sides[i % args.distinct],
+            name=f"Side {i}.flac",
+            title=f"Side {i}",
+            creator="Bench",
+            date="1925",
+            length_s=args.seconds,
+        )
+        for i in range(args.items)
+    ]
     archive = FakeArchive(items, page_size=10000).start()
     print(archive.url, flush=True)
     try:
@@ -357,4 +387,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-

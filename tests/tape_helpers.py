@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from noisekit.classifier.inference import WindowProbs
 from scipy.ndimage import median_filter
 
-from noisekit.classifier.inference import WindowProbs
 from noisekit.audio import write_audio
 from noisekit.seeding import rng_for
 from noisekit.synth.tape import draw_tape_params, render_tape_noise
@@ -38,7 +38,7 @@ class ToneDetectorClassifier:
         taper = np.hanning(win)
         probs = np.ones(n, dtype=np.float32)
         for i in range(n):
-            power = np.abs(np.fft.rfft(x[i * hop:i * hop + win] * taper))[band] ** 2
+            power = np.abs(np.fft.rfft(x[i * hop : i * hop + win] * taper))[band] ** 2
             local = median_filter(power, 81, mode="nearest")
             if 10 * np.log10((power / (local + 1e-30)).max() + 1e-30) >= 30.0:
                 probs[i] = 0.0
@@ -53,8 +53,9 @@ def shipped_classifier():
     return load_classifier() if weights.is_file() and config.is_file() else None
 
 
-def blank_noise(seed: int, duration_s: float = 11.0, speed_ips: float = 7.5, channels: int = 2, sr: int = SR,
-                **overrides) -> np.ndarray:
+def blank_noise(
+    seed: int, duration_s: float = 11.0, speed_ips: float = 7.5, channels: int = 2, sr: int = SR, **overrides
+) -> np.ndarray:
     """Synthetic blank-tape noise without tape dropouts or hum unless asked, (channels, n) float32."""
     rng = rng_for(seed, "test-tape", speed_ips)
     overrides = {"dropout_rate_per_min": 0.0, "hum_hz": 0.0, **overrides}
@@ -71,7 +72,7 @@ def music(duration_s: float, sr: int = SR, level_db: float = -20.0, seed: int = 
         f0 = 220.0 * 2 ** (rng.integers(0, 24) / 12)
         note = sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 6) if k * f0 < 15000) * np.exp(-3 * t)
         end = min(n, start + len(t))
-        out[start:end] += note[:end - start]
+        out[start:end] += note[: end - start]
     return (out / np.abs(out).max() * 10 ** (level_db / 20)).astype(np.float32)
 
 

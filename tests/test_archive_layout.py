@@ -25,13 +25,25 @@ def test_round_trip_of_metadata_and_files(tmp_path):
 def test_great78_item_from_audio_files(tmp_path):
     audio = tmp_path / "side.flac"
     audio.write_bytes(flac_bytes(1))
-    item = great78_item("78_demo_gbia0000001a", audio, name="Demo Song - Demo Band.flac", title="Demo Song",
-                        creator="Demo Band", year="1926", label="Okeh", length_s=0.25,
-                        transfers=[("_78_demo_gbia0000001a_01_2.3_CT_EQ.flac", audio)], mp3=b"ID3")
+    item = great78_item(
+        "78_demo_gbia0000001a",
+        audio,
+        name="Demo Song - Demo Band.flac",
+        title="Demo Song",
+        creator="Demo Band",
+        year="1926",
+        label="Okeh",
+        length_s=0.25,
+        transfers=[("_78_demo_gbia0000001a_01_2.3_CT_EQ.flac", audio)],
+        mp3=b"ID3",
+    )
     data = item.metadata_json()
     names = [f["name"] for f in data["files"]]
-    assert names[:3] == ["Demo Song - Demo Band.flac", "_78_demo_gbia0000001a_01_2.3_CT_EQ.flac",
-                         "Demo Song - Demo Band.mp3"]
+    assert names[:3] == [
+        "Demo Song - Demo Band.flac",
+        "_78_demo_gbia0000001a_01_2.3_CT_EQ.flac",
+        "Demo Song - Demo Band.mp3",
+    ]
     assert all(isinstance(v, str) for f in data["files"] for v in f.values())
     assert data["metadata"]["collection"] == ["georgeblood", "78rpm"]
     assert data["files"][2]["length"] == "00:00" and data["files"][2]["original"] == names[0]

@@ -58,8 +58,9 @@ def test_item_without_date_or_year_has_null_year():
     assert parse_item_metadata(item.identifier, item.metadata_json()).year is None
 
 
-@pytest.mark.parametrize("name", ["../../escape.flac", "/etc/passwd", "a\x00.flac", "a\x1b[31m.flac",
-                                  "sub/../../x.flac", "back\\slash.flac"])
+@pytest.mark.parametrize(
+    "name", ["../../escape.flac", "/etc/passwd", "a\x00.flac", "a\x1b[31m.flac", "sub/../../x.flac", "back\\slash.flac"]
+)
 def test_hostile_file_names_fail_the_item(name):
     item = sample_item(2)
     data = item.metadata_json()
@@ -68,16 +69,19 @@ def test_hostile_file_names_fail_the_item(name):
         parse_item_metadata(item.identifier, data)
 
 
-@pytest.mark.parametrize("mutate, reason", [
-    (lambda d: [d], "not a JSON object"),
-    (lambda d: {}, "does not exist"),
-    (lambda d: {**d, "files": "x"}, "'files' list"),
-    (lambda d: {**d, "metadata": None}, "'metadata' object"),
-    (lambda d: {**d, "metadata": {**d["metadata"], "identifier": "other"}}, "another identifier"),
-    (lambda d: {**d, "files": [*d["files"], d["files"][0]]}, "twice"),
-    (lambda d: {**d, "files": [{**d["files"][0], "md5": "zz"}]}, "malformed md5"),
-    (lambda d: {**d, "files": [42]}, "not an object"),
-])
+@pytest.mark.parametrize(
+    "mutate, reason",
+    [
+        (lambda d: [d], "not a JSON object"),
+        (lambda d: {}, "does not exist"),
+        (lambda d: {**d, "files": "x"}, "'files' list"),
+        (lambda d: {**d, "metadata": None}, "'metadata' object"),
+        (lambda d: {**d, "metadata": {**d["metadata"], "identifier": "other"}}, "another identifier"),
+        (lambda d: {**d, "files": [*d["files"], d["files"][0]]}, "twice"),
+        (lambda d: {**d, "files": [{**d["files"][0], "md5": "zz"}]}, "malformed md5"),
+        (lambda d: {**d, "files": [42]}, "not an object"),
+    ],
+)
 def test_malformed_metadata_is_a_clear_error(mutate, reason):
     item = sample_item(4)
     with pytest.raises(MetadataError, match=reason):

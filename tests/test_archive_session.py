@@ -21,8 +21,10 @@ def archive():
 def test_route_rewrites_archive_hosts_only():
     adapter = EndpointAdapter("http://127.0.0.1:9/mirror", RetryPolicy(), RateLimiter(None))
     assert adapter.route("https://archive.org/metadata/x?a=1") == "http://127.0.0.1:9/mirror/metadata/x?a=1"
-    assert adapter.route("https://ia800201.us.archive.org/4/items/x/a%20b.flac") == \
-        "http://127.0.0.1:9/mirror/4/items/x/a%20b.flac"
+    assert (
+        adapter.route("https://ia800201.us.archive.org/4/items/x/a%20b.flac")
+        == "http://127.0.0.1:9/mirror/4/items/x/a%20b.flac"
+    )
     assert adapter.route("https://example.org/x") == "https://example.org/x"
     assert adapter.route("https://notarchive.org/x") == "https://notarchive.org/x"
     with pytest.raises(ValueError):

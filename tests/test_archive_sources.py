@@ -31,8 +31,13 @@ def test_local_fetch_refuses_names_outside_the_folder(tmp_path):
     source.fetch(item.identifier, None, info.files[0], dest, lambda n: None)
     assert dest.read_bytes() == item.files[0].content
     with pytest.raises(DownloadError, match="cannot copy"):
-        source.fetch(item.identifier, None, info.files[0].__class__("missing.flac", "original", "Flac", "0" * 32,
-                                                                    1, None), tmp_path / "out" / "m", print)
+        source.fetch(
+            item.identifier,
+            None,
+            info.files[0].__class__("missing.flac", "original", "Flac", "0" * 32, 1, None),
+            tmp_path / "out" / "m",
+            print,
+        )
 
 
 def test_remote_source_counts_requests_and_fetches(tmp_path):

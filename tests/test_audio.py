@@ -30,8 +30,9 @@ def _spectral_match(ref: np.ndarray, out: np.ndarray, sr: int) -> None:
 
 
 @pytest.mark.parametrize("sr", [22050, 44100, 48000])
-@pytest.mark.parametrize("fmt,lossless", [("wav", True), ("flac", True), ("aiff", True), ("mp3", False),
-                                          ("ogg", False)])
+@pytest.mark.parametrize(
+    "fmt,lossless", [("wav", True), ("flac", True), ("aiff", True), ("mp3", False), ("ogg", False)]
+)
 def test_round_trip_each_format_and_rate(tmp_path, fmt, lossless, sr):
     ref = _tone(sr)
     path = tmp_path / f"x.{fmt}"

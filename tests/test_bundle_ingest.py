@@ -8,13 +8,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from tape_helpers import SR, ToneDetectorClassifier, blank_noise, music, write_capture
-
 from noisekit.manifests import read_manifest
-from noisekit.datadir import DataDir
 from noisekit.pipelines.bundle import BundleError, build_bundle
 from noisekit.pipelines.bundle_ingest import BundleLimits, ingest_bundle
 from noisekit.pipelines.tape import CaptureMeta, CaptureRefused, ingest_files
+from tape_helpers import SR, ToneDetectorClassifier, blank_noise, music, write_capture
+
+from noisekit.datadir import DataDir
 
 META = CaptureMeta("Technics TR-575", 1.875, tape_stock="TDK HX-S60", contributor="Archive", license="CC0-1.0")
 CLF = ToneDetectorClassifier()
@@ -26,7 +26,7 @@ def made(tmp_path_factory) -> dict:
     tmp = tmp_path_factory.mktemp("bundle")
     files = [write_capture(tmp / f"deck{i}.wav", blank_noise(20 + i, 10.5, speed_ips=1.875)) for i in (1, 2)]
     song = blank_noise(23, 10.5, speed_ips=1.875)
-    song[:, 2 * SR:4 * SR] += music(2.0)[None, :]
+    song[:, 2 * SR : 4 * SR] += music(2.0)[None, :]
     build_bundle(tmp / "good.zip", files, META, classifier=CLF, date="2026-11-21")
     return {"good": tmp / "good.zip", "files": files, "song": song}
 
@@ -64,7 +64,8 @@ def test_valid_bundle_ingests_and_a_second_time_is_skipped(tmp_path, made):
     assert first.accepted == ["deck1", "deck2"] and first.segments == 4
     rows = first.table.to_pylist()
     assert {(r["device"], r["speed_ips"], r["format"], r["tape_stock"]) for r in rows} == {
-        ("Technics TR-575", 1.875, "cassette", "TDK HX-S60")}
+        ("Technics TR-575", 1.875, "cassette", "TDK HX-S60")
+    }
     again = _ingest(data, made["good"])
     assert again.accepted == [] and again.skipped == ["deck1", "deck2"] and again.table.num_rows == 4
     assert not list(data.root.glob(".bundle-*"))
@@ -149,8 +150,9 @@ def test_schema_problems_are_refused(tmp_path, made):
     members = _members(made["good"])
     doc = json.loads(members["contribution.json"])
     doc["schema_version"] = 99
-    bad = _write(tmp_path / "v99.zip", list({**members, "contribution.json": json.dumps(doc).encode()}.items()),
-                 resum=True)
+    bad = _write(
+        tmp_path / "v99.zip", list({**members, "contribution.json": json.dumps(doc).encode()}.items()), resum=True
+    )
     with pytest.raises(BundleError, match="schema_version 99 is not supported"):
         _ingest(DataDir(tmp_path / "data"), bad)
     (tmp_path / "junk.zip").write_bytes(b"PK\x03\x04 not really a zip")

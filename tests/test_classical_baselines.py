@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from noisekit.denoiser.classical import BASELINES
 from noisekit.denoiser.classical.signals import SR, add_noise, coloured_noise, notes, snr_db
 from noisekit.denoiser.classical.spectral import analyse, quietest_frames_psd, synthesise

@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from noisekit.denoiser.classical.gate import (
     FEATURES,
     WEIGHTS_PATH,

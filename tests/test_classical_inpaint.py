@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from noisekit.denoiser.classical.inpaint import InpaintParams, detect_gaps, inpaint
 from noisekit.denoiser.classical.signals import SR, sinusoids, snr_db
 
@@ -22,7 +21,7 @@ def test_gap_in_sinusoids_is_refilled_above_threshold(gap_s):
 
 def test_overlong_gap_is_reported_and_left_alone():
     x = sinusoids(1.0, seed=2)
-    x[10000:10000 + int(0.2 * SR)] = 0.0
+    x[10000 : 10000 + int(0.2 * SR)] = 0.0
     result = inpaint(x, SR, InpaintParams(max_gap_s=0.1))
     assert [g.status for g in result.gaps] == ["too_long"]
     np.testing.assert_array_equal(result.audio, x)

@@ -13,8 +13,25 @@ from tests.test_classifier_labels import write_labels
 def test_train_then_evaluate_on_labels(tmp_path):
     runner = CliRunner()
     out = tmp_path / "model"
-    res = runner.invoke(main, ["classifier", "train", "--steps", "2", "--batch", "2", "--scene-s", "2",
-                               "--workers", "0", "--pool-tracks", "2", "--out", str(out)])
+    res = runner.invoke(
+        main,
+        [
+            "classifier",
+            "train",
+            "--steps",
+            "2",
+            "--batch",
+            "2",
+            "--scene-s",
+            "2",
+            "--workers",
+            "0",
+            "--pool-tracks",
+            "2",
+            "--out",
+            str(out),
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert (out / "noise_cnn.safetensors").is_file() and "trained 2 steps" in res.output
     doc = json.loads((out / "noise_cnn.json").read_text())
@@ -23,8 +40,10 @@ def test_train_then_evaluate_on_labels(tmp_path):
     rng = np.random.default_rng(0)
     write_audio(tmp_path / "a.wav", (rng.standard_normal(44100 * 6) * 0.01).astype(np.float32)[None], 44100)
     labels = write_labels(tmp_path / "l.parquet", [("a.wav", 0.0, 3.0, "noise"), ("a.wav", 3.0, 6.0, "music")])
-    res = runner.invoke(main, ["classifier", "evaluate", "--labels", str(labels), "--model", str(out),
-                               "--json", str(tmp_path / "r.json")])
+    res = runner.invoke(
+        main,
+        ["classifier", "evaluate", "--labels", str(labels), "--model", str(out), "--json", str(tmp_path / "r.json")],
+    )
     assert res.exit_code == 0, res.output
     assert "| all |" in res.output and "model purity" in res.output
     assert "all" in json.loads((tmp_path / "r.json").read_text())
@@ -33,8 +52,25 @@ def test_train_then_evaluate_on_labels(tmp_path):
 def test_tampered_model_gives_one_line_error(tmp_path):
     runner = CliRunner()
     out = tmp_path / "model"
-    runner.invoke(main, ["classifier", "train", "--steps", "1", "--batch", "1", "--scene-s", "2",
-                         "--workers", "0", "--pool-tracks", "1", "--out", str(out)])
+    runner.invoke(
+        main,
+        [
+            "classifier",
+            "train",
+            "--steps",
+            "1",
+            "--batch",
+            "1",
+            "--scene-s",
+            "2",
+            "--workers",
+            "0",
+            "--pool-tracks",
+            "1",
+            "--out",
+            str(out),
+        ],
+    )
     w = out / "noise_cnn.safetensors"
     w.write_bytes(w.read_bytes()[:-8] + b"\x00" * 8)
     res = runner.invoke(main, ["classifier", "evaluate", "--sides", "0", "--scenes", "0", "--model", str(out)])
@@ -47,17 +83,70 @@ def test_train_context_then_fine_tuning_keeps_the_context_stage(tmp_path):
 
     runner = CliRunner()
     base, ctx, tuned = tmp_path / "base", tmp_path / "ctx", tmp_path / "tuned"
-    res = runner.invoke(main, ["classifier", "train", "--steps", "1", "--batch", "1", "--scene-s", "2",
-                               "--workers", "0", "--pool-tracks", "1", "--out", str(base)])
+    res = runner.invoke(
+        main,
+        [
+            "classifier",
+            "train",
+            "--steps",
+            "1",
+            "--batch",
+            "1",
+            "--scene-s",
+            "2",
+            "--workers",
+            "0",
+            "--pool-tracks",
+            "1",
+            "--out",
+            str(base),
+        ],
+    )
     assert res.exit_code == 0, res.output
-    res = runner.invoke(main, ["classifier", "train-context", "--model", str(base), "--sides", "1", "--variants",
-                               "1", "--scenes", "1", "--steps", "3", "--out", str(ctx)])
+    res = runner.invoke(
+        main,
+        [
+            "classifier",
+            "train-context",
+            "--model",
+            str(base),
+            "--sides",
+            "1",
+            "--variants",
+            "1",
+            "--scenes",
+            "1",
+            "--steps",
+            "3",
+            "--out",
+            str(ctx),
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "context stage: 3 steps on 1 + 0 short sides × 1 and 1 scenes" in res.output
     assert json.loads((ctx / "noise_cnn.json").read_text())["model"]["context"]["hidden"] > 0
 
-    res = runner.invoke(main, ["classifier", "train", "--init", str(ctx), "--steps", "2", "--batch", "1",
-                               "--scene-s", "2", "--workers", "0", "--pool-tracks", "1", "--out", str(tuned)])
+    res = runner.invoke(
+        main,
+        [
+            "classifier",
+            "train",
+            "--init",
+            str(ctx),
+            "--steps",
+            "2",
+            "--batch",
+            "1",
+            "--scene-s",
+            "2",
+            "--workers",
+            "0",
+            "--pool-tracks",
+            "1",
+            "--out",
+            str(tuned),
+        ],
+    )
     assert res.exit_code == 0, res.output
     before, after = load_file(str(ctx / "noise_cnn.safetensors")), load_file(str(tuned / "noise_cnn.safetensors"))
     context = [k for k in before if k.startswith("context.")]
@@ -66,8 +155,9 @@ def test_train_context_then_fine_tuning_keeps_the_context_stage(tmp_path):
 
 
 def test_train_context_with_nothing_to_train_on_is_a_usage_error(tmp_path):
-    res = CliRunner().invoke(main, ["classifier", "train-context", "--sides", "0", "--scenes", "0",
-                                    "--out", str(tmp_path / "ctx")])
+    res = CliRunner().invoke(
+        main, ["classifier", "train-context", "--sides", "0", "--scenes", "0", "--out", str(tmp_path / "ctx")]
+    )
     assert res.exit_code == 2 and "nothing to train on" in res.output
     assert not (tmp_path / "ctx").exists()
 

@@ -5,7 +5,6 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
-
 from noisekit.classifier.checkpoint import load_classifier, load_model, save_checkpoint
 from noisekit.classifier.context import ContextConfig, chunk_bands, window_features
 from noisekit.classifier.context_train import ContextTrainConfig, train_context
@@ -67,7 +66,7 @@ def test_checkpoint_round_trip_keeps_the_context_stage_and_streaming_is_exact(tm
     windows_only = NoiseClassifier(NoiseCNN(ModelConfig(channels=(4, 8, 8, 8), embed=8, hidden=8))).window_probs(x, SR)
     assert len(windows_only) == len(whole)
     np.testing.assert_allclose(NoiseClassifier(model).window_probs(x, SR).probs, whole, atol=1e-6)
-    blocks = [x[i:i + 30_000] for i in range(0, len(x), 30_000)]
+    blocks = [x[i : i + 30_000] for i in range(0, len(x), 30_000)]
     np.testing.assert_allclose(load_classifier(tmp_path).window_probs_stream(blocks, SR).probs, whole, atol=1e-5)
 
 
@@ -85,8 +84,15 @@ def test_a_short_context_run_lowers_the_loss_and_keeps_the_window_cnn(tmp_path):
     base = tmp_path / "base"
     torch.manual_seed(0)
     save_checkpoint(NoiseCNN(ModelConfig(channels=(4, 8, 8, 8), embed=8, hidden=8)).eval(), base)
-    cfg = ContextTrainConfig(sides=2, variants=1, scenes=1, steps=60, batch=2, crop_windows=120,
-                             context=ContextConfig(hidden=8, dilations=(1, 2, 4)))
+    cfg = ContextTrainConfig(
+        sides=2,
+        variants=1,
+        scenes=1,
+        steps=60,
+        batch=2,
+        crop_windows=120,
+        context=ContextConfig(hidden=8, dilations=(1, 2, 4)),
+    )
     res = train_context(cfg, tmp_path / "out", base=str(base), progress=False)
     assert res["final_loss"] < res["first_loss"]
     trained, doc = load_model(tmp_path / "out")
@@ -104,7 +110,7 @@ def test_digital_silence_neither_sets_the_floor_nor_feeds_the_stage():
     padded = np.concatenate([np.zeros(20 * SR), x])
     plain, silent = _features(model, x), _features(model, padded)
     shift = int(round(20.0 / model.cfg.features.hop_s))
-    np.testing.assert_allclose(silent[shift + 4: shift + len(plain)], plain[4:], atol=2e-3)
+    np.testing.assert_allclose(silent[shift + 4 : shift + len(plain)], plain[4:], atol=2e-3)
     assert not silent[: shift - 4].any()  # the silence reads as the stage's zero padding
 
 
@@ -112,8 +118,15 @@ def test_refitting_replaces_an_existing_stage_of_another_shape(tmp_path):
     first, second = tmp_path / "first", tmp_path / "second"
     torch.manual_seed(0)
     save_checkpoint(NoiseCNN(SMALL).eval(), first)  # already has a (hidden=8) context stage
-    cfg = ContextTrainConfig(sides=1, variants=1, scenes=1, steps=2, batch=1, crop_windows=60,
-                             context=ContextConfig(hidden=4, dilations=(1,)))
+    cfg = ContextTrainConfig(
+        sides=1,
+        variants=1,
+        scenes=1,
+        steps=2,
+        batch=1,
+        crop_windows=60,
+        context=ContextConfig(hidden=4, dilations=(1,)),
+    )
     train_context(cfg, second, base=str(first), progress=False)
     assert load_model(second)[0].cfg.context == ContextConfig(hidden=4, dilations=(1,))
 
@@ -150,8 +163,8 @@ def test_audible_labels_call_more_of_a_side_noise_than_exact_ones(tmp_path):
     torch.manual_seed(0)
     save_checkpoint(NoiseCNN(SMALL).eval(), base)
     cfg = ContextTrainConfig(sides=1, variants=1, scenes=0, steps=1)
-    (_, audible), = ct.build_examples(cfg, str(base), progress=False)
-    (_, exact), = ct.build_examples(replace(cfg, truth="exact"), str(base), progress=False)
+    ((_, audible),) = ct.build_examples(cfg, str(base), progress=False)
+    ((_, exact),) = ct.build_examples(replace(cfg, truth="exact"), str(base), progress=False)
     assert np.all(audible >= exact) and audible.sum() > exact.sum()
 
 

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import torch
-
 from noisekit.classifier.evaluate import (
     EVAL_SEED_START,
     EvalItem,
@@ -16,6 +15,7 @@ from noisekit.classifier.evaluate import (
 from noisekit.classifier.inference import NoiseClassifier, WindowProbs
 from noisekit.classifier.model import ModelConfig, NoiseCNN
 from noisekit.classifier.segmenter import SegmenterParams
+
 from noisekit.audio import write_audio
 from tests.test_classifier_labels import write_labels
 

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import torch
-
 from noisekit.classifier.inference import NoiseClassifier
 from noisekit.classifier.model import NoiseCNN
 
@@ -17,8 +16,9 @@ def clf() -> NoiseClassifier:
 def _signal(sr: int, seconds: float) -> np.ndarray:
     rng = np.random.default_rng(1)
     t = np.arange(int(sr * seconds)) / sr
-    return (0.01 * rng.standard_normal(t.size) + 0.1 * np.sin(2 * np.pi * 440 * t) * (t > seconds / 2)
-            ).astype(np.float32)
+    return (0.01 * rng.standard_normal(t.size) + 0.1 * np.sin(2 * np.pi * 440 * t) * (t > seconds / 2)).astype(
+        np.float32
+    )
 
 
 @pytest.mark.parametrize("sr", [44100, 48000])
@@ -28,7 +28,7 @@ def test_stream_equals_whole_file(clf, sr):
     sizes = [1, 7001, 33333, 2, 90000]
     blocks, i, k = [], 0, 0
     while i < len(x):
-        blocks.append(x[i:i + sizes[k % len(sizes)]])
+        blocks.append(x[i : i + sizes[k % len(sizes)]])
         i += sizes[k % len(sizes)]
         k += 1
     streamed = clf.window_probs_stream(iter(blocks), sr)

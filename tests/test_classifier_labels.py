@@ -4,17 +4,18 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
 from noisekit.classifier.features import FeatureConfig
 from noisekit.classifier.labels import LabelSource, labelled_window_targets, read_labels
+
 from noisekit.audio import write_audio
 from noisekit.errors import ManifestError
 
 
 def write_labels(path, rows):
     """Write a labels Parquet with the table's columns (helper shared by the classifier tests)."""
-    pq.write_table(pa.table({k: [r[i] for r in rows] for i, k in enumerate(["path", "start_s", "end_s", "label"])}),
-                   path)
+    pq.write_table(
+        pa.table({k: [r[i] for r in rows] for i, k in enumerate(["path", "start_s", "end_s", "label"])}), path
+    )
     return path
 
 
@@ -22,8 +23,7 @@ def write_labels(path, rows):
 def labelled(tmp_path):
     rng = np.random.default_rng(0)
     write_audio(tmp_path / "a.wav", (rng.standard_normal(44100 * 8) * 0.01).astype(np.float32)[None], 44100)
-    return write_labels(tmp_path / "labels.parquet",
-                        [("a.wav", 0.0, 4.0, "noise"), ("a.wav", 4.0, 8.0, "music")])
+    return write_labels(tmp_path / "labels.parquet", [("a.wav", 0.0, 4.0, "noise"), ("a.wav", 4.0, 8.0, "music")])
 
 
 def test_read_labels_resolves_relative_paths(labelled):

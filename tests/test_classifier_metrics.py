@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from noisekit.classifier.metrics import (
     SegmentCounts,
     intersect,

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from noisekit.classifier.programme import KINDS, render_programme
 
 

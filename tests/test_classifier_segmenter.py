@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from noisekit.classifier.inference import WindowProbs
 from noisekit.classifier.segmenter import (
     NoiseSegment,

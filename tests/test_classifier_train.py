@@ -2,12 +2,12 @@
 
 import numpy as np
 import torch
-
 from noisekit.classifier.checkpoint import load_classifier, load_model
 from noisekit.classifier.model import ModelConfig, NoiseCNN
 from noisekit.classifier.programme import render_programme
 from noisekit.classifier.scenes import render_noise
 from noisekit.classifier.train import TrainConfig, masked_loss, train
+
 from tests.test_classifier_labels import write_labels
 
 SMALL = ModelConfig(channels=(8, 16, 16, 16), embed=16, hidden=16, dropout=0.0)
@@ -57,7 +57,16 @@ def test_fine_tuning_mixes_labels_and_keeps_the_architecture(tmp_path):
     labels = write_labels(tmp_path / "l.parquet", [("n.wav", 0.0, 4.0, "noise")])
     cfg = TrainConfig(steps=2, batch=2, scene_s=2.0, workers=0, pool_tracks=2, model=SMALL, checkpoint_every=0)
     train(cfg, tmp_path / "base", progress=False)
-    tuned = TrainConfig(steps=2, batch=2, scene_s=2.0, workers=0, pool_tracks=2, labels=str(labels),
-                        labels_fraction=1.0, init=str(tmp_path / "base"), checkpoint_every=0)
+    tuned = TrainConfig(
+        steps=2,
+        batch=2,
+        scene_s=2.0,
+        workers=0,
+        pool_tracks=2,
+        labels=str(labels),
+        labels_fraction=1.0,
+        init=str(tmp_path / "base"),
+        checkpoint_every=0,
+    )
     train(tuned, tmp_path / "tuned", progress=False)
     assert load_classifier(tmp_path / "tuned").model.cfg == SMALL

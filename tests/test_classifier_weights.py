@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 import torch
-
 from noisekit.classifier import SegmenterParams, find_noise_segments, load_classifier
 from noisekit.classifier.checkpoint import WEIGHTS_DIR, read_config
 from noisekit.classifier.metrics import roc_auc
 from noisekit.classifier.programme import render_programme
+
 from noisekit.seeding import rng_for
 from noisekit.synth import gramophone, tape
 from noisekit.synth.mix import mix_at_snr
@@ -56,8 +56,8 @@ def test_segments_cover_the_noise_and_spare_the_music(clf):
     noise = _noise(20, 12.0)
     rng = rng_for(SEED, "weights-test", "side")
     prog = np.zeros_like(noise)
-    prog[6 * SR:] = render_programme(rng, 6 * SR, SR, "chords")
-    mixed = 0.01 * noise / np.sqrt(np.mean(noise ** 2)) + 0.1 * prog  # programme at 20 dB SNR
+    prog[6 * SR :] = render_programme(rng, 6 * SR, SR, "chords")
+    mixed = 0.01 * noise / np.sqrt(np.mean(noise**2)) + 0.1 * prog  # programme at 20 dB SNR
     segs = find_noise_segments(mixed.astype(np.float32), SR, classifier=clf)
     assert segs and all(s.end_s <= 6.0 for s in segs)
     assert sum(s.duration_s for s in segs) > 3.5

@@ -31,8 +31,10 @@ def test_every_listed_command_has_working_help():
 
 def test_manifest_check_reports_bad_table_in_one_line(tmp_path):
     data = DataDir(tmp_path).ensure()
-    pq.write_table(pa.table({"path": ["a.wav"], "start_s": [0.0], "end_s": [1.0], "label": ["speech"]}),
-                   data.manifest_path("labels"))
+    pq.write_table(
+        pa.table({"path": ["a.wav"], "start_s": [0.0], "end_s": [1.0], "label": ["speech"]}),
+        data.manifest_path("labels"),
+    )
     result = CliRunner().invoke(main, ["manifest", "check", "--data", str(tmp_path)])
     assert result.exit_code == 2
     assert "table 'labels', column 'label'" in result.output and "Traceback" not in result.output

@@ -2,8 +2,8 @@ import json
 
 import soundfile as sf
 from click.testing import CliRunner
-
 from noisekit.denoiser.classical.signals import SR, add_noise, coloured_noise, notes, plant_clicks
+
 from noisekit.cli import main
 
 
@@ -15,8 +15,19 @@ def _noisy_file(path):
 
 def test_restore_command_writes_outputs_and_a_summary(tmp_path):
     _noisy_file(tmp_path / "a.wav")
-    result = CliRunner().invoke(main, ["restore", str(tmp_path / "a.wav"), "--out", str(tmp_path / "out"),
-                                       "--steps", "inpaint,declick,denoise", "--denoiser", "lsa"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "restore",
+            str(tmp_path / "a.wav"),
+            "--out",
+            str(tmp_path / "out"),
+            "--steps",
+            "inpaint,declick,denoise",
+            "--denoiser",
+            "lsa",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "restore: 1 file(s)" in result.output and "clicks removed" in result.output
     for suffix in ("_restored.wav", "_residual.wav", "_clicks.csv", "_restore.json"):
@@ -27,16 +38,27 @@ def test_restore_command_writes_outputs_and_a_summary(tmp_path):
 
 def test_restore_command_rejects_unknown_steps(tmp_path):
     _noisy_file(tmp_path / "a.wav")
-    result = CliRunner().invoke(main, ["restore", str(tmp_path / "a.wav"), "--out", str(tmp_path / "o"),
-                                       "--steps", "declick,polish"])
+    result = CliRunner().invoke(
+        main, ["restore", str(tmp_path / "a.wav"), "--out", str(tmp_path / "o"), "--steps", "declick,polish"]
+    )
     assert result.exit_code == 2 and "polish" in result.output
 
 
 def test_restore_command_reports_a_bad_file_and_goes_on(tmp_path):
     _noisy_file(tmp_path / "good.wav")
     (tmp_path / "bad.wav").write_bytes(b"RIFF0000WAVEjunk")
-    result = CliRunner().invoke(main, ["restore", str(tmp_path / "bad.wav"), str(tmp_path / "good.wav"),
-                                       "--out", str(tmp_path / "o"), "--steps", "declick"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "restore",
+            str(tmp_path / "bad.wav"),
+            str(tmp_path / "good.wav"),
+            "--out",
+            str(tmp_path / "o"),
+            "--steps",
+            "declick",
+        ],
+    )
     assert result.exit_code == 2
     assert "bad.wav" in result.output and "1 failed" in result.output
     assert (tmp_path / "o" / "good_restored.wav").is_file()
@@ -46,7 +68,8 @@ def test_restore_command_takes_a_folder(tmp_path):
     (tmp_path / "in").mkdir()
     _noisy_file(tmp_path / "in" / "x.wav")
     (tmp_path / "in" / "notes.txt").write_text("not audio")
-    result = CliRunner().invoke(main, ["restore", str(tmp_path / "in"), "--out", str(tmp_path / "o"),
-                                       "--steps", "inpaint"])
+    result = CliRunner().invoke(
+        main, ["restore", str(tmp_path / "in"), "--out", str(tmp_path / "o"), "--steps", "inpaint"]
+    )
     assert result.exit_code == 0, result.output
     assert "restore: 1 file(s)" in result.output and (tmp_path / "o" / "x_restored.wav").is_file()

@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 from noisekit.manifests import write_manifest
-from noisekit.datadir import DataDir
 from noisekit.pipelines.dataset_card import render_dataset_card, write_dataset_card
+
+from noisekit.datadir import DataDir
 
 
 def _row(i: int, capture: str, device: str, speed: float, who: str, lic: str, status: str = "ok") -> dict:
-    return {"segment_id": f"{capture}-{i}", "kind": "tape", "source": capture, "source_path": capture,
-            "source_sha256": capture, "duration_s": 5.0, "status": status, "device": device, "speed_ips": speed,
-            "format": "open-reel", "noise_reduction": "none", "contributor": who, "license": lic, "split": "train"}
+    return {
+        "segment_id": f"{capture}-{i}",
+        "kind": "tape",
+        "source": capture,
+        "source_path": capture,
+        "source_sha256": capture,
+        "duration_s": 5.0,
+        "status": status,
+        "device": device,
+        "speed_ips": speed,
+        "format": "open-reel",
+        "noise_reduction": "none",
+        "contributor": who,
+        "license": lic,
+        "split": "train",
+    }
 
 
 def test_card_sums_minutes_per_device_speed_contributor_and_licence(tmp_path):

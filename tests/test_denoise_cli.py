@@ -19,8 +19,22 @@ def test_denoise_writes_outputs_with_input_shape_and_rate(tmp_path):
     x = (0.1 * np.random.default_rng(0).standard_normal((30000, 2))).astype(np.float32)
     sf.write(str(src / "disc.flac"), x, 32000)
     sf.write(str(src / "mono.wav"), x[:5000, 0], 44100)
-    res = CliRunner().invoke(main, ["denoise", str(src), "--out", str(tmp_path / "out"), "--checkpoint", str(ckpt),
-                                    "--chunk-s", "0.5", "--no-progress", "--threads", "1"])
+    res = CliRunner().invoke(
+        main,
+        [
+            "denoise",
+            str(src),
+            "--out",
+            str(tmp_path / "out"),
+            "--checkpoint",
+            str(ckpt),
+            "--chunk-s",
+            "0.5",
+            "--no-progress",
+            "--threads",
+            "1",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "denoised 2 file(s)" in res.output and "× real time" in res.output
     for stem, frames, channels, sr in (("disc", 30000, 2, 32000), ("mono", 5000, 1, 44100)):
@@ -46,8 +60,10 @@ def test_denoise_bad_file_is_named_and_others_go_on(tmp_path):
     bad.write_bytes(b"not audio at all")
     good = tmp_path / "good.wav"
     sf.write(str(good), np.zeros(3000, dtype=np.float32), 44100)
-    res = CliRunner().invoke(main, ["denoise", str(bad), str(good), "--out", str(tmp_path / "out"),
-                                    "--checkpoint", str(ckpt), "--no-progress"])
+    res = CliRunner().invoke(
+        main,
+        ["denoise", str(bad), str(good), "--out", str(tmp_path / "out"), "--checkpoint", str(ckpt), "--no-progress"],
+    )
     assert res.exit_code == 2
     assert "bad.wav" in res.output and "1 failed" in res.output
     assert (tmp_path / "out" / "good_denoised.wav").is_file()
@@ -58,8 +74,11 @@ def test_expand_inputs_keeps_files_and_lists_folders(tmp_path):
     (tmp_path / "d").mkdir()
     for name in ("b.wav", "a.flac", "notes.txt"):
         (tmp_path / "d" / name).write_bytes(b"x")
-    assert [p.name for p in expand_inputs((str(tmp_path / "d"), str(tmp_path / "d" / "notes.txt")))] == \
-        ["a.flac", "b.wav", "notes.txt"]
+    assert [p.name for p in expand_inputs((str(tmp_path / "d"), str(tmp_path / "d" / "notes.txt")))] == [
+        "a.flac",
+        "b.wav",
+        "notes.txt",
+    ]
 
 
 def test_denoise_uses_the_shipped_model_by_default(tmp_path):

@@ -26,8 +26,7 @@ def test_resume_drops_rows_after_the_checkpoint(tmp_path) -> None:
         log.add({"step": step, "loss": 0.5, "lr": 1e-4, "steps_per_s": 1.0}, force=True)
     log.close()
     resumed = RunLog(tmp_path, resume_step=4)
-    resumed.add({"step": 5, "loss": 0.4, "lr": 1e-4, "steps_per_s": 1.0, "val_loss": 0.3, "val_dsnr": 2.0},
-                force=True)
+    resumed.add({"step": 5, "loss": 0.4, "lr": 1e-4, "steps_per_s": 1.0, "val_loss": 0.3, "val_dsnr": 2.0}, force=True)
     resumed.close()
     assert _steps(tmp_path / "log.csv") == [1, 2, 3, 4, 5]
 

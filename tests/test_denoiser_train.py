@@ -12,17 +12,26 @@ import pytest
 import torch
 from click.testing import CliRunner
 from denoiser_helpers import TINY, make_datadir
-
 from noisekit.denoiser.checkpoint import load_checkpoint
 from noisekit.denoiser.train import StepBatches, TrainConfig, train, train_config
+
 from noisekit.errors import NoisekitError
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _cfg(steps: int, **kw) -> TrainConfig:
-    base = {"crop_s": 0.1, "val_crop_s": 0.2, "batch_size": 2, "val_examples": 2, "val_every": 5,
-            "ckpt_every": 5, "log_every": 1, "workers": 0, "model": TINY.to_dict()}
+    base = {
+        "crop_s": 0.1,
+        "val_crop_s": 0.2,
+        "batch_size": 2,
+        "val_examples": 2,
+        "val_every": 5,
+        "ckpt_every": 5,
+        "log_every": 1,
+        "workers": 0,
+        "model": TINY.to_dict(),
+    }
     return train_config("small", steps=steps, **{**base, **kw})
 
 
@@ -75,11 +84,43 @@ def test_step_batches_partition_examples_across_ranks() -> None:
 
 
 def test_two_process_gloo_run_equals_one_process_with_the_whole_batch(data, tmp_path) -> None:
-    args = ["--data", str(data.root), "--preset", "small", "--steps", "3", "--crop", "0.1",
-            "--val-examples", "0", "--workers", "0", "--threads", "1", "--device", "cpu", "--seed", "4"]
+    args = [
+        "--data",
+        str(data.root),
+        "--preset",
+        "small",
+        "--steps",
+        "3",
+        "--crop",
+        "0.1",
+        "--val-examples",
+        "0",
+        "--workers",
+        "0",
+        "--threads",
+        "1",
+        "--device",
+        "cpu",
+        "--seed",
+        "4",
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           "-m", "noisekit", "train", "--out", str(tmp_path / "ddp"), "--batch-size", "1", *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        "-m",
+        "noisekit",
+        "train",
+        "--out",
+        str(tmp_path / "ddp"),
+        "--batch-size",
+        "1",
+        *args,
+    ]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
     one = train_config("small", steps=3, crop_s=0.1, val_examples=0, workers=0, seed=4, batch_size=2)
@@ -107,16 +148,39 @@ def test_time_budget_stops_the_run_with_a_checkpoint(data, tmp_path) -> None:
     state = load_checkpoint(tmp_path / "t" / "last.pt")
     assert state["step"] == 1 and state["usage"]["cpu_s"] > 0 and state["usage"]["wall_s"] > 0
     # the budget counts the time already used: a resumed run over budget stops after one more step
-    again = train(data, tmp_path / "t", _cfg(50, max_seconds=state["usage"]["wall_s"], val_examples=0),
-                  resume=True, progress=False)
+    again = train(
+        data,
+        tmp_path / "t",
+        _cfg(50, max_seconds=state["usage"]["wall_s"], val_examples=0),
+        resume=True,
+        progress=False,
+    )
     assert again.step == 2
 
 
 def test_cli_trains_and_exports_weights(data, tmp_path) -> None:
     from noisekit.cli import main
 
-    args = ["train", "--data", str(data.root), "--out", str(tmp_path / "run"), "--steps", "2", "--crop", "0.1",
-            "--val-examples", "1", "--val-every", "2", "--workers", "0", "--snr", "5", "10"]
+    args = [
+        "train",
+        "--data",
+        str(data.root),
+        "--out",
+        str(tmp_path / "run"),
+        "--steps",
+        "2",
+        "--crop",
+        "0.1",
+        "--val-examples",
+        "1",
+        "--val-every",
+        "2",
+        "--workers",
+        "0",
+        "--snr",
+        "5",
+        "10",
+    ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert "trained small to step 2" in result.output and "val ΔSNR" in result.output
@@ -148,5 +212,10 @@ def test_a_new_run_can_start_from_trained_weights(data, tmp_path) -> None:
     fresh = train(data, tmp_path / "fresh", _cfg(1, lr=0.0), progress=False)
     assert not all(torch.equal(base[k], load_checkpoint(fresh.checkpoint)["model"][k]) for k in base)
     with pytest.raises(NoisekitError, match="model config differs"):
-        train(data, tmp_path / "bad", train_config("small", steps=1, workers=0), progress=False,
-              init=tmp_path / "base" / "last.pt")
+        train(
+            data,
+            tmp_path / "bad",
+            train_config("small", steps=1, workers=0),
+            progress=False,
+            init=tmp_path / "base" / "last.pt",
+        )

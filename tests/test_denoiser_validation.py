@@ -7,9 +7,15 @@ import math
 import numpy as np
 import torch
 from denoiser_helpers import TINY
-
 from noisekit.denoiser.model import TwoStageUNet
-from noisekit.denoiser.validation import ValidationSet, delta_snr, mae_loss, snr_db, validate_model, validate_noisereduce
+from noisekit.denoiser.validation import (
+    ValidationSet,
+    delta_snr,
+    mae_loss,
+    snr_db,
+    validate_model,
+    validate_noisereduce,
+)
 
 
 def test_snr_and_delta_snr_by_hand() -> None:

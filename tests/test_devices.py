@@ -3,28 +3,47 @@
 from __future__ import annotations
 
 import pytest
-
 from noisekit.manifests import read_manifest
-from noisekit.datadir import DataDir
 from noisekit.pipelines import devices as dv
+
+from noisekit.datadir import DataDir
 
 
 def test_shipped_registry_starts_with_the_seed_papers_decks():
     shipped = dv.shipped_devices()
-    assert [d.name for d in shipped[:6]] == ["Revox A77 (NS)", "Revox A77 (HS)", "Revox C-36", "Uher 4000 Report L",
-                                            "Uher 4000 Report S", "Technics TR-575"]
+    assert [d.name for d in shipped[:6]] == [
+        "Revox A77 (NS)",
+        "Revox A77 (HS)",
+        "Revox C-36",
+        "Uher 4000 Report L",
+        "Uher 4000 Report S",
+        "Technics TR-575",
+    ]
     by_id = {d.device_id: d for d in shipped}
     # Table 1 of the tape paper: every deck plays the speeds it was recorded at
-    table1 = {"revox-a77-ns": (7.5, 3.75), "revox-a77-hs": (7.5, 15), "revox-c36": (7.5, 3.75),
-              "uher-4000-report-l": (3.75, 1.875), "uher-4000-report-s": (3.75, 1.875), "technics-tr-575": (1.875,)}
+    table1 = {
+        "revox-a77-ns": (7.5, 3.75),
+        "revox-a77-hs": (7.5, 15),
+        "revox-c36": (7.5, 3.75),
+        "uher-4000-report-l": (3.75, 1.875),
+        "uher-4000-report-s": (3.75, 1.875),
+        "technics-tr-575": (1.875,),
+    }
     for device_id, speeds in table1.items():
         assert all(dv.plays_at(by_id[device_id], s) for s in speeds)
     assert by_id["technics-tr-575"].format == "cassette" and by_id["revox-c36"].format == "open-reel"
     assert len({d.device_id for d in shipped}) == len(shipped)
 
 
-@pytest.mark.parametrize("a, b", [("revox a-77", "Revox A77"), ("Revox A-77 (HS)", "revox a77 hs"),
-                                  ("UHER 4000 Report-L", "Uher 4000 Report L"), ("Révox C36", "revox c-36")])
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("revox a-77", "Revox A77"),
+        ("Revox A-77 (HS)", "revox a77 hs"),
+        ("UHER 4000 Report-L", "Uher 4000 Report L"),
+        ("Révox C36", "revox c-36"),
+    ],
+)
 def test_normalisation_makes_spellings_one_name(a, b):
     assert dv.normalise_name(a) == dv.normalise_name(b)
     assert dv.normalise_name("Revox A77 (NS)") != dv.normalise_name("Revox A77 (HS)")
@@ -67,7 +86,8 @@ def test_new_device_is_added_once_and_then_resolves(tmp_path):
     assert added.name == "Studer A807"
     rows = read_manifest(data, "devices").to_pylist()
     assert [(r["device_id"], r["name"], r["aliases"], r["format"]) for r in rows] == [
-        ("studer-a807", "Studer A807", ["Studer A-807 MkII"], "open-reel")]
+        ("studer-a807", "Studer A807", ["Studer A-807 MkII"], "open-reel")
+    ]
     assert dv.resolve_device("studer a-807", data).device_id == "studer-a807"
     assert dv.resolve_device("STUDER A807 MK II", data).device_id == "studer-a807"
     assert dv.resolve_for_capture("Studer A807", data, 30).device_id == "studer-a807"  # speeds not recorded

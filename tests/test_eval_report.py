@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 from click.testing import CliRunner
 from eval_helpers import make_datadir, tiny_checkpoint
-
 from noisekit.denoiser.eval_report import markdown, metric_table, write_report
 from noisekit.denoiser.evaluate import EvalConfig, EvalResult, summarize
+
 from noisekit.cli import main
 
 
@@ -21,14 +21,25 @@ def _result() -> EvalResult:
         for kind in ("gramophone", "tape"):
             for snr in (3.0, 10.0):
                 for ex, jitter in enumerate((-0.5, 0.5)):
-                    rows.append({"method": method, "kind": kind, "snr_db": snr, "example": ex, "id": f"{kind}-{ex}",
-                                 "seconds": 0.1, "delta_snr": gain + (jitter if gain else 0.0),
-                                 "delta_si_sdr": gain, "snr_out": snr + gain, "mrstft": 1.0, "visqol": math.nan})
+                    rows.append(
+                        {
+                            "method": method,
+                            "kind": kind,
+                            "snr_db": snr,
+                            "example": ex,
+                            "id": f"{kind}-{ex}",
+                            "seconds": 0.1,
+                            "delta_snr": gain + (jitter if gain else 0.0),
+                            "delta_si_sdr": gain,
+                            "snr_out": snr + gain,
+                            "mrstft": 1.0,
+                            "visqol": math.nan,
+                        }
+                    )
     sig = np.sin(np.arange(8192) / 10.0).astype(np.float32)
     examples = {"tape-000-snr3": {"clean": sig, "noisy": sig + 0.1, "input": sig + 0.1, "wiener": sig}}
     cfg = EvalConfig(snrs=(3.0, 10.0), examples=2, clip_s=1.0)
-    return EvalResult(rows, summarize(rows), cfg, ["input", "wiener"], "none (ViSQOL off)", Path("cache/abc"),
-                      examples)
+    return EvalResult(rows, summarize(rows), cfg, ["input", "wiener"], "none (ViSQOL off)", Path("cache/abc"), examples)
 
 
 def test_metric_table_cells_hold_mean_and_interval():
@@ -59,8 +70,25 @@ def test_evaluate_command_end_to_end(tmp_path, monkeypatch):
 
     data = make_datadir(tmp_path / "data")
     ckpt = tiny_checkpoint(tmp_path / "tiny.pt")
-    args = ["evaluate", "--data", str(data.root), "--checkpoint", str(ckpt), "--snr", "5", "--examples", "1",
-            "--clip-s", "1", "--methods", "unet,input,wiener", "--no-visqol", "--no-progress", "--threads", "1"]
+    args = [
+        "evaluate",
+        "--data",
+        str(data.root),
+        "--checkpoint",
+        str(ckpt),
+        "--snr",
+        "5",
+        "--examples",
+        "1",
+        "--clip-s",
+        "1",
+        "--methods",
+        "unet,input,wiener",
+        "--no-visqol",
+        "--no-progress",
+        "--threads",
+        "1",
+    ]
     res = CliRunner().invoke(main, args)
     assert res.exit_code == 0, res.output
     out = data.runs / "eval" / "tiny"

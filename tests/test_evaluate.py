@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 import soundfile as sf
 from eval_helpers import SR, make_datadir, tiny_checkpoint
-
 from noisekit.denoiser.classical import BASELINES
 from noisekit.denoiser.evaluate import (
     MODEL_METHOD,
@@ -23,6 +22,7 @@ from noisekit.denoiser.evaluate import (
     select_methods,
     summarize,
 )
+
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
 
@@ -50,8 +50,9 @@ def test_mixtures_are_built_once_deterministic_and_at_the_right_snr(data):
         assert snr == pytest.approx(m.snr_db, abs=0.01)
     # the same crop and noise at each SNR of one example (paired design)
     a, b = (m for m in mixtures if m.kind == "tape" and m.example == 1)
-    assert {k: v for k, v in a.params.items() if k not in ("snr_db",)} == \
-        {k: v for k, v in b.params.items() if k not in ("snr_db",)}
+    assert {k: v for k, v in a.params.items() if k not in ("snr_db",)} == {
+        k: v for k, v in b.params.items() if k not in ("snr_db",)
+    }
     # another seed gives other mixtures in another cache folder
     other, folder3 = build_mixtures(data, EvalConfig(snrs=(3.0, 10.0), examples=2, clip_s=1.0, seed=8))
     assert folder3 != folder and [m.params for m in other] != [m.params for m in mixtures]
@@ -121,8 +122,19 @@ def test_unknown_method_and_model_without_checkpoint_are_refused():
 
 
 def test_summary_groups_by_method_kind_snr_and_all():
-    rows = [{"method": "m", "kind": "tape", "snr_db": s, "seconds": 1.0, "delta_snr": d, "delta_si_sdr": d,
-             "mrstft": 0.5, "visqol": math.nan} for s, d in ((3.0, 1.0), (3.0, 3.0), (10.0, 5.0))]
+    rows = [
+        {
+            "method": "m",
+            "kind": "tape",
+            "snr_db": s,
+            "seconds": 1.0,
+            "delta_snr": d,
+            "delta_si_sdr": d,
+            "mrstft": 0.5,
+            "visqol": math.nan,
+        }
+        for s, d in ((3.0, 1.0), (3.0, 3.0), (10.0, 5.0))
+    ]
     table = {(e["method"], e["kind"], e["snr_db"]): e for e in summarize(rows)}
     assert table[("m", "tape", 3.0)]["delta_snr"]["mean"] == pytest.approx(2.0)
     assert table[("m", "tape", 3.0)]["n"] == 2

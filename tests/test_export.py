@@ -15,14 +15,14 @@ import soundfile as sf
 import yaml
 from click.testing import CliRunner
 from extract_fakes import EnergyFinder, write_fake_side
-
 from noisekit.manifests import write_manifest
+from noisekit.pipelines.export import export, plan_shards, recording_name
+from noisekit.pipelines.extract import extract
+
 from noisekit.cli import main
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
 from noisekit.fsutil import md5_file
-from noisekit.pipelines.export import export, plan_shards, recording_name
-from noisekit.pipelines.extract import extract
 
 SR = 44100
 
@@ -36,9 +36,20 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> DataDir:
     for ident, seed, channels, title in [("78_one_gbia1", 1, 2, "Blues | Stomp"), ("78_two_gbia2", 2, 1, "Waltz")]:
         path = data.recordings / ident / "side.flac"
         write_fake_side(path, seed=seed, channels=channels)
-        rows.append({"identifier": ident, "file": "side.flac", "path": data.relative(path), "title": title,
-                     "creator": "Orchestra", "year": 1928, "label": "Okeh", "md5": md5_file(path), "status": "ok",
-                     "harvested_at": datetime(2026, 1, 1, tzinfo=UTC)})
+        rows.append(
+            {
+                "identifier": ident,
+                "file": "side.flac",
+                "path": data.relative(path),
+                "title": title,
+                "creator": "Orchestra",
+                "year": 1928,
+                "label": "Okeh",
+                "md5": md5_file(path),
+                "status": "ok",
+                "harvested_at": datetime(2026, 1, 1, tzinfo=UTC),
+            }
+        )
     write_manifest(data, "recordings", rows)
     extract(data, finder=EnergyFinder(), jobs=1, progress=False)
     local = root / "local" / "my disc.flac"
@@ -152,24 +163,29 @@ def test_plan_shards() -> None:
 
 
 def test_cli(data: DataDir, tmp_path: Path) -> None:
-    res = CliRunner().invoke(main, ["export", "--data", str(data.root), "--format", "moliner",
-                                    "--out", str(tmp_path / "c"), "--no-progress"])
+    res = CliRunner().invoke(
+        main, ["export", "--data", str(data.root), "--format", "moliner", "--out", str(tmp_path / "c"), "--no-progress"]
+    )
     assert res.exit_code == 0, res.output
     assert "6 segments from 3 recordings" in res.output
-    res = CliRunner().invoke(main, ["export", "--data", str(data.root), "--format", "moliner",
-                                    "--out", str(tmp_path / "c"), "--no-progress"])
+    res = CliRunner().invoke(
+        main, ["export", "--data", str(data.root), "--format", "moliner", "--out", str(tmp_path / "c"), "--no-progress"]
+    )
     assert res.exit_code == 2 and "already exists" in res.output
 
 
 @pytest.mark.parametrize("where", ["data", "manifests", "parent"])
-def test_out_overlapping_the_data_directory_is_refused_and_nothing_is_touched(data: DataDir, tmp_path: Path,
-                                                                               where: str) -> None:
+def test_out_overlapping_the_data_directory_is_refused_and_nothing_is_touched(
+    data: DataDir, tmp_path: Path, where: str
+) -> None:
     """`--out` that is, lies inside or contains the data directory would delete it on --overwrite."""
     out = {"data": data.root, "manifests": data.manifests, "parent": data.root.parent}[where]
     before = sorted(str(p) for p in data.root.rglob("*"))
     beside = sorted(p.name for p in data.root.parent.iterdir())
-    res = CliRunner().invoke(main, ["export", "--data", str(data.root), "--format", "moliner",
-                                    "--out", str(out), "--overwrite", "--no-progress"])
+    res = CliRunner().invoke(
+        main,
+        ["export", "--data", str(data.root), "--format", "moliner", "--out", str(out), "--overwrite", "--no-progress"],
+    )
     assert res.exit_code == 2 and "data directory" in res.output, res.output
     assert sorted(str(p) for p in data.root.rglob("*")) == before
     assert sorted(p.name for p in data.root.parent.iterdir()) == beside

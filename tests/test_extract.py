@@ -13,12 +13,12 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from extract_fakes import EnergyFinder, write_fake_side
-
 from noisekit.manifests import part_names, write_manifest
+from noisekit.pipelines.extract import extract, tasks_from_inputs
+
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
 from noisekit.fsutil import md5_file
-from noisekit.pipelines.extract import extract, tasks_from_inputs
 
 TESTS = Path(__file__).resolve().parent
 
@@ -28,22 +28,58 @@ def _harvested(root: Path) -> DataDir:
     data = DataDir(root).ensure()
     now = datetime(2026, 1, 1, tzinfo=UTC)
     rows = []
-    items = [("78_alpha_gbia01", "a.flac", 1, 1925), ("78_alpha_gbia01", "a_2.3_CT.flac", 2, 1925),
-             ("78_beta_gbia02", "b.flac", 3, 1931)]
+    items = [
+        ("78_alpha_gbia01", "a.flac", 1, 1925),
+        ("78_alpha_gbia01", "a_2.3_CT.flac", 2, 1925),
+        ("78_beta_gbia02", "b.flac", 3, 1931),
+    ]
     for ident, file, seed, year in items:
         path = data.recordings / ident / file
         write_fake_side(path, seed=seed)
-        rows.append({"identifier": ident, "file": file, "path": data.relative(path), "year": year, "label": "Columbia",
-                     "md5": md5_file(path), "status": "ok", "harvested_at": now})
+        rows.append(
+            {
+                "identifier": ident,
+                "file": file,
+                "path": data.relative(path),
+                "year": year,
+                "label": "Columbia",
+                "md5": md5_file(path),
+                "status": "ok",
+                "harvested_at": now,
+            }
+        )
     bad = data.recordings / "78_gamma_gbia03" / "c.flac"
     bad.parent.mkdir(parents=True)
     bad.write_bytes(b"\x00" * 4096)
-    rows.append({"identifier": "78_gamma_gbia03", "file": "c.flac", "path": data.relative(bad), "md5": md5_file(bad),
-                 "status": "ok", "harvested_at": now})
-    rows.append({"identifier": "78_delta_gbia04", "file": "d.flac", "path": None, "status": "failed",
-                 "error": "md5 mismatch", "harvested_at": now})
-    rows.append({"identifier": "78_evil_gbia05", "file": "e.flac", "path": "../../etc/passwd", "status": "ok",
-                 "harvested_at": now})
+    rows.append(
+        {
+            "identifier": "78_gamma_gbia03",
+            "file": "c.flac",
+            "path": data.relative(bad),
+            "md5": md5_file(bad),
+            "status": "ok",
+            "harvested_at": now,
+        }
+    )
+    rows.append(
+        {
+            "identifier": "78_delta_gbia04",
+            "file": "d.flac",
+            "path": None,
+            "status": "failed",
+            "error": "md5 mismatch",
+            "harvested_at": now,
+        }
+    )
+    rows.append(
+        {
+            "identifier": "78_evil_gbia05",
+            "file": "e.flac",
+            "path": "../../etc/passwd",
+            "status": "ok",
+            "harvested_at": now,
+        }
+    )
     write_manifest(data, "recordings", rows)
     return data
 
@@ -65,7 +101,9 @@ def test_from_recordings_manifest(tmp_path: Path) -> None:
     assert "outside" in errors["78_evil_gbia05"] or "'..'" in errors["78_evil_gbia05"]
     assert {r["source"] for r in ok} == {"78_alpha_gbia01", "78_beta_gbia02"}
     assert {r["source_path"] for r in ok if r["source"] == "78_alpha_gbia01"} == {
-        "recordings/78_alpha_gbia01/a.flac", "recordings/78_alpha_gbia01/a_2.3_CT.flac"}
+        "recordings/78_alpha_gbia01/a.flac",
+        "recordings/78_alpha_gbia01/a_2.3_CT.flac",
+    }
     for source in ("78_alpha_gbia01", "78_beta_gbia02"):
         assert len({r["split"] for r in rows if r["source"] == source}) == 1  # grouped by source
     assert all(r["year"] in (1925, 1931) and r["label"] == "Columbia" for r in ok)
@@ -115,8 +153,10 @@ def test_inputs_instead_of_the_manifest(tmp_path: Path) -> None:
     data = DataDir(tmp_path / "d")
     result = extract(data, inputs=[src], finder=EnergyFinder(), jobs=1, progress=False)
     assert result.done == 2 and result.segments == 4
-    assert {r["source"] for r in result.table.to_pylist()} == {(src / "disc 0.flac").as_posix(),
-                                                                (src / "disc 1.flac").as_posix()}
+    assert {r["source"] for r in result.table.to_pylist()} == {
+        (src / "disc 0.flac").as_posix(),
+        (src / "disc 1.flac").as_posix(),
+    }
     with pytest.raises(NoisekitError, match="not found"):
         tasks_from_inputs([tmp_path / "nope"])
     with pytest.raises(NoisekitError, match="no audio files"):
@@ -132,8 +172,13 @@ def test_process_pool_and_dask_give_the_local_manifest(tmp_path: Path) -> None:
     inline = extract(DataDir(tmp_path / "one"), inputs=[src], finder=EnergyFinder(), jobs=1, progress=False)
     pool = extract(DataDir(tmp_path / "pool"), inputs=[src], finder=EnergyFinder(), jobs=2, progress=False)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
-        dask = extract(DataDir(tmp_path / "dask"), inputs=[src], finder=EnergyFinder(),
-                       scheduler=cluster.scheduler_address, progress=False)
+        dask = extract(
+            DataDir(tmp_path / "dask"),
+            inputs=[src],
+            finder=EnergyFinder(),
+            scheduler=cluster.scheduler_address,
+            progress=False,
+        )
     assert inline.segments == 8
     assert _comparable(pool.table) == _comparable(inline.table) == _comparable(dask.table)
 
@@ -143,8 +188,9 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path: Path, monkeypatch: pyt
     src = tmp_path / "in"
     write_fake_side(src / "s.flac", seed=1)
     with pytest.raises(NoisekitError, match="Dask scheduler"):
-        extract(DataDir(tmp_path / "d"), inputs=[src], finder=EnergyFinder(),
-                scheduler="tcp://127.0.0.1:9", progress=False)
+        extract(
+            DataDir(tmp_path / "d"), inputs=[src], finder=EnergyFinder(), scheduler="tcp://127.0.0.1:9", progress=False
+        )
 
 
 _KILLABLE = """
@@ -163,8 +209,9 @@ def test_sigkill_and_rerun_equals_one_clean_run(tmp_path: Path) -> None:
         write_fake_side(src / f"s{i}.flac", seed=30 + i)
     killed = DataDir(tmp_path / "killed")
     code = _KILLABLE.format(tests=str(TESTS), root=str(killed.root), src=str(src))
-    proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True,
-                            cwd=TESTS.parent, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], start_new_session=True, cwd=TESTS.parent, stderr=subprocess.PIPE
+    )
     deadline = time.monotonic() + 60
     while len(part_names(killed, "noise")) < 2 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)

@@ -8,14 +8,14 @@ import pytest
 import torch
 from click.testing import CliRunner
 from extract_fakes import write_fake_side
-
 from noisekit.classifier import save_checkpoint
 from noisekit.classifier.model import ModelConfig, NoiseCNN
 from noisekit.classifier.segmenter import SegmenterParams
 from noisekit.manifests import part_names, read_manifest
+from noisekit.pipelines.extract_cut import ClassifierFinder
+
 from noisekit.cli import main
 from noisekit.datadir import DataDir
-from noisekit.pipelines.extract_cut import ClassifierFinder
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +56,20 @@ def test_segmenter_overrides_reach_the_finder(tmp_path: Path, checkpoint: Path, 
     monkeypatch.setattr(stage, "ClassifierFinder", spy)
     side = tmp_path / "side.flac"
     write_fake_side(side, seed=4)
-    res = _run("--data", str(tmp_path / "d"), "--input", str(side), "--model", str(checkpoint),
-               "--segmenter", "margin_s=0.5", "--segmenter", "smooth_windows=5", "--jobs", "1")
+    res = _run(
+        "--data",
+        str(tmp_path / "d"),
+        "--input",
+        str(side),
+        "--model",
+        str(checkpoint),
+        "--segmenter",
+        "margin_s=0.5",
+        "--segmenter",
+        "smooth_windows=5",
+        "--jobs",
+        "1",
+    )
     assert res.exit_code == 0, res.output
     assert seen[0].margin_s == 0.5 and seen[0].smooth_windows == 5
     assert seen[0].high == SegmenterParams().high  # the rest keep their defaults
@@ -81,13 +93,18 @@ def test_bad_model_fails_once_not_per_recording(tmp_path: Path) -> None:
     assert part_names(DataDir(tmp_path / "d"), "noise") == set()
 
 
-@pytest.mark.parametrize("option,value,message", [("--rpm", "fast", "invalid rpm"),
-                                                  ("--splits", "0.5,0.5", "fractions"),
-                                                  ("--splits", "a,b,c", "three numbers"),
-                                                  ("--segmenter", "margin", "NAME=VALUE"),
-                                                  ("--segmenter", "nope=1", "unknown segmenter parameter"),
-                                                  ("--segmenter", "high=lots", "is not a float"),
-                                                  ("--segmenter", "high=0.2", "low <= high")])
+@pytest.mark.parametrize(
+    "option,value,message",
+    [
+        ("--rpm", "fast", "invalid rpm"),
+        ("--splits", "0.5,0.5", "fractions"),
+        ("--splits", "a,b,c", "three numbers"),
+        ("--segmenter", "margin", "NAME=VALUE"),
+        ("--segmenter", "nope=1", "unknown segmenter parameter"),
+        ("--segmenter", "high=lots", "is not a float"),
+        ("--segmenter", "high=0.2", "low <= high"),
+    ],
+)
 def test_bad_options_are_usage_errors(tmp_path: Path, option: str, value: str, message: str) -> None:
     side = tmp_path / "side.flac"
     write_fake_side(side, seed=4)

@@ -9,11 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from extract_fakes import EnergyFinder, Seg, write_fake_side
-
 from noisekit.manifests import part_names, read_manifest
-from noisekit.audio import load_audio
-from noisekit.datadir import DataDir
-from noisekit.errors import AudioError
 from noisekit.pipelines.extract_cut import (
     ExtractConfig,
     RecordingTask,
@@ -24,12 +20,23 @@ from noisekit.pipelines.extract_cut import (
     segment_id,
 )
 
+from noisekit.audio import load_audio
+from noisekit.datadir import DataDir
+from noisekit.errors import AudioError
+
 SR = 44100
 
 
 def _task(path: Path, source: str | None = None, md5: str | None = None, part: str = "p1") -> RecordingTask:
-    return RecordingTask(source=source or path.as_posix(), source_path=path.as_posix(), abs_path=str(path),
-                         part=part, md5=md5, year=1927, label="Victor")
+    return RecordingTask(
+        source=source or path.as_posix(),
+        source_path=path.as_posix(),
+        abs_path=str(path),
+        part=part,
+        md5=md5,
+        year=1927,
+        label="Victor",
+    )
 
 
 @pytest.fixture()
@@ -57,7 +64,7 @@ def test_rows_files_and_loops(tmp_path: Path, side) -> None:
         np.testing.assert_allclose(raw[:, :1000], loop[:, :1000], atol=1e-6)  # the loop starts with the cut
         whole, _ = load_audio(path)
         start = round(row["start_s"] * SR)
-        np.testing.assert_allclose(raw, whole[:, start:start + raw.shape[1]], atol=1e-6)
+        np.testing.assert_allclose(raw, whole[:, start : start + raw.shape[1]], atol=1e-6)
         assert row["source_sha256"] is not None and len(row["source_sha256"]) == 64
 
 
@@ -77,8 +84,9 @@ def test_ids_are_stable_and_follow_content(tmp_path: Path, side) -> None:
     write_fake_side(other, seed=2)
     assert not set(ids) & {r["segment_id"] for r in extract_recording(_task(other), cfg("d"))[0]}
     with_md5, _ = extract_recording(_task(path, md5="ABCDEF"), cfg("e"))
-    assert with_md5[0]["segment_id"] == segment_id("md5:abcdef", round(with_md5[0]["start_s"] * SR),
-                                                   round(with_md5[0]["end_s"] * SR))
+    assert with_md5[0]["segment_id"] == segment_id(
+        "md5:abcdef", round(with_md5[0]["start_s"] * SR), round(with_md5[0]["end_s"] * SR)
+    )
     assert with_md5[0]["source_sha256"] is None  # the archive's md5 is used; the file is not re-hashed
 
 
@@ -111,8 +119,9 @@ def test_short_runs_are_counted_not_written(tmp_path: Path, side) -> None:
     assert len(rows) == 1 and summary.too_short == 1
 
 
-@pytest.mark.parametrize("content,reason", [(b"", "empty"), (b"not audio at all" * 100, "unsupported or unrecog"),
-                                            (None, "truncated")])
+@pytest.mark.parametrize(
+    "content,reason", [(b"", "empty"), (b"not audio at all" * 100, "unsupported or unrecog"), (None, "truncated")]
+)
 def test_bad_recording_becomes_an_error_row(tmp_path: Path, side, content, reason) -> None:
     good, _ = side
     bad = tmp_path / "bad.flac"

@@ -3,20 +3,38 @@
 from __future__ import annotations
 
 import pytest
-
 from noisekit.classifier.checkpoint import checkpoint_paths
 from noisekit.manifests import to_table
-from noisekit.datadir import DataDir
 from noisekit.pipelines.extract import extract
 from noisekit.pipelines.extract_eval import heldout_seeds, score_manifest, write_heldout_sides
 
+from noisekit.datadir import DataDir
+
 
 def _rows(*cuts: tuple[str, float, float], failed: str | None = None) -> list[dict]:
-    rows = [{"segment_id": f"id{i}", "kind": "gramophone", "source": s, "source_path": s, "start_s": a, "end_s": b,
-             "status": "ok"} for i, (s, a, b) in enumerate(cuts)]
+    rows = [
+        {
+            "segment_id": f"id{i}",
+            "kind": "gramophone",
+            "source": s,
+            "source_path": s,
+            "start_s": a,
+            "end_s": b,
+            "status": "ok",
+        }
+        for i, (s, a, b) in enumerate(cuts)
+    ]
     if failed:
-        rows.append({"segment_id": "err", "kind": "gramophone", "source": failed, "source_path": failed,
-                     "status": "failed", "error": "corrupt"})
+        rows.append(
+            {
+                "segment_id": "err",
+                "kind": "gramophone",
+                "source": failed,
+                "source_path": failed,
+                "status": "failed",
+                "error": "corrupt",
+            }
+        )
     return rows
 
 

@@ -13,8 +13,20 @@ from noisekit.errors import UnsafePathError
 from noisekit.fsutil import atomic_write, check_safe_name, md5_file, safe_join, sha256_file
 from noisekit.seeding import rng_for, stable_hash, unit_interval
 
-HOSTILE = ["..", "../etc/passwd", "a/../../b", "/etc/passwd", "C:\\x", "a\\b", "a\x00b", "bell\x07", "", ".",
-           "a//b", "x" * 300]
+HOSTILE = [
+    "..",
+    "../etc/passwd",
+    "a/../../b",
+    "/etc/passwd",
+    "C:\\x",
+    "a\\b",
+    "a\x00b",
+    "bell\x07",
+    "",
+    ".",
+    "a//b",
+    "x" * 300,
+]
 
 
 @pytest.mark.parametrize("name", HOSTILE)

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 from fake_archive import FakeArchive, fast_policy, sample_item
-
 from noisekit.manifests import read_manifest
+from noisekit.pipelines.harvest import HarvestOptions, harvest
+
 from noisekit.archive.download import PARTIAL_PREFIX
 from noisekit.archive.layout import LayoutFile
 from noisekit.datadir import DataDir
-from noisekit.pipelines.harvest import HarvestOptions, harvest
 
 WEIRD = "Ça m'plaît (Part {i})? #2 100% Live!, Vol. ñ.flac"
 
@@ -96,11 +96,14 @@ def test_every_fault_ends_in_the_right_rows(archive, tmp_path):
     assert not any(p.name.startswith(PARTIAL_PREFIX) for p in (tmp_path / "d1").rglob("*"))
 
 
-@pytest.mark.parametrize("body, reason", [
-    (b"[1, 2]", "not a JSON object"),
-    (b"{\"metadata\": {}, \"files\": []}", "another identifier"),
-    (b"not json", "not JSON"),
-])
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        (b"[1, 2]", "not a JSON object"),
+        (b'{"metadata": {}, "files": []}', "another identifier"),
+        (b"not json", "not JSON"),
+    ],
+)
 def test_malformed_metadata_fails_that_item_only(archive, tmp_path, body, reason):
     ident = sorted(archive.items)[0]
     archive.raw_metadata[ident] = body
@@ -214,8 +217,11 @@ def test_no_partials_or_empty_folders_left(archive, tmp_path):
     harvest(data, _opts(archive))
     assert not (data.recordings / ident).exists()
     leftovers = [p for p in data.root.rglob("*") if p.name.startswith((".", PARTIAL_PREFIX)) and p.is_file()]
-    assert leftovers == [] and os.listdir(data.manifests) == ["recordings.parquet", "parts"] or \
-        sorted(os.listdir(data.manifests)) == ["parts", "recordings.parquet"]
+    assert (
+        leftovers == []
+        and os.listdir(data.manifests) == ["recordings.parquet", "parts"]
+        or sorted(os.listdir(data.manifests)) == ["parts", "recordings.parquet"]
+    )
 
 
 def test_names_that_clash_on_disk_fail_cleanly(archive, tmp_path):

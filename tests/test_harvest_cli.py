@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from fake_archive import FakeArchive, fast_policy, flac_bytes, sample_item
-
 from noisekit.manifests import read_manifest
+from noisekit.pipelines.harvest import HarvestOptions, harvest
+
 from noisekit.archive.download import PARTIAL_PREFIX
 from noisekit.archive.layout import LayoutFile
 from noisekit.cli import main
 from noisekit.datadir import DataDir
-from noisekit.pipelines.harvest import HarvestOptions, harvest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,8 +35,16 @@ def _run(*args, env=None):
 def test_exit_0_with_summary_and_failures_as_rows(archive, tmp_path):
     ident = sorted(archive.items)[1]
     archive.items[ident].files[0].private = True
-    result = _run("--data", str(tmp_path / "d"), "--no-progress", "--rate", "0", "--jobs", "2",
-                  env={"NOISEKIT_IA_ENDPOINT": archive.url})
+    result = _run(
+        "--data",
+        str(tmp_path / "d"),
+        "--no-progress",
+        "--rate",
+        "0",
+        "--jobs",
+        "2",
+        env={"NOISEKIT_IA_ENDPOINT": archive.url},
+    )
     assert result.exit_code == 0, result.output
     assert "harvest: 5 items, 4 ok, 1 failed, 0 skipped" in result.output
     rows = read_manifest(DataDir(tmp_path / "d"), "recordings")
@@ -47,8 +55,23 @@ def test_identifiers_file_and_limit_count_items(archive, tmp_path):
     ids = sorted(archive.items)
     listing = tmp_path / "ids.txt"
     listing.write_text(f"# wanted\n{ids[0]}\n\n{ids[2]}\n{ids[3]}\n")
-    result = _run("--data", str(tmp_path / "d"), "--endpoint", archive.url, "--identifiers-file", str(listing),
-                  "--identifier", ids[4], "--limit", "3", "--files", "all-transfers", "--no-progress", "--rate", "0")
+    result = _run(
+        "--data",
+        str(tmp_path / "d"),
+        "--endpoint",
+        archive.url,
+        "--identifiers-file",
+        str(listing),
+        "--identifier",
+        ids[4],
+        "--limit",
+        "3",
+        "--files",
+        "all-transfers",
+        "--no-progress",
+        "--rate",
+        "0",
+    )
     assert result.exit_code == 0, result.output
     rows = read_manifest(DataDir(tmp_path / "d"), "recordings")
     assert set(rows.column("identifier").to_pylist()) == {ids[4], ids[0], ids[2]}  # --identifier first, then the file
@@ -60,10 +83,17 @@ def test_exit_1_when_the_search_fails(archive, tmp_path):
     assert result.exit_code == 1 and "search" in result.output and "cannot parse" in result.output
 
 
-@pytest.mark.parametrize("args", [
-    ["--jobs", "0"], ["--limit", "-1"], ["--files", "everything"], ["--endpoint", "ftp://x"],
-    ["--source-dir", "/nonexistent/dir"], ["--format", "ogg"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--jobs", "0"],
+        ["--limit", "-1"],
+        ["--files", "everything"],
+        ["--endpoint", "ftp://x"],
+        ["--source-dir", "/nonexistent/dir"],
+        ["--format", "ogg"],
+    ],
+)
 def test_exit_2_for_usage_errors(tmp_path, args):
     result = _run("--data", str(tmp_path / "d"), "--no-progress", *args)
     assert result.exit_code == 2, result.output
@@ -91,16 +121,19 @@ harvest(DataDir(sys.argv[1]), HarvestOptions(endpoint=sys.argv[2], rate=None, jo
 
 def _start(data: Path, url: str) -> subprocess.Popen:
     code = _SCRIPT.format(tests=str(ROOT / "tests"))
-    return subprocess.Popen([sys.executable, "-c", code, str(data), url], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-c", code, str(data), url], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
 
 
 def _state(data: Path):
-    files = {p.relative_to(data).as_posix(): p.read_bytes() for p in sorted((data / "recordings").rglob("*"))
-             if p.is_file()}
+    files = {
+        p.relative_to(data).as_posix(): p.read_bytes() for p in sorted((data / "recordings").rglob("*")) if p.is_file()
+    }
     table = read_manifest(DataDir(data), "recordings").drop_columns(["harvested_at"])
-    stray = [p for p in data.rglob("*") if p.is_file() and (p.name.startswith((PARTIAL_PREFIX, "."))
-                                                            or "parts" in p.parts)]
+    stray = [
+        p for p in data.rglob("*") if p.is_file() and (p.name.startswith((PARTIAL_PREFIX, ".")) or "parts" in p.parts)
+    ]
     return files, table.to_pylist(), stray
 
 
@@ -124,13 +157,18 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_run(tmp_path):
     fake = FakeArchive(items, page_size=3, pace_s=0.004, chunk=1 << 14).start()
     try:
         reference = tmp_path / "reference"  # uninterrupted (in this process: the same code path)
-        harvest(DataDir(reference), HarvestOptions(endpoint=fake.url, rate=None, jobs=2, progress=False,
-                                                   files="all-transfers", policy=fast_policy()))
+        harvest(
+            DataDir(reference),
+            HarvestOptions(
+                endpoint=fake.url, rate=None, jobs=2, progress=False, files="all-transfers", policy=fast_policy()
+            ),
+        )
 
         killed = tmp_path / "killed"
         # 1: kill in the middle of a download (a partial file exists)
-        mid_body = _kill_when(_start(killed, fake.url),
-                              lambda: any(p.name.startswith(PARTIAL_PREFIX) for p in killed.rglob("*")))
+        mid_body = _kill_when(
+            _start(killed, fake.url), lambda: any(p.name.startswith(PARTIAL_PREFIX) for p in killed.rglob("*"))
+        )
         assert mid_body
         # 2: kill just after the rerun wrote its first manifest part
         parts = killed / "manifests" / "parts" / "recordings"

@@ -7,7 +7,6 @@ import time
 from datetime import UTC, datetime
 
 from noisekit.manifests import read_manifest, write_manifest
-from noisekit.datadir import DataDir
 from noisekit.pipelines.harvest import HarvestOptions, harvest
 from noisekit.pipelines.harvest_state import (
     KnownFile,
@@ -19,10 +18,18 @@ from noisekit.pipelines.harvest_state import (
     still_verified,
 )
 
+from noisekit.datadir import DataDir
+
 
 def _row(identifier, file, status="ok", **kw):
-    return {"identifier": identifier, "file": file, "status": status, "harvested_at": datetime.now(UTC),
-            "selection": "main/lossless", **kw}
+    return {
+        "identifier": identifier,
+        "file": file,
+        "status": status,
+        "harvested_at": datetime.now(UTC),
+        "selection": "main/lossless",
+        **kw,
+    }
 
 
 def test_fold_parts_replaces_whole_items_in_order(tmp_path):
@@ -71,8 +78,9 @@ def test_item_complete_needs_same_selection(tmp_path):
     folder = tmp_path / "recordings" / "x"
     folder.mkdir(parents=True)
     (folder / "a.flac").write_bytes(b"abc")
-    rows = known_files(write_manifest(tmp_path / "m.parquet", "recordings",
-                                      [_row("x", "a.flac", md5="c" * 32, size_bytes=3)]))["x"]
+    rows = known_files(
+        write_manifest(tmp_path / "m.parquet", "recordings", [_row("x", "a.flac", md5="c" * 32, size_bytes=3)])
+    )["x"]
     assert item_complete(tmp_path, "x", rows, "main/lossless")
     assert not item_complete(tmp_path, "x", rows, "all-transfers/lossless")
     assert not item_complete(tmp_path, "x", [], "main/lossless")
@@ -99,8 +107,7 @@ def test_identifiers_are_pulled_lazily_with_bounded_work_in_flight(tmp_path):
     source = _BlockingSource()
     done = threading.Event()
     opts = HarvestOptions(jobs=3, limit=50, progress=False)
-    threading.Thread(target=lambda: (harvest(DataDir(tmp_path), opts, source=source), done.set()),
-                     daemon=True).start()
+    threading.Thread(target=lambda: (harvest(DataDir(tmp_path), opts, source=source), done.set()), daemon=True).start()
     time.sleep(0.3)
     assert source.pulled <= 2 * 3 + 1  # not the whole search: memory stays flat
     source.release.set()

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
-
 from noisekit.denoiser.inference import ChunkedDenoiser, crossfade, denoise_array, denoise_file, output_paths
 from noisekit.denoiser.model import build_model
+
 from noisekit.errors import AudioError
 
 
@@ -30,8 +30,19 @@ def test_crossfade_sums_to_one():
     assert fade_in[0] < 1e-5 and fade_out[-1] < 1e-5 and np.all(np.diff(fade_in) > 0)
 
 
-@pytest.mark.parametrize("channels,n", [(1, 1), (1, 10), (2, 3000), (1, 44100), (2, 44101),
-                                        (3, 2 * 44100 + 17), (1, 5 * 44100 - 2048), (2, 6 * 44100 + 5)])
+@pytest.mark.parametrize(
+    "channels,n",
+    [
+        (1, 1),
+        (1, 10),
+        (2, 3000),
+        (1, 44100),
+        (2, 44101),
+        (3, 2 * 44100 + 17),
+        (1, 5 * 44100 - 2048),
+        (2, 6 * 44100 + 5),
+    ],
+)
 def test_identity_is_exact_at_model_rate(channels, n):
     x = np.random.default_rng(n).standard_normal((channels, n)).astype(np.float32)
     y = denoise_array(x, 44100, identity, chunk_s=1.0, overlap=2048, batch_size=2)
@@ -46,7 +57,7 @@ def test_identity_streaming_any_block_sizes():
     outs, i = [], 0
     while i < x.shape[1]:
         k = int(rng.integers(1, 50_000))
-        outs.append(runner.push(x[:, i:i + k]))
+        outs.append(runner.push(x[:, i : i + k]))
         i += k
     outs.append(runner.finish())
     y = np.concatenate(outs, axis=1)

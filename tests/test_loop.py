@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from noisekit.pipelines.loop import (
     CROSSFADE_S,
     LoopError,
@@ -20,8 +19,13 @@ SR = 44100
 TARGET = 5 * SR
 
 
-def _noise(seconds: float, channels: int = 2, seed: int = 0, level: float = 0.05, n: int | None = None,
-           ) -> np.ndarray:
+def _noise(
+    seconds: float,
+    channels: int = 2,
+    seed: int = 0,
+    level: float = 0.05,
+    n: int | None = None,
+) -> np.ndarray:
     shape = (channels, n if n is not None else int(seconds * SR))
     return (level * np.random.default_rng(seed).standard_normal(shape)).astype(np.float32)
 
@@ -79,7 +83,7 @@ def test_level_holds_across_every_seam(rpm: float) -> None:
     xf = int(CROSSFADE_S * SR)
     for s in seams:
         for a in range(s - 2 * win, min(s + xf + 2 * win, TARGET - win), win // 2):
-            assert abs(_db(loop[:, a:a + win]) - ref) < 1.0, (s, a)
+            assert abs(_db(loop[:, a : a + win]) - ref) < 1.0, (s, a)
 
 
 def test_linear_fade_would_dip_so_the_check_has_teeth() -> None:
@@ -99,7 +103,7 @@ def test_correlated_material_does_not_bulge() -> None:
     win = int(0.05 * SR)
     for s in seam_starts(cut.shape[1], 78):
         for a in range(s, min(s + int(CROSSFADE_S * SR), TARGET) - win, win):
-            assert abs(_db(loop[:, a:a + win]) - _db(cut)) < 1.0
+            assert abs(_db(loop[:, a : a + win]) - _db(cut)) < 1.0
 
 
 @pytest.mark.parametrize("rpm", [78.0, 45.0, 100 / 3])
@@ -120,8 +124,9 @@ def test_once_per_revolution_clicks_stay_periodic(rpm: float) -> None:
     assert np.all(np.abs(gaps - rev) <= 1.0), gaps
 
 
-@pytest.mark.parametrize("text,value", [("78", 78.0), ("45", 45.0), ("33 1/3", 100 / 3), ("33⅓", 100 / 3),
-                                        ("33.33", 100 / 3), (16, 16.0)])
+@pytest.mark.parametrize(
+    "text,value", [("78", 78.0), ("45", 45.0), ("33 1/3", 100 / 3), ("33⅓", 100 / 3), ("33.33", 100 / 3), (16, 16.0)]
+)
 def test_parse_rpm(text, value) -> None:
     assert parse_rpm(text) == pytest.approx(value)
 

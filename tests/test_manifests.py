@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
+import noisekit.manifests.io as mio
 import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
-import noisekit.manifests.io as mio
 from noisekit.manifests import (
     TABLES,
     consolidate_parts,
@@ -22,6 +21,7 @@ from noisekit.manifests import (
     write_manifest,
     write_part,
 )
+
 from noisekit.datadir import DataDir
 from noisekit.errors import ManifestError
 
@@ -29,8 +29,14 @@ NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC)
 
 
 def _rec(identifier: str, file: str = "a.flac", **kw) -> dict:
-    return {"identifier": identifier, "file": file, "path": f"recordings/{identifier}/{file}", "status": "ok",
-            "harvested_at": NOW, **kw}
+    return {
+        "identifier": identifier,
+        "file": file,
+        "path": f"recordings/{identifier}/{file}",
+        "status": "ok",
+        "harvested_at": NOW,
+        **kw,
+    }
 
 
 @pytest.fixture()
@@ -48,8 +54,9 @@ def test_wrong_column_type_is_refused_naming_table_and_column(data):
     with pytest.raises(ManifestError) as err:
         merge_manifest(data, "recordings", [_rec("x", year="nineteen-twenty")])
     assert err.value.table == "recordings" and err.value.column == "year"
-    bad = pa.table({"identifier": ["x"], "file": ["f"], "status": ["ok"], "harvested_at": [NOW],
-                    "sample_rate": ["44100"]})
+    bad = pa.table(
+        {"identifier": ["x"], "file": ["f"], "status": ["ok"], "harvested_at": [NOW], "sample_rate": ["44100"]}
+    )
     with pytest.raises(ManifestError, match="column 'sample_rate'.*expected type int32, found string"):
         write_manifest(data, "recordings", bad)
 
@@ -110,8 +117,10 @@ def test_crash_mid_write_leaves_previous_manifest_intact(data, monkeypatch):
 
 
 def test_files_open_unchanged_in_pandas_polars_and_duckdb(data):
-    rows = [_rec("a", year=1925, duration_s=181.5, channels=2, creator="Ö Band"), _rec("b", status="failed",
-                                                                                       error="md5 mismatch")]
+    rows = [
+        _rec("a", year=1925, duration_s=181.5, channels=2, creator="Ö Band"),
+        _rec("b", status="failed", error="md5 mismatch"),
+    ]
     table = merge_manifest(data, "recordings", rows)
     path = str(data.manifest_path("recordings"))
     frame = pd.read_parquet(path)

@@ -18,8 +18,12 @@ PARTS = ("classifier", "denoiser", "manifests", "pipelines")
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-                    "-w", str(out), str(ROOT)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(out), str(ROOT)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     (path,) = out.glob("noisekit-*.whl")
     return zipfile.ZipFile(path)
 
@@ -34,10 +38,15 @@ def test_wheel_installs_noisekit_and_nothing_else_at_the_top(wheel: zipfile.ZipF
 
 def test_wheel_carries_the_shipped_weights_and_configs(wheel: zipfile.ZipFile) -> None:
     names = set(wheel.namelist())
-    for expected in ["noisekit/classifier/weights/noise_cnn.safetensors", "noisekit/classifier/weights/noise_cnn.json",
-                     "noisekit/denoiser/weights/small.safetensors", "noisekit/denoiser/weights/small.json",
-                     "noisekit/pipelines/demo.toml", "noisekit/pipelines/report_template.html",
-                     "noisekit/data/devices.csv"]:
+    for expected in [
+        "noisekit/classifier/weights/noise_cnn.safetensors",
+        "noisekit/classifier/weights/noise_cnn.json",
+        "noisekit/denoiser/weights/small.safetensors",
+        "noisekit/denoiser/weights/small.json",
+        "noisekit/pipelines/demo.toml",
+        "noisekit/pipelines/report_template.html",
+        "noisekit/data/devices.csv",
+    ]:
         assert expected in names, expected
 
 

@@ -12,11 +12,11 @@ import threading
 
 import numpy as np
 import pytest
-
 from noisekit.manifests import merge_manifest
+from noisekit.pipelines.report import build_report, find_evaluation
+
 from noisekit.audio import write_audio
 from noisekit.datadir import DataDir
-from noisekit.pipelines.report import build_report, find_evaluation
 
 
 def _dataset(tmp_path, n_gram: int = 5, n_tape: int = 2) -> DataDir:
@@ -27,13 +27,35 @@ def _dataset(tmp_path, n_gram: int = 5, n_tape: int = 2) -> DataDir:
         kind = "gramophone" if i < n_gram else "tape"
         folder = data.noise_gramophone if kind == "gramophone" else data.noise_tape
         path = write_audio(folder / f"seg {i}#.flac", 0.05 * rng.standard_normal((2, 44100)), 44100)
-        rows.append({"segment_id": f"s{i}", "kind": kind, "source": f"disc{i % 3}", "source_path": "x.flac",
-                     "start_s": float(i), "end_s": float(i) + 3.0, "path": data.relative(path), "duration_s": 5.0,
-                     "p_noise": 0.99 - 0.1 * i, "year": 1920 + 7 * i if kind == "gramophone" else None,
-                     "label": "Victor" if i % 2 else "Columbia", "split": "train", "status": "ok",
-                     "device": "Revox A77" if kind == "tape" else None, "speed_ips": 7.5 if kind == "tape" else None})
-    rows.append({"segment_id": "bad", "kind": "gramophone", "source": "broken", "source_path": "b.flac",
-                 "status": "failed", "error": "truncated"})
+        rows.append(
+            {
+                "segment_id": f"s{i}",
+                "kind": kind,
+                "source": f"disc{i % 3}",
+                "source_path": "x.flac",
+                "start_s": float(i),
+                "end_s": float(i) + 3.0,
+                "path": data.relative(path),
+                "duration_s": 5.0,
+                "p_noise": 0.99 - 0.1 * i,
+                "year": 1920 + 7 * i if kind == "gramophone" else None,
+                "label": "Victor" if i % 2 else "Columbia",
+                "split": "train",
+                "status": "ok",
+                "device": "Revox A77" if kind == "tape" else None,
+                "speed_ips": 7.5 if kind == "tape" else None,
+            }
+        )
+    rows.append(
+        {
+            "segment_id": "bad",
+            "kind": "gramophone",
+            "source": "broken",
+            "source_path": "b.flac",
+            "status": "failed",
+            "error": "truncated",
+        }
+    )
     merge_manifest(data, "noise", [r for r in rows if r["kind"] == "gramophone"])
     merge_manifest(data, "tape", [r for r in rows if r["kind"] == "tape"])
     return data
@@ -81,14 +103,27 @@ def test_page_in_headless_chromium(tmp_path):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/report/index.html"
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}"]
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
     try:
-        dom = subprocess.run([browser, *flags, "--virtual-time-budget=15000", "--dump-dom", url + "#selftest"],
-                             capture_output=True, text=True, timeout=120).stdout
+        dom = subprocess.run(
+            [browser, *flags, "--virtual-time-budget=15000", "--dump-dom", url + "#selftest"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        ).stdout
         shot = tmp_path / "report.png"
-        subprocess.run([browser, *flags, "--window-size=1280,1600", f"--screenshot={shot}", url],
-                       capture_output=True, timeout=120)
+        subprocess.run(
+            [browser, *flags, "--window-size=1280,1600", f"--screenshot={shot}", url], capture_output=True, timeout=120
+        )
     finally:
         server.shutdown()
     result = json.loads(re.search(r'<pre id="selftest-result">(.*?)</pre>', dom, re.S).group(1))

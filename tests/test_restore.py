@@ -3,7 +3,6 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
-
 from noisekit.denoiser.classical.signals import SR, add_noise, coloured_noise, notes, plant_clicks, snr_db
 from noisekit.pipelines.restore import (
     RestoreOptions,

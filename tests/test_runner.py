@@ -6,10 +6,10 @@ import os
 from pathlib import Path
 
 import pytest
-
 from noisekit.manifests import merge_manifest, read_manifest, write_manifest
-from noisekit.datadir import DataDir
 from noisekit.pipelines.runner import PipelineError, load_pipeline, run_pipeline, stage_type
+
+from noisekit.datadir import DataDir
 
 CALLS: list[str] = []
 
@@ -19,16 +19,20 @@ def _make_labels(data: DataDir, params: dict) -> None:
     CALLS.append("labels")
     n = int(params.get("n", 2))
     text = Path(params["source"]).read_text() if "source" in params else ""
-    write_manifest(data, "labels", [{"path": f"{text}{i}.wav", "start_s": 0.0, "end_s": 1.0, "label": "noise"}
-                                    for i in range(n)])
+    write_manifest(
+        data, "labels", [{"path": f"{text}{i}.wav", "start_s": 0.0, "end_s": 1.0, "label": "noise"} for i in range(n)]
+    )
 
 
 @stage_type("test-count", reads=("labels",), writes=("clean",))
 def _count(data: DataDir, params: dict) -> None:
     CALLS.append("count")
     n = read_manifest(data, "labels").num_rows
-    merge_manifest(data, "clean", [{"path": "x", "group": "g", "duration_s": float(n), "sample_rate": 1,
-                                    "channels": 1, "split": "train"}])
+    merge_manifest(
+        data,
+        "clean",
+        [{"path": "x", "group": "g", "duration_s": float(n), "sample_rate": 1, "channels": 1, "split": "train"}],
+    )
 
 
 def _config(tmp_path, n: int = 2) -> str:
@@ -137,8 +141,9 @@ def test_shipped_configs_load():
         assert pipeline.stages and pipeline.name == name
 
 
-@pytest.mark.parametrize("config", sorted((Path(__file__).resolve().parents[1] / "pipelines").glob("*.toml")),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "config", sorted((Path(__file__).resolve().parents[1] / "pipelines").glob("*.toml")), ids=lambda p: p.name
+)
 def test_shipped_pipeline_configs_load(config: Path) -> None:
     """Every config under pipelines/ names known stage types and parses (a typo would fail at run time)."""
     import noisekit.pipelines.stages  # noqa: F401  (registers the stage types)

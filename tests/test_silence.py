@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from noisekit.pipelines.silence import sound_spans
 
 SR = 44100
@@ -12,9 +11,9 @@ SR = 44100
 def test_spans_skip_digital_silence_runs():
     rng = np.random.default_rng(0)
     cut = (1e-3 * rng.standard_normal((2, SR))).astype(np.float32)
-    cut[:, :4410] = 0.0            # 100 ms of zeros before the needle drop
-    cut[:, 20000:20100] = 0.0      # 2.3 ms: too short to count
-    cut[:, 30000:31000] = 0.0      # 23 ms muted stretch
+    cut[:, :4410] = 0.0  # 100 ms of zeros before the needle drop
+    cut[:, 20000:20100] = 0.0  # 2.3 ms: too short to count
+    cut[:, 30000:31000] = 0.0  # 23 ms muted stretch
     assert sound_spans(cut, SR) == [(4410, 30000), (31000, SR)]
 
 

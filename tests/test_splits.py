@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from noisekit.pipelines.splits import assign_splits, check_fractions, split_for
 
 
@@ -19,10 +18,15 @@ def test_stable_across_processes() -> None:
     """No hash() anywhere: a fresh interpreter (different hash seed) gives the same answers."""
     keys = [f"78_item_{i}" for i in range(50)]
     here = [split_for(k) for k in keys]
-    code = ("from noisekit.pipelines.splits import split_for; "
-            f"print(','.join(split_for(k) for k in {keys!r}))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={"PYTHONHASHSEED": "123", "PATH": ""}, cwd=Path(__file__).parents[1])
+    code = f"from noisekit.pipelines.splits import split_for; print(','.join(split_for(k) for k in {keys!r}))"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONHASHSEED": "123", "PATH": ""},
+        cwd=Path(__file__).parents[1],
+    )
     assert out.stdout.strip().split(",") == here
 
 

@@ -42,7 +42,7 @@ def test_a_tone_under_the_broadband_noise_is_still_heard_in_its_band() -> None:
     noise = _white(2, 3.0)
     t = np.arange(noise.shape[1]) / SR
     tone = np.sin(2 * np.pi * 3000 * t)[None].astype(np.float32)
-    tone *= np.sqrt(np.mean(noise ** 2) / np.mean(tone ** 2)) * 10 ** (-(AUDIBLE_BELOW_DB + 5) / 20)
+    tone *= np.sqrt(np.mean(noise**2) / np.mean(tone**2)) * 10 ** (-(AUDIBLE_BELOW_DB + 5) / 20)
     assert audible_frames(tone, noise, SR).all()  # 35 dB under the noise's total power, but not in its band
     assert not audible_frames(tone * 1e-3, noise, SR).any()
 

@@ -37,7 +37,7 @@ def test_band_sos_edges_and_apply_sos_speed_guard() -> None:
     x[0] = 1.0
     y = dsp.apply_sos(x, dsp.band_sos(100.0, 1000.0, SR, 4))
     assert y.dtype == np.float32 and np.all(np.isfinite(y))
-    assert np.max(np.abs(y[SR // 2:])) < 1e-20  # decayed (the -600 dB floor is all that is left)
+    assert np.max(np.abs(y[SR // 2 :])) < 1e-20  # decayed (the -600 dB floor is all that is left)
     np.testing.assert_array_equal(dsp.apply_sos(x, None), x)
 
 
@@ -66,7 +66,7 @@ def test_hum_noise_slice_and_chorus() -> None:
     tone = np.sin(2 * np.pi * 440 * np.arange(2 * SR) / SR)
     ch = dsp.chorus(tone, SR, rng, 2)
     assert ch.shape == tone.shape and not np.allclose(ch, tone)
-    assert np.sqrt(np.mean(ch[SR:] ** 2)) == pytest.approx(np.sqrt(np.mean(tone ** 2)), rel=0.6)
+    assert np.sqrt(np.mean(ch[SR:] ** 2)) == pytest.approx(np.sqrt(np.mean(tone**2)), rel=0.6)
     np.testing.assert_array_equal(dsp.chorus(np.zeros(100), SR, rng, 3), np.zeros(100))
 
 

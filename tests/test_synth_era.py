@@ -51,8 +51,7 @@ def test_wow_modulates_pitch_at_the_revolution_rate() -> None:
 def test_era_resonance_colours_the_band() -> None:
     sr = 44100
     x = np.random.default_rng(5).standard_normal(2 * sr).astype(np.float32)
-    p = EraParams(era="acoustic", lo_hz=200.0, hi_hz=4000.0, order=2, resonances=[(1000.0, 12.0, 4.0)],
-                  wow_depth=0.0)
+    p = EraParams(era="acoustic", lo_hz=200.0, hi_hz=4000.0, order=2, resonances=[(1000.0, 12.0, 4.0)], wow_depth=0.0)
     y = apply_era_params(x, sr, p)
     assert _band_gain(y, x, 950, 1050, sr) - _band_gain(y, x, 550, 650, sr) > 6.0
     assert _band_gain(y, x, 950, 1050, sr) - _band_gain(y, x, 1800, 2000, sr) > 6.0

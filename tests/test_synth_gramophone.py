@@ -56,12 +56,23 @@ def test_profiles_differ_in_level() -> None:
 
 def test_scratch_repeats_once_per_revolution() -> None:
     rpm = 78.0
-    x = _render(7, dur=4.0, rpm=rpm, profile="clean_shellac", hiss_db=-70.0, crackle_db=-80.0, click_rate=0.0,
-                thump_rate_per_min=0.0, hum_hz=0.0, rumble_db=-90.0, scratches=[(0.1, -12.0, 3.0)])[0]
+    x = _render(
+        7,
+        dur=4.0,
+        rpm=rpm,
+        profile="clean_shellac",
+        hiss_db=-70.0,
+        crackle_db=-80.0,
+        click_rate=0.0,
+        thump_rate_per_min=0.0,
+        hum_hz=0.0,
+        rumble_db=-90.0,
+        scratches=[(0.1, -12.0, 3.0)],
+    )[0]
     env = np.abs(x.astype(np.float64))
     ac = np.fft.irfft(np.abs(np.fft.rfft(env, 2 * env.size)) ** 2)[: env.size]
     lag_min = int(0.2 * SR)
-    peak_lag = lag_min + int(np.argmax(ac[lag_min: int(1.2 * SR)]))
+    peak_lag = lag_min + int(np.argmax(ac[lag_min : int(1.2 * SR)]))
     assert peak_lag / SR == pytest.approx(60.0 / rpm, abs=2.0 / SR)
 
 
@@ -72,17 +83,37 @@ def test_stereo_channels_highly_but_not_perfectly_correlated() -> None:
 
 
 def test_level_modulation_at_the_revolution_rate() -> None:
-    x = _render(13, dur=8.0, rpm=78.0, rev_mod_depth=0.3, rev_mod_depth2=0.0, click_rate=0.0, scratches=[],
-                thump_rate_per_min=0.0, hum_hz=0.0, rumble_db=-120.0, crackle_db=-120.0)[0].astype(np.float64)
+    x = _render(
+        13,
+        dur=8.0,
+        rpm=78.0,
+        rev_mod_depth=0.3,
+        rev_mod_depth2=0.0,
+        click_rate=0.0,
+        scratches=[],
+        thump_rate_per_min=0.0,
+        hum_hz=0.0,
+        rumble_db=-120.0,
+        crackle_db=-120.0,
+    )[0].astype(np.float64)
     frames = x[: x.size // 160 * 160].reshape(-1, 160)  # 10-ms RMS envelope
-    env = np.sqrt(np.mean(frames ** 2, axis=1))
+    env = np.sqrt(np.mean(frames**2, axis=1))
     spec = np.abs(np.fft.rfft(env - env.mean(), 8 * env.size))
     fr = np.fft.rfftfreq(8 * env.size, 0.01)
     assert fr[np.argmax(spec)] == pytest.approx(78.0 / 60.0, abs=0.05)
 
 
-_QUIET = {"click_rate": 0.0, "scratches": [], "thump_rate_per_min": 0.0, "hum_hz": 0.0, "rumble_db": -120.0,
-          "crackle_db": -120.0, "hiss_db": -120.0, "rev_mod_depth": 0.0, "rev_mod_depth2": 0.0}
+_QUIET = {
+    "click_rate": 0.0,
+    "scratches": [],
+    "thump_rate_per_min": 0.0,
+    "hum_hz": 0.0,
+    "rumble_db": -120.0,
+    "crackle_db": -120.0,
+    "hiss_db": -120.0,
+    "rev_mod_depth": 0.0,
+    "rev_mod_depth2": 0.0,
+}
 
 
 def _spectrum(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -111,13 +142,16 @@ def test_rumble_sits_below_50_hz_and_thumps_are_low() -> None:
 
 
 def test_click_and_crackle_rates() -> None:
-    x = _render(17, dur=10.0, **{**_QUIET, "click_rate": 3.0, "click_peak_db": -6.0, "click_spread_db": 1.0,
-                                 "click_width_ms": (0.1, 0.2)})[0]
+    x = _render(
+        17,
+        dur=10.0,
+        **{**_QUIET, "click_rate": 3.0, "click_peak_db": -6.0, "click_spread_db": 1.0, "click_width_ms": (0.1, 0.2)},
+    )[0]
     peaks = np.flatnonzero(np.abs(x) > 0.1)
     events = 1 + int(np.sum(np.diff(peaks) > SR // 200)) if peaks.size else 0
     assert 15 <= events <= 45  # Poisson(30)
     crackle = {**_QUIET, "crackle_db": -50.0, "crackle_burstiness": 0.0}
     sparse = _render(18, dur=4.0, **crackle, crackle_rate=20.0)[0].astype(np.float64)
     dense = _render(18, dur=4.0, **crackle, crackle_rate=2000.0)[0].astype(np.float64)
-    kurt = [float(np.mean(v ** 4) / np.mean(v ** 2) ** 2) for v in (sparse, dense)]
+    kurt = [float(np.mean(v**4) / np.mean(v**2) ** 2) for v in (sparse, dense)]
     assert rms_db(dense) == pytest.approx(-50.0, abs=1.0) and kurt[0] > 3 * kurt[1]  # sparse = more impulsive

@@ -22,8 +22,10 @@ def test_modal_matches_direct_sum() -> None:
     ph = np.random.default_rng(0).uniform(0, 2 * np.pi, 3)  # drawn in order of increasing tau
     t = np.arange(n) / SR
     order = np.argsort(taus)
-    ref = sum(a * np.exp(-t / tau) * np.cos(2 * np.pi * f * t + p)
-              for f, tau, a, p in zip(freqs[order], taus[order], amps[order], ph, strict=True))
+    ref = sum(
+        a * np.exp(-t / tau) * np.cos(2 * np.pi * f * t + p)
+        for f, tau, a, p in zip(freqs[order], taus[order], amps[order], ph, strict=True)
+    )
     np.testing.assert_allclose(x, ref, atol=2e-4)
 
 
@@ -33,14 +35,14 @@ def test_piano_partials_are_stretched() -> None:
     b = 2.0 * 1e-4 * (f0 / 261.6) ** 1.1
     k = 12
     expected = k * f0 * np.sqrt(1 + b * k * k)
-    got = _peak_freq(x[: SR], expected - 8, expected + 8)
+    got = _peak_freq(x[:SR], expected - 8, expected + 8)
     assert abs(got - expected) < 1.5 and expected - k * f0 > 2.0  # really inharmonic
 
 
 def test_piano_decays_and_ends_at_zero() -> None:
     x = ins.piano(261.6, 0.5, 0.7, SR, np.random.default_rng(2))
     assert abs(x[-1]) < 1e-6
-    early, late = np.abs(x[: SR // 10]).max(), np.abs(x[SR // 2 - SR // 10: SR // 2]).max()
+    early, late = np.abs(x[: SR // 10]).max(), np.abs(x[SR // 2 - SR // 10 : SR // 2]).max()
     assert late < early
 
 
@@ -53,13 +55,13 @@ def test_karplus_strong_pitch(f0: float) -> None:
 def test_bowed_has_slow_attack_and_vibrato_pitch() -> None:
     x = ins.bowed(330.0, 1.0, 0.7, SR, np.random.default_rng(4), attack_s=0.3, vib_depth=0.004, bow_db=-60.0)
     assert np.abs(x[: int(0.03 * SR)]).max() < 0.3 * np.abs(x).max()
-    assert _peak_freq(x[SR // 2: SR], 300, 360) == pytest.approx(330.0, rel=0.01)
+    assert _peak_freq(x[SR // 2 : SR], 300, 360) == pytest.approx(330.0, rel=0.01)
 
 
 def test_wind_and_organ_pitch_and_finite() -> None:
     w = ins.wind(262.0, 0.8, 0.8, SR, np.random.default_rng(5), breath_db=-60.0)
     o = ins.organ(262.0, 0.8, 0.8, SR, np.random.default_rng(6), chiff_db=-80.0)
-    assert _peak_freq(w[SR // 4: SR // 2], 240, 290) == pytest.approx(262.0, rel=0.01)
+    assert _peak_freq(w[SR // 4 : SR // 2], 240, 290) == pytest.approx(262.0, rel=0.01)
     assert np.all(np.isfinite(o)) and np.abs(o).max() <= 1.5
 
 

@@ -37,10 +37,19 @@ def test_every_style_renders_bounded_and_ends_at_zero(style: str) -> None:
 
 
 def test_pp_passage_is_very_soft() -> None:
-    x, p = _piece(4, 12.0, style="piano_solo", pp_passage=[0.5, 3.0, -55.0], crescendo=None, fade_in_s=0.0,
-                  fade_out_s=0.0, sustained=None, swell_db=0.5)
-    (s, e, _), = [c for c in hard_cases(p, 12.0) if c[2] == "pp_passage"]
-    inner = x[int((s + 0.8) * SR): int((e - 0.8) * SR)]
+    x, p = _piece(
+        4,
+        12.0,
+        style="piano_solo",
+        pp_passage=[0.5, 3.0, -55.0],
+        crescendo=None,
+        fade_in_s=0.0,
+        fade_out_s=0.0,
+        sustained=None,
+        swell_db=0.5,
+    )
+    ((s, e, _),) = [c for c in hard_cases(p, 12.0) if c[2] == "pp_passage"]
+    inner = x[int((s + 0.8) * SR) : int((e - 0.8) * SR)]
     loud = x[: int(max(s - 0.5, 0.5) * SR)]
     assert rms_db(inner) < -40.0 and rms_db(loud) - rms_db(inner) > 15.0
 
@@ -49,8 +58,8 @@ def test_fade_in_and_out() -> None:
     x, p = _piece(5, 10.0, style="organ", fade_in_s=3.0, fade_out_s=3.0, pp_passage=None, crescendo=None)
     kinds = {c[2] for c in hard_cases(p, 10.0)}
     assert {"fade_in", "fade_out"} <= kinds
-    assert rms_db(x[: int(0.5 * SR)]) < rms_db(x[int(4 * SR): int(6 * SR)]) - 20.0
-    assert rms_db(x[-int(0.5 * SR):]) < rms_db(x[int(4 * SR): int(6 * SR)]) - 20.0
+    assert rms_db(x[: int(0.5 * SR)]) < rms_db(x[int(4 * SR) : int(6 * SR)]) - 20.0
+    assert rms_db(x[-int(0.5 * SR) :]) < rms_db(x[int(4 * SR) : int(6 * SR)]) - 20.0
 
 
 def test_hard_cases_lie_inside_the_piece() -> None:
@@ -69,19 +78,26 @@ def test_unknown_style_or_field_is_refused() -> None:
 
 
 def _rms_at(x: np.ndarray, a: float, b: float) -> float:
-    return rms_db(x[int(a * SR): int(b * SR)])
+    return rms_db(x[int(a * SR) : int(b * SR)])
 
 
-_PLAIN = {"pp_passage": None, "crescendo": None, "fade_in_s": 0.0, "fade_out_s": 0.0, "sustained": None,
-          "long_tail_s": 0.0, "swell_db": 0.3}
+_PLAIN = {
+    "pp_passage": None,
+    "crescendo": None,
+    "fade_in_s": 0.0,
+    "fade_out_s": 0.0,
+    "sustained": None,
+    "long_tail_s": 0.0,
+    "swell_db": 0.3,
+}
 
 
 def test_crescendo_rises_and_diminuendo_falls() -> None:
     x, p = _piece(20, 12.0, style="strings", **{**_PLAIN, "crescendo": [0.4, 4.0, 20.0]})
-    (s, e, kind), = [c for c in hard_cases(p, 12.0) if c[2] in ("crescendo", "diminuendo")]
+    ((s, e, kind),) = [c for c in hard_cases(p, 12.0) if c[2] in ("crescendo", "diminuendo")]
     assert kind == "crescendo" and _rms_at(x, e - 1.0, e) - _rms_at(x, s, s + 1.0) > 10.0
     y, q = _piece(20, 12.0, style="strings", **{**_PLAIN, "crescendo": [0.4, 4.0, -20.0]})
-    (s, e, kind), = [c for c in hard_cases(q, 12.0) if c[2] in ("crescendo", "diminuendo")]
+    ((s, e, kind),) = [c for c in hard_cases(q, 12.0) if c[2] in ("crescendo", "diminuendo")]
     assert kind == "diminuendo" and _rms_at(y, s, s + 1.0) - _rms_at(y, e - 1.0, e) > 10.0
 
 
@@ -89,10 +105,11 @@ def test_sustained_note_is_one_pitch() -> None:
     from noisekit.synth.rooms import RoomParams
 
     dry = RoomParams(rt60_s=0.2, wet_db=-40.0)
-    x, p = _piece(21, 12.0, style="piano_solo", room=dry,
-                  **{**_PLAIN, "sustained": [0.5, 5.0], "sustain_instrument": "clarinet"})
-    (s, e, _), = [c for c in hard_cases(p, 12.0) if c[2] == "sustained_note"]
-    seg = x[int((s + 1.5) * SR): int((e - 0.5) * SR)].astype(np.float64)
+    x, p = _piece(
+        21, 12.0, style="piano_solo", room=dry, **{**_PLAIN, "sustained": [0.5, 5.0], "sustain_instrument": "clarinet"}
+    )
+    ((s, e, _),) = [c for c in hard_cases(p, 12.0) if c[2] == "sustained_note"]
+    seg = x[int((s + 1.5) * SR) : int((e - 0.5) * SR)].astype(np.float64)
     spec = np.abs(np.fft.rfft(seg * np.hanning(seg.size)))
     f = np.fft.rfftfreq(seg.size, 1 / SR)
     lo, hi = 50, 89  # clarinet range
@@ -105,7 +122,7 @@ def test_sustained_note_is_one_pitch() -> None:
 def test_long_tail_decays_into_the_end() -> None:
     x, p = _piece(22, 12.0, style="organ", **{**_PLAIN, "long_tail_s": 4.0})
     assert p.room.rt60_s >= 1.5  # a long tail comes with a reverberant room
-    (s, e, _), = [c for c in hard_cases(p, 12.0) if c[2] == "long_tail"]
+    ((s, e, _),) = [c for c in hard_cases(p, 12.0) if c[2] == "long_tail"]
     levels = [_rms_at(x, t, t + 0.5) for t in np.arange(s + 0.3, e - 0.5, 0.5)]
     assert levels[0] - levels[-1] > 20.0
     assert np.all(np.diff(levels) < 1.0)  # decaying (no new notes)
@@ -125,4 +142,4 @@ def test_ritardando_slows_the_last_bars() -> None:
     assert beats[0] == pytest.approx(0.5)
     end_beat = int(np.searchsorted(np.cumsum(beats), lay.body_end))
     assert beats[end_beat - 1] > 1.25 * beats[0]  # clearly slower by the final chord
-    assert np.all(np.diff(beats[: end_beat]) >= -1e-12)  # and only ever slowing down
+    assert np.all(np.diff(beats[:end_beat]) >= -1e-12)  # and only ever slowing down

@@ -43,4 +43,4 @@ def test_early_reflections_precede_the_diffuse_tail() -> None:
     early = h[1:onset]
     assert np.count_nonzero(np.abs(early) > 1e-4) >= 3  # sparse reflections before the diffuse field
     assert np.mean(np.abs(early) > 1e-4) < 0.05  # ... and only a few: discrete echoes, not yet a diffuse field
-    assert np.mean(np.abs(h[onset + SR // 100: onset + SR // 10]) > 1e-4) > 0.9  # then the dense tail
+    assert np.mean(np.abs(h[onset + SR // 100 : onset + SR // 10]) > 1e-4) > 0.9  # then the dense tail

@@ -41,12 +41,11 @@ def test_noise_intervals_are_exact_and_maximal(seed: int) -> None:
             assert np.any(s.music[:, b] != 0.0)
     # music really is audible just outside some interval edge
     a = int(round(s.noise_intervals[0][1] * SR))
-    assert np.max(np.abs(s.music[:, a: a + SR // 2])) > 0.0
+    assert np.max(np.abs(s.music[:, a : a + SR // 2])) > 0.0
 
 
 def test_layout_overrides_pause_and_run_in_out() -> None:
-    s = synth_side(7, sr=SR, run_in_s=3.0, run_out_s=4.0, n_pieces=2, pause_s=2.0, piece_s=5.0,
-                   announcement=False)
+    s = synth_side(7, sr=SR, run_in_s=3.0, run_out_s=4.0, n_pieces=2, pause_s=2.0, piece_s=5.0, announcement=False)
     assert s.duration_s == pytest.approx(3.0 + 5.0 + 2.0 + 5.0 + 4.0, abs=1e-3)
     iv = s.noise_intervals
     assert len(iv) == 3
@@ -56,8 +55,7 @@ def test_layout_overrides_pause_and_run_in_out() -> None:
 
 
 def test_segue_has_no_gap() -> None:
-    s = synth_side(8, sr=SR, run_in_s=2.0, run_out_s=3.0, n_pieces=2, pause_s=-0.3, piece_s=4.0,
-                   announcement=False)
+    s = synth_side(8, sr=SR, run_in_s=2.0, run_out_s=3.0, n_pieces=2, pause_s=-0.3, piece_s=4.0, announcement=False)
     assert len(s.noise_intervals) == 2
 
 
@@ -105,8 +103,7 @@ def test_noise_mask_and_frame_labels() -> None:
 
 
 def test_pauses_of_an_announcement_are_noise_only() -> None:
-    s = synth_side(15, sr=SR, run_in_s=2.0, run_out_s=2.0, n_pieces=1, piece_s=4.0, announcement=True,
-                   pause_s=1.0)
+    s = synth_side(15, sr=SR, run_in_s=2.0, run_out_s=2.0, n_pieces=1, piece_s=4.0, announcement=True, pause_s=1.0)
     ann = s.params["pieces"][0]
     assert ann["kind"] == "announcement"
     inside = [(a, b) for a, b in s.noise_intervals if ann["start_s"] <= a and b <= ann["start_s"] + ann["duration_s"]]
@@ -114,4 +111,4 @@ def test_pauses_of_an_announcement_are_noise_only() -> None:
     first_gap = s.noise_intervals[0]
     assert first_gap[1] >= ann["start_s"]  # the run-in reaches at least to the slot (later if speech starts late)
     for a, b in inside + [first_gap]:
-        assert np.all(s.music[:, int(round(a * SR)): int(round(b * SR))] == 0.0)
+        assert np.all(s.music[:, int(round(a * SR)) : int(round(b * SR))] == 0.0)

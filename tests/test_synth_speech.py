@@ -26,8 +26,8 @@ def test_sung_notes_have_the_right_pitch() -> None:
     rng = np.random.default_rng(2)
     p = draw_speech_params(rng, "singing", vib_depth=0.0, f0_hz=200.0)
     x = sing_notes(p, [(0.1, 1.5, 57.0)], int(2 * SR), SR, rng)  # A3 = 220 Hz
-    seg = x[int(0.4 * SR): int(1.4 * SR)].astype(np.float64)
-    ac = np.array([np.dot(seg[:8000], seg[lag:lag + 8000]) for lag in range(60, 200)])
+    seg = x[int(0.4 * SR) : int(1.4 * SR)].astype(np.float64)
+    ac = np.array([np.dot(seg[:8000], seg[lag : lag + 8000]) for lag in range(60, 200)])
     lag = int(np.argmax(ac)) + 60  # periodicity between 110 and 370 Hz
     assert SR / lag == pytest.approx(220.0, rel=0.03)
 

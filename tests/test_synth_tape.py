@@ -47,8 +47,13 @@ def test_slower_is_louder_and_darker() -> None:
 
 
 def test_dropouts_dip_the_level() -> None:
-    kw = {"nr": "none", "hum_hz": 0.0, "mod_depth_db": 0.0, "dropout_depth_db": (20.0, 20.0),
-          "dropout_len_ms": (100.0, 100.0)}
+    kw = {
+        "nr": "none",
+        "hum_hz": 0.0,
+        "mod_depth_db": 0.0,
+        "dropout_depth_db": (20.0, 20.0),
+        "dropout_len_ms": (100.0, 100.0),
+    }
     x = _render(5, 3.75, dur=4.0, dropout_rate_per_min=120.0, **kw)[0]
     frames = x[: x.size // 441 * 441].reshape(-1, 441)
     db = 10 * np.log10(np.mean(frames.astype(np.float64) ** 2, axis=1))
@@ -78,7 +83,7 @@ def test_modulation_noise_and_hum() -> None:
     def spread(depth: float) -> float:
         x = _render(6, 7.5, dur=6.0, mod_depth_db=depth, mod_rate_hz=4.0, **base)[0].astype(np.float64)
         frames = x[: x.size // 2205 * 2205].reshape(-1, 2205)  # 100-ms levels
-        return float(np.std(10 * np.log10(np.mean(frames ** 2, axis=1))))
+        return float(np.std(10 * np.log10(np.mean(frames**2, axis=1))))
 
     assert spread(3.0) > 2.0 * spread(0.0)
     x = _render(7, 7.5, dur=2.0, **{**base, "hum_hz": 50.0, "hum_db": -40.0, "hum_harmonics": 3})[0]

@@ -16,8 +16,11 @@ def test_every_instrument_plays_deterministically() -> None:
         notes = []
         for _ in range(2):
             rng = np.random.default_rng(9)
-            notes.append(play_note(name, (lo + hi) / 2 if hi else 60, 0.3, 0.7, SR, rng,
-                                   draw_timbre(rng, name, noisy=True), "snare"))
+            notes.append(
+                play_note(
+                    name, (lo + hi) / 2 if hi else 60, 0.3, 0.7, SR, rng, draw_timbre(rng, name, noisy=True), "snare"
+                )
+            )
         np.testing.assert_array_equal(notes[0], notes[1])
         assert np.all(np.isfinite(notes[0])) and np.abs(notes[0]).max() > 0.1, name
     with pytest.raises(ValueError):

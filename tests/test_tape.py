@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tape_helpers import SR, ToneDetectorClassifier, blank_noise, music, write_capture
-
 from noisekit.manifests import read_manifest
-from noisekit.audio import audio_info, load_audio
-from noisekit.datadir import DataDir
 from noisekit.pipelines import tape
 from noisekit.pipelines.devices import DeviceError
+from tape_helpers import SR, ToneDetectorClassifier, blank_noise, music, write_capture
 
-META = tape.CaptureMeta("revox a-77", 15.0, tape_stock="ATR Magnetics", chain="Revox -> RME Babyface",
-                        contributor="Test Archive", license="CC-BY-4.0")
+from noisekit.audio import audio_info, load_audio
+from noisekit.datadir import DataDir
+
+META = tape.CaptureMeta(
+    "revox a-77",
+    15.0,
+    tape_stock="ATR Magnetics",
+    chain="Revox -> RME Babyface",
+    contributor="Test Archive",
+    license="CC-BY-4.0",
+)
 
 
 @pytest.fixture
@@ -26,8 +32,10 @@ def _ingest(data, files, meta=META, **kw):
 
 
 def test_ingest_writes_segments_rows_original_and_card(tmp_path, data):
-    files = [write_capture(tmp_path / "a77_15ips.wav", blank_noise(0, 12.0)),
-             write_capture(tmp_path / "second.wav", blank_noise(1, 11.0))]
+    files = [
+        write_capture(tmp_path / "a77_15ips.wav", blank_noise(0, 12.0)),
+        write_capture(tmp_path / "second.wav", blank_noise(1, 11.0)),
+    ]
     result = _ingest(data, files)
     assert result.accepted == ["a77_15ips", "second"] and not result.refused and result.segments == 4
     rows = result.table.to_pylist()
@@ -35,16 +43,24 @@ def test_ingest_writes_segments_rows_original_and_card(tmp_path, data):
     first = [r for r in rows if r["source"] == "a77_15ips"]
     assert [(r["start_s"], r["end_s"]) for r in first] == [(0.0, 5.0), (5.0, 10.0)]
     r = first[0]
-    assert (r["device"], r["speed_ips"], r["format"], r["noise_reduction"]) == ("Revox A77 (HS)", 15.0,
-                                                                                  "open-reel", "none")
+    assert (r["device"], r["speed_ips"], r["format"], r["noise_reduction"]) == (
+        "Revox A77 (HS)",
+        15.0,
+        "open-reel",
+        "none",
+    )
     assert (r["tape_stock"], r["chain"], r["contributor"], r["license"]) == (
-        "ATR Magnetics", "Revox -> RME Babyface", "Test Archive", "CC-BY-4.0")
+        "ATR Magnetics",
+        "Revox -> RME Babyface",
+        "Test Archive",
+        "CC-BY-4.0",
+    )
     assert r["source_path"] == str(files[0]) and r["p_noise"] == 1.0 and -80 < r["rms_dbfs"] < -40
     assert len({x["split"] for x in first}) == 1  # a whole capture goes to one split
     seg, sr = load_audio(data.resolve(r["path"]))
     original, _ = load_audio(files[0])
     assert sr == SR and seg.shape == (2, 5 * SR)
-    np.testing.assert_allclose(seg, original[:, :5 * SR], atol=2e-7)
+    np.testing.assert_allclose(seg, original[:, : 5 * SR], atol=2e-7)
     assert data.resolve(r["raw_path"]).read_bytes() == files[0].read_bytes()
     card = (data.root / "DATASET.md").read_text()
     assert "| Revox A77 (HS) | open-reel | 15 | none | 2 | 0.3 |" in card
@@ -74,7 +90,7 @@ def test_duplicates_are_skipped_by_content_not_by_file(tmp_path, data):
 
 def test_refused_capture_becomes_a_failed_row_and_the_others_go_on(tmp_path, data):
     song = blank_noise(4, 11.0)
-    song[:, 2 * SR:5 * SR] += music(3.0)[None, :]
+    song[:, 2 * SR : 5 * SR] += music(3.0)[None, :]
     files = [write_capture(tmp_path / "good.wav", blank_noise(5, 11.0)), write_capture(tmp_path / "song.wav", song)]
     result = _ingest(data, files)
     assert result.accepted == ["good"] and [name for name, _ in result.refused] == ["song"]
@@ -97,7 +113,7 @@ class _AllNoise(ToneDetectorClassifier):
 
 def test_a_capture_accepted_later_replaces_its_failed_row(tmp_path, data):
     song = blank_noise(15, 11.0)
-    song[:, 2 * SR:5 * SR] += music(3.0)[None, :]
+    song[:, 2 * SR : 5 * SR] += music(3.0)[None, :]
     path = write_capture(tmp_path / "song.wav", song)
     assert _ingest(data, [path]).refused
     result = tape.ingest_files(data, [path], META, classifier=_AllNoise(), progress=False)
@@ -116,8 +132,10 @@ def test_the_same_refused_file_twice_gives_one_failed_row(tmp_path, data):
 
 
 def test_all_or_nothing_ingests_nothing_when_one_capture_fails(tmp_path, data):
-    files = [write_capture(tmp_path / "good.wav", blank_noise(6, 11.0)),
-             write_capture(tmp_path / "short.wav", blank_noise(7, 6.0))]
+    files = [
+        write_capture(tmp_path / "good.wav", blank_noise(6, 11.0)),
+        write_capture(tmp_path / "short.wav", blank_noise(7, 6.0)),
+    ]
     with pytest.raises(tape.CaptureRefused, match=r"short: length: 6.00 s"):
         _ingest(data, files, all_or_nothing=True)
     assert read_manifest(data, "tape").num_rows == 0
@@ -155,9 +173,15 @@ def test_unknown_device_needs_new_device_and_is_registered_only_on_acceptance(tm
     assert read_manifest(data, "devices").column("device_id").to_pylist() == ["studer-a807"]
 
 
-@pytest.mark.parametrize("field, value, message", [("noise_reduction", "dolby-z", "noise reduction"),
-                                                   ("license", "free for all", "SPDX"),
-                                                   ("format", "wire", "format"), ("speed_ips", 0, "tape speed")])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("noise_reduction", "dolby-z", "noise reduction"),
+        ("license", "free for all", "SPDX"),
+        ("format", "wire", "format"),
+        ("speed_ips", 0, "tape speed"),
+    ],
+)
 def test_bad_metadata_is_refused_before_any_work(tmp_path, data, field, value, message):
     meta = tape.CaptureMeta(**{**META.__dict__, field: value})
     path = write_capture(tmp_path / "x.wav", blank_noise(12, 11.0))

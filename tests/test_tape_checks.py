@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tape_helpers import SR, ToneDetectorClassifier, blank_noise, music, shipped_classifier, write_capture
-
 from noisekit.pipelines import tape_checks as tc
+from tape_helpers import SR, ToneDetectorClassifier, blank_noise, music, shipped_classifier, write_capture
 
 CHECKS = ["readable", "sample_rate", "clipping", "dc_offset", "silence_dropouts", "hum", "length", "content"]
 
@@ -70,10 +69,10 @@ def test_dc_offset_fails_only_dc_offset(tmp_path, clf):
 
 def test_digital_dropout_fails_only_silence_dropouts(tmp_path, clf):
     audio = blank_noise(5)
-    audio[:, int(4.0 * SR):int(4.2 * SR)] = 0.0  # a dropped buffer: 200 ms of digital silence
+    audio[:, int(4.0 * SR) : int(4.2 * SR)] = 0.0  # a dropped buffer: 200 ms of digital silence
     result = tc.run_checks(write_capture(tmp_path / "dropout.wav", audio), clf)
     assert _failed(result) == ["silence_dropouts"]
-    (start, end), = result.failures[0].times
+    ((start, end),) = result.failures[0].times
     assert start == pytest.approx(4.0, abs=0.01) and end == pytest.approx(4.2, abs=0.01)
 
 
@@ -93,10 +92,10 @@ def test_dead_channel_is_refused_with_advice():
 
 def test_stuck_nonzero_value_is_a_dropout():
     audio = blank_noise(6, duration_s=2.0)
-    audio[0, SR:SR + 300] = audio[0, SR]  # the interface repeated one value for 6.8 ms
+    audio[0, SR : SR + 300] = audio[0, SR]  # the interface repeated one value for 6.8 ms
     result = tc.check_silence_dropouts(audio, SR)
     assert not result.ok and result.times[0][0] == pytest.approx(1.0, abs=1e-3)
-    audio[0, SR:SR + 300] = blank_noise(7, duration_s=1.0)[0, :300]
+    audio[0, SR : SR + 300] = blank_noise(7, duration_s=1.0)[0, :300]
     assert tc.check_silence_dropouts(audio, SR).ok
 
 
@@ -109,10 +108,10 @@ def test_short_capture_fails_only_length(tmp_path, clf):
 def _music_capture_result(tmp_path, classifier, seed: int) -> tuple[tc.CaptureCheck, float, float]:
     """Checks of blank tape with music from 3 s to 7 s: the result and the one stretch flagged."""
     audio = blank_noise(seed)
-    audio[:, 3 * SR:7 * SR] += music(4.0)[None, :]
+    audio[:, 3 * SR : 7 * SR] += music(4.0)[None, :]
     result = tc.run_checks(write_capture(tmp_path / "music.wav", audio), classifier)
     assert _failed(result) == ["content"]
-    (start, end), = result.failures[0].times
+    ((start, end),) = result.failures[0].times
     assert f"{start:.2f}-{end:.2f} s" in result.failures[0].detail
     return result, start, end
 
@@ -159,7 +158,7 @@ def test_content_needs_consecutive_windows_and_reports_their_span():
 
 def test_content_check_skips_windows_over_excluded_stretches():
     audio = blank_noise(11)
-    audio[:, 5 * SR:6 * SR] += music(1.0)[None, :]
+    audio[:, 5 * SR : 6 * SR] += music(1.0)[None, :]
     flagged, _ = tc.check_content(audio, SR, ToneDetectorClassifier())
     assert not flagged.ok
     excused, _ = tc.check_content(audio, SR, ToneDetectorClassifier(), exclude=flagged.times)

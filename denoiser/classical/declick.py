@@ -21,11 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
-from scipy.ndimage import binary_dilation
-
 from noisekit.denoiser.classical.lpc import burg_batch, coefficient_autocorrelation, fill_gap
 from noisekit.denoiser.classical.spectral import check_signal
+from numpy.lib.stride_tricks import sliding_window_view
+from scipy.ndimage import binary_dilation
 
 
 @dataclass(frozen=True)
@@ -252,13 +251,15 @@ def _refill_long_runs(y: np.ndarray, found: np.ndarray, longer_than: int, order:
         ctx = max(4 * (stop - start), int(0.02 * sr), 2 * order)
         left, right = y[max(0, start - ctx) : start], y[stop : stop + ctx]
         if len(left) >= 16 or len(right) >= 16:
-            y[start:stop] = fill_gap(left if len(left) >= 16 else left[:0], right if len(right) >= 16 else right[:0],
-                                     stop - start, order)
+            y[start:stop] = fill_gap(
+                left if len(left) >= 16 else left[:0], right if len(right) >= 16 else right[:0], stop - start, order
+            )
     return y
 
 
-def declick(x: np.ndarray, sr: int, params: DeclickParams | None = None,
-            ignore: np.ndarray | None = None) -> DeclickResult:
+def declick(
+    x: np.ndarray, sr: int, params: DeclickParams | None = None, ignore: np.ndarray | None = None
+) -> DeclickResult:
     """Detect clicks in a 1-D signal and replace them by LSAR interpolation; ``ignore`` masks samples never touched."""
     params = params or DeclickParams()
     params.validate()
@@ -267,8 +268,13 @@ def declick(x: np.ndarray, sr: int, params: DeclickParams | None = None,
     n_block = _block_len(sr, params)
     empty = np.zeros((0, 2), dtype=np.int64)
     if len(x) < 2 * n_block:
-        return DeclickResult(x.copy(), np.zeros(len(x), bool), empty, empty,
-                             {"clicks": 0, "samples_replaced": 0, "note": "signal shorter than two blocks"})
+        return DeclickResult(
+            x.copy(),
+            np.zeros(len(x), bool),
+            empty,
+            empty,
+            {"clicks": 0, "samples_replaced": 0, "note": "signal shorter than two blocks"},
+        )
     dilate = int(round(params.dilate_s * sr))
     max_len = max(1, int(round(params.max_click_s * sr)))
     merge = int(round(params.merge_s * sr))
@@ -300,6 +306,10 @@ def declick(x: np.ndarray, sr: int, params: DeclickParams | None = None,
     restored = _refill_long_runs(restored, clicks, 2 * params.order, params.long_order, sr)
     out = x.copy()
     out[mask] = restored[mask].astype(x.dtype)
-    stats = {"clicks": int(len(clicks)), "samples_replaced": int(mask.sum()),
-             "too_long": int(len(too_long)), "clicks_per_s": float(len(clicks) / (len(x) / sr))}
+    stats = {
+        "clicks": int(len(clicks)),
+        "samples_replaced": int(mask.sum()),
+        "too_long": int(len(too_long)),
+        "clicks_per_s": float(len(clicks) / (len(x) / sr)),
+    }
     return DeclickResult(out, mask, clicks, too_long, stats)

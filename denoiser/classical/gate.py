@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
 from noisekit.denoiser.classical.declick import detect, fit_block_models
+
 from noisekit.audio import SAMPLE_RATE, resample
 
 WEIGHTS_PATH = Path(__file__).with_name("gate_weights.json")
@@ -25,9 +25,12 @@ LOW_RATE_WEIGHTS_PATH = Path(__file__).with_name("gate_weights_lowrate.json")
 LOW_RATE_BELOW_HZ = 32000  # inputs sampled below this have empty upper bands: their own model
 VALLEY_PERCENTILES = (10, 20, 50)
 BANDS_HZ = ((50, 200), (200, 800), (800, 2000), (2000, 5000), (5000, 10000), (10000, 16000))
-FEATURES = (tuple(f"spread_{lo}_{hi}" for lo, hi in BANDS_HZ) + tuple(f"floor_{lo}_{hi}" for lo, hi in BANDS_HZ)
-            + ("quiet_level_db", "log_click_rate")
-            + tuple(f"valley_p{q}_{stat}" for q in VALLEY_PERCENTILES for stat in ("median", "p90")))
+FEATURES = (
+    tuple(f"spread_{lo}_{hi}" for lo, hi in BANDS_HZ)
+    + tuple(f"floor_{lo}_{hi}" for lo, hi in BANDS_HZ)
+    + ("quiet_level_db", "log_click_rate")
+    + tuple(f"valley_p{q}_{stat}" for q in VALLEY_PERCENTILES for stat in ("median", "p90"))
+)
 N_FFT = 2048
 HOP = 1024
 MIN_SECONDS = 1.0
@@ -96,9 +99,15 @@ class GateModel:
         """Write the model as JSON (atomically)."""
         from noisekit.fsutil import atomic_write
 
-        doc = {"features": list(FEATURES), "mean": self.mean.tolist(), "scale": self.scale.tolist(),
-               "weights": self.weights.tolist(), "bias": self.bias, "threshold": self.threshold,
-               "trained_on": self.trained_on}
+        doc = {
+            "features": list(FEATURES),
+            "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(),
+            "weights": self.weights.tolist(),
+            "bias": self.bias,
+            "threshold": self.threshold,
+            "trained_on": self.trained_on,
+        }
         with atomic_write(path, "w") as handle:
             json.dump(doc, handle, indent=1)
 
@@ -108,8 +117,14 @@ class GateModel:
         doc = json.loads(Path(path).read_text())
         if tuple(doc.get("features", ())) != FEATURES:
             raise ValueError(f"{path}: gate model was trained on other features {doc.get('features')}")
-        return cls(np.array(doc["mean"]), np.array(doc["scale"]), np.array(doc["weights"]),
-                   float(doc["bias"]), float(doc.get("threshold", 0.5)), doc.get("trained_on", ""))
+        return cls(
+            np.array(doc["mean"]),
+            np.array(doc["scale"]),
+            np.array(doc["weights"]),
+            float(doc["bias"]),
+            float(doc.get("threshold", 0.5)),
+            doc.get("trained_on", ""),
+        )
 
 
 def fit_logistic(features: np.ndarray, labels: np.ndarray, l2: float = 1e-2, iters: int = 50) -> GateModel:
@@ -156,8 +171,9 @@ def stretch_bounds(n: int, sr: int, stretch_s: float) -> list[tuple[int, int]]:
     return bounds
 
 
-def gate_stretches(audio: np.ndarray, sr: int, model: GateModel | None = None,
-                   stretch_s: float = 10.0) -> list[Stretch]:
+def gate_stretches(
+    audio: np.ndarray, sr: int, model: GateModel | None = None, stretch_s: float = 10.0
+) -> list[Stretch]:
     """Classify every stretch of a (channels, n) or 1-D recording; isolated flips are voted down (median of 3)."""
     audio = np.asarray(audio, dtype=np.float32)
     mono = audio if audio.ndim == 1 else audio.mean(axis=0)

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-
 from noisekit.denoiser.classical.declick import runs
 from noisekit.denoiser.classical.lpc import fill_gap
 from noisekit.denoiser.classical.spectral import check_signal
@@ -111,8 +110,9 @@ def detect_gaps(x: np.ndarray, sr: int, params: InpaintParams | None = None) -> 
     return merged
 
 
-def inpaint(x: np.ndarray, sr: int, params: InpaintParams | None = None,
-            gaps: list[tuple[int, int, str]] | None = None) -> InpaintResult:
+def inpaint(
+    x: np.ndarray, sr: int, params: InpaintParams | None = None, gaps: list[tuple[int, int, str]] | None = None
+) -> InpaintResult:
     """Detect (or take) gaps in a 1-D signal and fill the short interior ones; others are reported, untouched."""
     params = params or InpaintParams()
     params.validate()
@@ -141,7 +141,10 @@ def inpaint(x: np.ndarray, sr: int, params: InpaintParams | None = None,
         out[start:stop] = fill_gap(left, right, length, params.order).astype(x.dtype)
         result.append(Gap(start, stop, kind, "filled"))
     filled = [g for g in result if g.status == "filled"]
-    stats = {"gaps": len(result), "filled": len(filled),
-             "too_long": sum(g.status == "too_long" for g in result),
-             "samples_filled": int(sum(g.stop - g.start for g in filled))}
+    stats = {
+        "gaps": len(result),
+        "filled": len(filled),
+        "too_long": sum(g.status == "too_long" for g in result),
+        "samples_filled": int(sum(g.stop - g.start for g in filled)),
+    }
     return InpaintResult(out, result, stats)

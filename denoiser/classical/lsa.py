@@ -9,13 +9,13 @@ vectorised over frequency.
 from __future__ import annotations
 
 import numpy as np
+from noisekit.denoiser.classical.spectral import analyse, check_signal, quietest_frames_psd, synthesise
 from scipy.special import exp1
 
-from noisekit.denoiser.classical.spectral import analyse, check_signal, quietest_frames_psd, synthesise
 
-
-def lsa_gains(power: np.ndarray, noise: np.ndarray, alpha: float = 0.98, xi_min_db: float = -25.0,
-              gain_floor_db: float = -25.0) -> np.ndarray:
+def lsa_gains(
+    power: np.ndarray, noise: np.ndarray, alpha: float = 0.98, xi_min_db: float = -25.0, gain_floor_db: float = -25.0
+) -> np.ndarray:
     """LSA gains (bins, frames) for a power spectrogram and a noise PSD per bin."""
     gamma = np.minimum(power / noise[:, None], 1e4)
     xi_min = 10 ** (xi_min_db / 10)
@@ -33,8 +33,9 @@ def lsa_gains(power: np.ndarray, noise: np.ndarray, alpha: float = 0.98, xi_min_
     return gains
 
 
-def lsa(x: np.ndarray, sr: int, noise_fraction: float = 0.1, alpha: float = 0.98,
-        gain_floor_db: float = -25.0) -> np.ndarray:
+def lsa(
+    x: np.ndarray, sr: int, noise_fraction: float = 0.1, alpha: float = 0.98, gain_floor_db: float = -25.0
+) -> np.ndarray:
     """Denoise a 1-D signal with the Ephraim-Malah LSA estimator (the paper's classical LSA-C denoiser)."""
     x = check_signal(x, "lsa")
     spec = analyse(x, sr)

@@ -11,8 +11,12 @@ def sinusoids(seconds: float, sr: int = SR, hiss: float = 0.003, seed: int = 0) 
     """Three steady partials (220, 660, 1510 Hz) plus a low white-noise floor, float32."""
     rng = np.random.default_rng(seed)
     t = np.arange(int(seconds * sr)) / sr
-    x = (0.3 * np.sin(2 * np.pi * 220 * t) + 0.2 * np.sin(2 * np.pi * 660 * t + 1.0)
-         + 0.1 * np.sin(2 * np.pi * 1510 * t) + hiss * rng.standard_normal(len(t)))
+    x = (
+        0.3 * np.sin(2 * np.pi * 220 * t)
+        + 0.2 * np.sin(2 * np.pi * 660 * t + 1.0)
+        + 0.1 * np.sin(2 * np.pi * 1510 * t)
+        + hiss * rng.standard_normal(len(t))
+    )
     return x.astype(np.float32)
 
 

@@ -21,8 +21,7 @@ def analyse(x: np.ndarray, sr: int) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     if len(x) < n_fft:
         x = np.pad(x, (0, n_fft - len(x)))
-    _, _, spec = stft(x, nperseg=n_fft, noverlap=n_fft - hop,
-                      window="hann", boundary="even", padded=True)
+    _, _, spec = stft(x, nperseg=n_fft, noverlap=n_fft - hop, window="hann", boundary="even", padded=True)
     return spec
 
 

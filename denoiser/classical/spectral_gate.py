@@ -10,7 +10,6 @@ windows instead of estimating the noise from the whole (music-dominated) signal.
 from __future__ import annotations
 
 import numpy as np
-
 from noisekit.denoiser.classical.spectral import check_signal
 
 FREQ_SMOOTH_HZ = 100.0
@@ -36,8 +35,7 @@ def _reduce(x: np.ndarray, sr: int, name: str, **options) -> np.ndarray:
 
     x = check_signal(x, name)
     y = np.pad(x.astype(np.float32), (0, max(0, MIN_SAMPLES - len(x))))
-    out = noisereduce.reduce_noise(y=y, sr=sr, n_jobs=1, use_tqdm=False,
-                                   freq_mask_smooth_hz=FREQ_SMOOTH_HZ, **options)
+    out = noisereduce.reduce_noise(y=y, sr=sr, n_jobs=1, use_tqdm=False, freq_mask_smooth_hz=FREQ_SMOOTH_HZ, **options)
     out = np.asarray(out).reshape(-1)[: len(x)]
     return out.astype(x.dtype if x.dtype.kind == "f" else np.float32)
 

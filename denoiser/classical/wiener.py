@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+from noisekit.denoiser.classical.spectral import analyse, check_signal, quietest_frames_psd, synthesise
 from scipy.signal import lfilter
 
-from noisekit.denoiser.classical.spectral import analyse, check_signal, quietest_frames_psd, synthesise
 
-
-def wiener(x: np.ndarray, sr: int, noise_fraction: float = 0.1, smoothing: float = 0.7,
-           gain_floor_db: float = -20.0) -> np.ndarray:
+def wiener(
+    x: np.ndarray, sr: int, noise_fraction: float = 0.1, smoothing: float = 0.7, gain_floor_db: float = -20.0
+) -> np.ndarray:
     """Denoise a 1-D signal with the gain xi/(1+xi), xi = smoothed |Y|^2 / noise PSD - 1 (floored)."""
     x = check_signal(x, "wiener")
     spec = analyse(x, sr)

@@ -43,7 +43,8 @@ def choose_files(item: ItemInfo, files: str = "main", fmt: str = "lossless") -> 
     if fmt not in FORMAT_CHOICES:
         raise ValueError(f"format must be one of {FORMAT_CHOICES}, not {fmt!r}")
     originals = [
-        f for f in item.files
+        f
+        for f in item.files
         if is_lossless_original(f) and (files == "all-transfers" or not is_stylus_transfer(f.name))
     ]
     if fmt == "lossless":

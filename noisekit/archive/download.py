@@ -49,8 +49,14 @@ def _finish(partial: Path, dest: Path, md5: str) -> bool:
     return True
 
 
-def _fetch_body(session: requests.Session, url: str, partial: Path, size: int | None,
-                policy: RetryPolicy, on_bytes: Callable[[int], None]) -> None:
+def _fetch_body(
+    session: requests.Session,
+    url: str,
+    partial: Path,
+    size: int | None,
+    policy: RetryPolicy,
+    on_bytes: Callable[[int], None],
+) -> None:
     """Append the missing bytes of `url` to `partial` (one GET, resuming with Range when it has some)."""
     offset = partial.stat().st_size if partial.exists() else 0
     if size is not None and offset > size:
@@ -59,8 +65,7 @@ def _fetch_body(session: requests.Session, url: str, partial: Path, size: int | 
     if size is not None and offset == size and offset > 0:
         return  # complete already (killed between the last byte and the rename)
     headers = {"Range": f"bytes={offset}-"} if offset else {}
-    with session.get(url, stream=True, params={"cnt": "0"}, headers=headers,
-                     timeout=policy.timeout) as response:
+    with session.get(url, stream=True, params={"cnt": "0"}, headers=headers, timeout=policy.timeout) as response:
         if response.status_code == 416 and offset:
             return  # nothing after `offset`: the partial may be whole already; the md5 check decides
         if response.status_code >= 400:
@@ -81,8 +86,15 @@ def _fetch_body(session: requests.Session, url: str, partial: Path, size: int | 
                     break  # more bytes than the metadata says: stop, the md5 check will fail it
 
 
-def download_verified(session: requests.Session, url: str, dest: Path, md5: str, size: int | None,
-                      policy: RetryPolicy, on_bytes: Callable[[int], None] = lambda n: None) -> None:
+def download_verified(
+    session: requests.Session,
+    url: str,
+    dest: Path,
+    md5: str,
+    size: int | None,
+    policy: RetryPolicy,
+    on_bytes: Callable[[int], None] = lambda n: None,
+) -> None:
     """Fetch `url` to `dest` through its partial name; raise DownloadError when it cannot be verified."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = partial_path(dest)

@@ -51,9 +51,16 @@ class LayoutFile:
     def entry(self) -> dict[str, str]:
         """The file's entry in the metadata API's `files` list (every value a string, as the archive's)."""
         body = self.content
-        out = {"name": self.name, "source": self.source, "format": self.format, "mtime": MTIME,
-               "size": str(len(body)), "md5": self.stated_md5 or hashlib.md5(body).hexdigest(),
-               "crc32": f"{zlib.crc32(body):08x}", "sha1": hashlib.sha1(body).hexdigest()}
+        out = {
+            "name": self.name,
+            "source": self.source,
+            "format": self.format,
+            "mtime": MTIME,
+            "size": str(len(body)),
+            "md5": self.stated_md5 or hashlib.md5(body).hexdigest(),
+            "crc32": f"{zlib.crc32(body):08x}",
+            "sha1": hashlib.sha1(body).hexdigest(),
+        }
         if self.original:
             out["original"] = self.original
         if self.length:
@@ -75,11 +82,18 @@ class LayoutItem:
         """The item in the shape `/metadata/<identifier>` answers."""
         entries = [f.entry() for f in self.files]
         return {
-            "created": int(MTIME), "d1": server, "d2": server.replace("ia8", "ia6"),
-            "dir": f"/0/items/{self.identifier}", "files": entries, "files_count": len(entries),
-            "item_last_updated": int(MTIME), "item_size": sum(int(e["size"]) for e in entries),
+            "created": int(MTIME),
+            "d1": server,
+            "d2": server.replace("ia8", "ia6"),
+            "dir": f"/0/items/{self.identifier}",
+            "files": entries,
+            "files_count": len(entries),
+            "item_last_updated": int(MTIME),
+            "item_size": sum(int(e["size"]) for e in entries),
             "metadata": {"identifier": self.identifier, **self.metadata},
-            "server": server, "uniq": 1, "workable_servers": [server],
+            "server": server,
+            "uniq": 1,
+            "workable_servers": [server],
         }
 
 
@@ -88,29 +102,59 @@ def _clock(seconds: float) -> str:
     return f"{minutes:02d}:{secs:02d}"
 
 
-def great78_item(identifier: str, audio: Path | bytes, *, name: str, title: str, creator: str | list[str],
-                 date: str | None = None, year: str | None = None, label: str | None = None,
-                 length_s: float | None = None, transfers: Iterable[tuple[str, Path | bytes]] = (),
-                 mp3: Path | bytes | None = None, collections: tuple[str, ...] = ("georgeblood", "78rpm"),
-                 extra_files: bool = True) -> LayoutItem:
+def great78_item(
+    identifier: str,
+    audio: Path | bytes,
+    *,
+    name: str,
+    title: str,
+    creator: str | list[str],
+    date: str | None = None,
+    year: str | None = None,
+    label: str | None = None,
+    length_s: float | None = None,
+    transfers: Iterable[tuple[str, Path | bytes]] = (),
+    mp3: Path | bytes | None = None,
+    collections: tuple[str, ...] = ("georgeblood", "78rpm"),
+    extra_files: bool = True,
+) -> LayoutItem:
     """A Great 78 item: the main track `name` (FLAC), optional stylus transfers and MP3 derivative,
     and (with `extra_files`) the label image, spectrogram and item image real items carry."""
+
     def file(fname: str, src: Path | bytes, **kw: Any) -> LayoutFile:
-        return LayoutFile(fname, data=src if isinstance(src, bytes) else None,
-                          path=None if isinstance(src, bytes) else Path(src), **kw)
+        return LayoutFile(
+            fname,
+            data=src if isinstance(src, bytes) else None,
+            path=None if isinstance(src, bytes) else Path(src),
+            **kw,
+        )
 
     length = f"{length_s:.2f}" if length_s is not None else None
     files = [file(name, audio, format="Flac", length=length)]
     files += [file(tname, tsrc, format="Flac", length=length) for tname, tsrc in transfers]
     if mp3 is not None:
-        files.append(file(name.rsplit(".", 1)[0] + ".mp3", mp3, source="derivative", format="VBR MP3",
-                          original=name, length=_clock(length_s) if length_s is not None else None))
+        files.append(
+            file(
+                name.rsplit(".", 1)[0] + ".mp3",
+                mp3,
+                source="derivative",
+                format="VBR MP3",
+                original=name,
+                length=_clock(length_s) if length_s is not None else None,
+            )
+        )
     if extra_files:
         files.append(LayoutFile(f"{identifier}_itemimage.jpg", data=b"\xff\xd8\xff fake jpeg", format="JPEG"))
-        files.append(LayoutFile(name.rsplit(".", 1)[0] + "_spectrogram.png", data=b"\x89PNG fake",
-                                source="derivative", format="PNG", original=name))
-    meta: dict[str, Any] = {"mediatype": "audio", "collection": list(collections), "title": title,
-                            "creator": creator}
+        files.append(
+            LayoutFile(
+                name.rsplit(".", 1)[0] + "_spectrogram.png",
+                data=b"\x89PNG fake",
+                source="derivative",
+                format="PNG",
+                original=name,
+            )
+        )
+    meta: dict[str, Any] = {"mediatype": "audio", "collection": list(collections), "title": title, "creator": creator}
     for key, value in (("date", date), ("year", year), ("publisher", label)):
         if value is not None:
             meta[key] = value

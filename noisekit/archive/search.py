@@ -29,11 +29,17 @@ def build_query(collection: str | None, query: str | None) -> str:
     return " AND ".join(clauses)
 
 
-def iter_identifiers(session: NoisekitArchiveSession, query: str, policy: RetryPolicy,
-                     limit: int | None = None) -> Iterator[str]:
+def iter_identifiers(
+    session: NoisekitArchiveSession, query: str, policy: RetryPolicy, limit: int | None = None
+) -> Iterator[str]:
     """Identifiers matching `query`, sorted by identifier, streamed page by page; raises SearchError."""
-    search = session.search_items(query, fields=["identifier"], sorts=["identifier asc"],
-                                  request_kwargs={"timeout": policy.timeout}, max_retries=0)
+    search = session.search_items(
+        query,
+        fields=["identifier"],
+        sorts=["identifier asc"],
+        request_kwargs={"timeout": policy.timeout},
+        max_retries=0,
+    )
     count = 0
     results = iter(search)
     while limit is None or count < limit:

@@ -126,8 +126,9 @@ class EndpointAdapter(HTTPAdapter):
             self.limiter.acquire()
             self.requests_sent += 1
             try:
-                response = super().send(request, stream=stream, timeout=self.policy.timeout,
-                                        verify=verify, cert=cert, proxies=proxies)
+                response = super().send(
+                    request, stream=stream, timeout=self.policy.timeout, verify=verify, cert=cert, proxies=proxies
+                )
             except (requests.ConnectionError, requests.Timeout):
                 if attempt + 1 >= self.policy.tries:
                     raise
@@ -166,12 +167,14 @@ def user_agent_suffix() -> str:
     return f"noisekit/{__version__} (+{PROJECT_URL})"
 
 
-def make_session(endpoint: str | None = None, jobs: int = 4, rate: float | None = 8.0,
-                 policy: RetryPolicy | None = None) -> NoisekitArchiveSession:
+def make_session(
+    endpoint: str | None = None, jobs: int = 4, rate: float | None = 8.0, policy: RetryPolicy | None = None
+) -> NoisekitArchiveSession:
     """An archive session for `endpoint` (default https://archive.org) sized for `jobs` workers."""
     policy = policy or RetryPolicy()
-    adapter = EndpointAdapter(endpoint or DEFAULT_ENDPOINT, policy, RateLimiter(rate, burst=max(1, jobs)),
-                              pool_size=max(10, jobs))
+    adapter = EndpointAdapter(
+        endpoint or DEFAULT_ENDPOINT, policy, RateLimiter(rate, burst=max(1, jobs)), pool_size=max(10, jobs)
+    )
     config = {"general": {"user_agent_suffix": user_agent_suffix()}}
     session = NoisekitArchiveSession(adapter, config)
     if not _is_archive_host(adapter.endpoint.hostname or ""):

@@ -39,8 +39,9 @@ class Source(Protocol):
 class RemoteSource:
     """The Internet Archive (or `endpoint`) through the `internetarchive` package."""
 
-    def __init__(self, endpoint: str | None = None, jobs: int = 4, rate: float | None = 8.0,
-                 policy: RetryPolicy | None = None) -> None:
+    def __init__(
+        self, endpoint: str | None = None, jobs: int = 4, rate: float | None = 8.0, policy: RetryPolicy | None = None
+    ) -> None:
         self.policy = policy or RetryPolicy()
         self.session = make_session(endpoint, jobs=jobs, rate=rate, policy=self.policy)
 

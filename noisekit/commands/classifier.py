@@ -20,27 +20,62 @@ def classifier_group() -> None:
 
 
 @classifier_group.command("train")
-@click.option("--labels", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Labels Parquet (path, start_s, end_s, label): mixed in and fine-tunes the shipped weights.")
+@click.option(
+    "--labels",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Labels Parquet (path, start_s, end_s, label): mixed in and fine-tunes the shipped weights.",
+)
 @click.option("--steps", type=int, default=2000, show_default=True, help="Optimiser steps (at most).")
-@click.option("--max-minutes", type=float, default=None,
-              help="Wall-clock budget; the learning-rate schedule follows whichever of steps/time runs out first.")
-@click.option("--out", "out", type=click.Path(file_okay=False), default="runs/classifier", show_default=True,
-              help="Folder for noise_cnn.safetensors + noise_cnn.json.")
+@click.option(
+    "--max-minutes",
+    type=float,
+    default=None,
+    help="Wall-clock budget; the learning-rate schedule follows whichever of steps/time runs out first.",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False),
+    default="runs/classifier",
+    show_default=True,
+    help="Folder for noise_cnn.safetensors + noise_cnn.json.",
+)
 @click.option("--batch", type=int, default=8, show_default=True, help="Scenes per step.")
 @click.option("--scene-s", type=float, default=6.0, show_default=True, help="Seconds per training scene.")
 @click.option("--lr", type=float, default=2e-3, show_default=True, help="Peak learning rate (cosine decay).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the training stream.")
 @click.option("--workers", type=int, default=1, show_default=True, help="Data-generation processes.")
 @click.option("--threads", type=int, default=1, show_default=True, help="Torch threads.")
-@click.option("--init", type=click.Path(exists=True), default=None,
-              help="Checkpoint to start from (default: shipped weights with --labels, else from scratch).")
+@click.option(
+    "--init",
+    type=click.Path(exists=True),
+    default=None,
+    help="Checkpoint to start from (default: shipped weights with --labels, else from scratch).",
+)
 @click.option("--from-scratch", is_flag=True, help="With --labels, do not start from the shipped weights.")
-@click.option("--pool-tracks", type=int, default=96, show_default=True,
-              help="Rendered programme tracks kept for re-mixing (smaller starts faster, less diverse).")
-def train_cmd(labels: str | None, steps: int, max_minutes: float | None, out: str, batch: int, scene_s: float,
-              lr: float, seed: int, workers: int, threads: int, init: str | None, from_scratch: bool,
-              pool_tracks: int) -> None:
+@click.option(
+    "--pool-tracks",
+    type=int,
+    default=96,
+    show_default=True,
+    help="Rendered programme tracks kept for re-mixing (smaller starts faster, less diverse).",
+)
+def train_cmd(
+    labels: str | None,
+    steps: int,
+    max_minutes: float | None,
+    out: str,
+    batch: int,
+    scene_s: float,
+    lr: float,
+    seed: int,
+    workers: int,
+    threads: int,
+    init: str | None,
+    from_scratch: bool,
+    pool_tracks: int,
+) -> None:
     """Train on synthetic scenes streamed on the fly (plus --labels), write the checkpoint to --out.
 
     This trains the window CNN. A side-context stage in the starting checkpoint is carried over unchanged;
@@ -51,33 +86,82 @@ def train_cmd(labels: str | None, steps: int, max_minutes: float | None, out: st
 
     if labels and not init and not from_scratch:
         init = str(WEIGHTS_DIR)
-    cfg = TrainConfig(steps=steps, batch=batch, scene_s=scene_s, lr=lr, seed=seed, workers=workers,
-                      threads=threads, labels=labels, init=init, pool_tracks=pool_tracks,
-                      max_minutes=max_minutes)
+    cfg = TrainConfig(
+        steps=steps,
+        batch=batch,
+        scene_s=scene_s,
+        lr=lr,
+        seed=seed,
+        workers=workers,
+        threads=threads,
+        labels=labels,
+        init=init,
+        pool_tracks=pool_tracks,
+        max_minutes=max_minutes,
+    )
     res = train(cfg, out, command="noisekit " + " ".join(sys.argv[1:]))
-    summary(f"trained {res.steps} steps in {res.seconds / 60:.1f} min: loss {res.first_loss:.3f} → "
-            f"{res.last_loss:.3f}; weights in {Path(out) / 'noise_cnn.safetensors'}")
+    summary(
+        f"trained {res.steps} steps in {res.seconds / 60:.1f} min: loss {res.first_loss:.3f} → "
+        f"{res.last_loss:.3f}; weights in {Path(out) / 'noise_cnn.safetensors'}"
+    )
 
 
 @classifier_group.command("evaluate")
-@click.option("--labels", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Score on a labels Parquet instead of held-out synthetic audio.")
-@click.option("--sides", type=int, default=12, show_default=True,
-              help="Held-out synthetic sides (seeds from noisekit.classifier.evaluate.EVAL_SEED_START).")
-@click.option("--seed-start", type=int, default=None,
-              help="First side seed (default noisekit.classifier.evaluate.EVAL_SEED_START; TUNE_SEED_START for tuning).")
-@click.option("--scenes", type=int, default=4, show_default=True,
-              help="Held-out 60-s scenes per case (normal, noise-only and each hard case).")
-@click.option("--model", "model", type=click.Path(exists=True), default=None,
-              help="Checkpoint folder or file (default: the shipped weights).")
-@click.option("--truth", type=click.Choice(TRUTH_CHOICES), default="audible", show_default=True,
-              help="Noise-only truth of the sides: audible (no programme within 30 dB of the noise in any band) or "
-                   "exact (no programme sample at all, however far below the noise).")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False), default=None,
-              help="Also write the figures as JSON here.")
+@click.option(
+    "--labels",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Score on a labels Parquet instead of held-out synthetic audio.",
+)
+@click.option(
+    "--sides",
+    type=int,
+    default=12,
+    show_default=True,
+    help="Held-out synthetic sides (seeds from noisekit.classifier.evaluate.EVAL_SEED_START).",
+)
+@click.option(
+    "--seed-start",
+    type=int,
+    default=None,
+    help="First side seed (default noisekit.classifier.evaluate.EVAL_SEED_START; TUNE_SEED_START for tuning).",
+)
+@click.option(
+    "--scenes",
+    type=int,
+    default=4,
+    show_default=True,
+    help="Held-out 60-s scenes per case (normal, noise-only and each hard case).",
+)
+@click.option(
+    "--model",
+    "model",
+    type=click.Path(exists=True),
+    default=None,
+    help="Checkpoint folder or file (default: the shipped weights).",
+)
+@click.option(
+    "--truth",
+    type=click.Choice(TRUTH_CHOICES),
+    default="audible",
+    show_default=True,
+    help="Noise-only truth of the sides: audible (no programme within 30 dB of the noise in any band) or "
+    "exact (no programme sample at all, however far below the noise).",
+)
+@click.option(
+    "--json", "json_out", type=click.Path(dir_okay=False), default=None, help="Also write the figures as JSON here."
+)
 @click.option("--threads", type=int, default=1, show_default=True, help="Torch threads.")
-def evaluate_cmd(labels: str | None, sides: int, seed_start: int | None, scenes: int, model: str | None,
-                 truth: str, json_out: str | None, threads: int) -> None:
+def evaluate_cmd(
+    labels: str | None,
+    sides: int,
+    seed_start: int | None,
+    scenes: int,
+    model: str | None,
+    truth: str,
+    json_out: str | None,
+    threads: int,
+) -> None:
     """Window P/R/F1/AUC and segment purity/recall by hard case, for the model and the energy rule."""
     import itertools
     import json
@@ -85,7 +169,14 @@ def evaluate_cmd(labels: str | None, sides: int, seed_start: int | None, scenes:
     import torch
 
     from noisekit.classifier.checkpoint import load_classifier
-    from noisekit.classifier.evaluate import EVAL_SEED_START, evaluate, format_report, label_items, scene_items, side_items
+    from noisekit.classifier.evaluate import (
+        EVAL_SEED_START,
+        evaluate,
+        format_report,
+        label_items,
+        scene_items,
+        side_items,
+    )
     from noisekit.fsutil import atomic_write
 
     torch.set_num_threads(max(1, threads))
@@ -104,46 +195,107 @@ def evaluate_cmd(labels: str | None, sides: int, seed_start: int | None, scenes:
         with atomic_write(json_out, "w") as fh:
             fh.write(json.dumps(results, indent=2, default=float) + "\n")
     r = results["all"]
-    summary(f"model purity {100 * r['model']['purity']:.2f} % recall {100 * r['model']['recall']:.1f} % | "
-            f"energy purity {100 * r['energy']['purity']:.2f} % recall {100 * r['energy']['recall']:.1f} % | "
-            f"model purity at energy recall {100 * r['model_purity_at_energy_recall']:.2f} %")
+    summary(
+        f"model purity {100 * r['model']['purity']:.2f} % recall {100 * r['model']['recall']:.1f} % | "
+        f"energy purity {100 * r['energy']['purity']:.2f} % recall {100 * r['energy']['recall']:.1f} % | "
+        f"model purity at energy recall {100 * r['model_purity_at_energy_recall']:.2f} %"
+    )
 
 
 @classifier_group.command("train-context")
-@click.option("--model", "model", type=click.Path(exists=True), default=None,
-              help="Window CNN to build on (default: the shipped weights); its weights are kept as they are.")
+@click.option(
+    "--model",
+    "model",
+    type=click.Path(exists=True),
+    default=None,
+    help="Window CNN to build on (default: the shipped weights); its weights are kept as they are.",
+)
 @click.option("--sides", type=int, default=480, show_default=True, help="Synthetic training sides to render.")
-@click.option("--short-sides", type=int, default=0, show_default=True,
-              help="More training sides (seeds after --sides) squeezed into 25-90 s each: short files' shapes.")
-@click.option("--variants", type=int, default=3, show_default=True,
-              help="Random transfer chains and gains per rendered side.")
-@click.option("--scenes", type=int, default=480, show_default=True,
-              help="Whole scene files (noise only and each hard case, 20-120 s) mixed in with the sides.")
+@click.option(
+    "--short-sides",
+    type=int,
+    default=0,
+    show_default=True,
+    help="More training sides (seeds after --sides) squeezed into 25-90 s each: short files' shapes.",
+)
+@click.option(
+    "--variants", type=int, default=3, show_default=True, help="Random transfer chains and gains per rendered side."
+)
+@click.option(
+    "--scenes",
+    type=int,
+    default=480,
+    show_default=True,
+    help="Whole scene files (noise only and each hard case, 20-120 s) mixed in with the sides.",
+)
 @click.option("--steps", type=int, default=4000, show_default=True, help="Optimiser steps.")
-@click.option("--out", "out", type=click.Path(file_okay=False), default="runs/classifier-context",
-              show_default=True, help="Folder for the combined noise_cnn.safetensors + noise_cnn.json.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False),
+    default="runs/classifier-context",
+    show_default=True,
+    help="Folder for the combined noise_cnn.safetensors + noise_cnn.json.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the batch order.")
-@click.option("--truth", type=click.Choice(TRUTH_CHOICES), default="audible", show_default=True,
-              help="Window labels of the sides: audible (no programme within 30 dB of the noise in any band) "
-                   "or exact (no programme sample at all, however far below the noise).")
-@click.option("--music-weight", type=float, default=3.0, show_default=True,
-              help="Loss weight of programme windows against noise windows: higher favours purity over recall.")
-@click.option("--cache", type=click.Path(file_okay=False), default=None,
-              help="Keep every rendered file's features here; a rerun (or an interrupted run) reads them back.")
+@click.option(
+    "--truth",
+    type=click.Choice(TRUTH_CHOICES),
+    default="audible",
+    show_default=True,
+    help="Window labels of the sides: audible (no programme within 30 dB of the noise in any band) "
+    "or exact (no programme sample at all, however far below the noise).",
+)
+@click.option(
+    "--music-weight",
+    type=float,
+    default=3.0,
+    show_default=True,
+    help="Loss weight of programme windows against noise windows: higher favours purity over recall.",
+)
+@click.option(
+    "--cache",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Keep every rendered file's features here; a rerun (or an interrupted run) reads them back.",
+)
 @click.option("--workers", type=int, default=1, show_default=True, help="Side-rendering processes.")
 @click.option("--threads", type=int, default=1, show_default=True, help="Torch threads.")
-def train_context_cmd(model: str | None, sides: int, short_sides: int, variants: int, scenes: int, steps: int,
-                      out: str, seed: int,
-                      truth: str, music_weight: float, cache: str | None, workers: int, threads: int) -> None:
+def train_context_cmd(
+    model: str | None,
+    sides: int,
+    short_sides: int,
+    variants: int,
+    scenes: int,
+    steps: int,
+    out: str,
+    seed: int,
+    truth: str,
+    music_weight: float,
+    cache: str | None,
+    workers: int,
+    threads: int,
+) -> None:
     """Train the side-context stage (±32 s of context, levels against the file's noise floor) on whole sides."""
     from noisekit.classifier.context_train import ContextTrainConfig, train_context
 
-    cfg = ContextTrainConfig(sides=sides, short_sides=short_sides, variants=variants, scenes=scenes, steps=steps,
-                             seed=seed, truth=truth,
-                             music_weight=music_weight, workers=workers, threads=threads)
+    cfg = ContextTrainConfig(
+        sides=sides,
+        short_sides=short_sides,
+        variants=variants,
+        scenes=scenes,
+        steps=steps,
+        seed=seed,
+        truth=truth,
+        music_weight=music_weight,
+        workers=workers,
+        threads=threads,
+    )
     try:
         res = train_context(cfg, out, base=model, command="noisekit " + " ".join(sys.argv[1:]), cache=cache)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    summary(f"context stage: {steps} steps on {sides} + {short_sides} short sides × {variants} and {scenes} scenes: "
-            f"loss {res['first_loss']:.3f} → {res['final_loss']:.3f}; weights in {Path(out) / 'noise_cnn.safetensors'}")
+    summary(
+        f"context stage: {steps} steps on {sides} + {short_sides} short sides × {variants} and {scenes} scenes: "
+        f"loss {res['first_loss']:.3f} → {res['final_loss']:.3f}; weights in {Path(out) / 'noise_cnn.safetensors'}"
+    )

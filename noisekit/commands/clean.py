@@ -28,5 +28,7 @@ def clean_command(folder: str, data: DataDir, valid: float, test: float, seed: i
     table = build_clean_manifest(folder, data.ensure(), valid=valid, test=test, seed=seed)
     counts = Counter(table.column("split").to_pylist())
     hours = sum(table.column("duration_s").to_pylist()) / 3600
-    summary(f"clean.parquet: {table.num_rows} files, {hours:.2f} h "
-            f"(train {counts['train']}, valid {counts['valid']}, test {counts['test']}) in {data.root}")
+    summary(
+        f"clean.parquet: {table.num_rows} files, {hours:.2f} h "
+        f"(train {counts['train']}, valid {counts['valid']}, test {counts['test']}) in {data.root}"
+    )

@@ -12,8 +12,13 @@ def _to_datadir(_ctx: click.Context, _param: click.Parameter, value: str | None)
 
 
 data_option = click.option(
-    "--data", "data", required=True, envvar="NOISEKIT_DATA", show_envvar=True,
-    type=click.Path(file_okay=False), callback=_to_datadir,
+    "--data",
+    "data",
+    required=True,
+    envvar="NOISEKIT_DATA",
+    show_envvar=True,
+    type=click.Path(file_okay=False),
+    callback=_to_datadir,
     help="The data directory (recordings/, noise/, manifests/, runs/).",
 )
 

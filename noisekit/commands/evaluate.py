@@ -12,32 +12,83 @@ from noisekit.datadir import DataDir
 
 @click.command("evaluate")
 @data_option
-@click.option("--checkpoint", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="The model to evaluate (.pt or .safetensors); default: the shipped model if there is one, "
-                   "else only the baselines.")
-@click.option("--snr", "snrs", type=float, multiple=True, default=(3.0, 10.0, 16.0), show_default=True,
-              help="Input SNR in dB of the test mixtures (repeatable).")
-@click.option("--methods", default=None, metavar="NAMES",
-              help="Comma-separated methods (default: all): unet, input, noisereduce-stationary, "
-                   "noisereduce-nonstationary, logmmse, wiener, lsa, classical-chain.")
-@click.option("--examples", default=8, show_default=True, type=click.IntRange(min=1),
-              help="Test examples per noise kind (each at every SNR).")
-@click.option("--clip-s", default=5.0, show_default=True, type=click.FloatRange(min=0.5),
-              help="Length of each test clip in seconds.")
-@click.option("--kinds", default="gramophone,tape", show_default=True,
-              help="Noise kinds to test (those with no test segments are left out).")
+@click.option(
+    "--checkpoint",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="The model to evaluate (.pt or .safetensors); default: the shipped model if there is one, "
+    "else only the baselines.",
+)
+@click.option(
+    "--snr",
+    "snrs",
+    type=float,
+    multiple=True,
+    default=(3.0, 10.0, 16.0),
+    show_default=True,
+    help="Input SNR in dB of the test mixtures (repeatable).",
+)
+@click.option(
+    "--methods",
+    default=None,
+    metavar="NAMES",
+    help="Comma-separated methods (default: all): unet, input, noisereduce-stationary, "
+    "noisereduce-nonstationary, logmmse, wiener, lsa, classical-chain.",
+)
+@click.option(
+    "--examples",
+    default=8,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Test examples per noise kind (each at every SNR).",
+)
+@click.option(
+    "--clip-s",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(min=0.5),
+    help="Length of each test clip in seconds.",
+)
+@click.option(
+    "--kinds",
+    default="gramophone,tape",
+    show_default=True,
+    help="Noise kinds to test (those with no test segments are left out).",
+)
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the test mixtures.")
 @click.option("--split", default="test", show_default=True, type=click.Choice(["train", "valid", "test"]))
-@click.option("--visqol/--no-visqol", default=True, show_default=True,
-              help="Score ViSQOL (about a second of CPU per second of audio and method).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
-              help="Report folder (default: DIR/runs/eval/<checkpoint name or 'baselines'>).")
+@click.option(
+    "--visqol/--no-visqol",
+    default=True,
+    show_default=True,
+    help="Score ViSQOL (about a second of CPU per second of audio and method).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Report folder (default: DIR/runs/eval/<checkpoint name or 'baselines'>).",
+)
 @click.option("--keep-audio", is_flag=True, help="Also write every method's output as WAV under OUT/audio/.")
 @click.option("--threads", default=None, type=click.IntRange(min=1), help="CPU threads for torch.")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show the progress bar.")
-def evaluate_command(data: DataDir, checkpoint: str | None, snrs: tuple[float, ...], methods: str | None,
-                     examples: int, clip_s: float, kinds: str, seed: int, split: str, visqol: bool,
-                     out_dir: str | None, keep_audio: bool, threads: int | None, progress: bool) -> None:
+def evaluate_command(
+    data: DataDir,
+    checkpoint: str | None,
+    snrs: tuple[float, ...],
+    methods: str | None,
+    examples: int,
+    clip_s: float,
+    kinds: str,
+    seed: int,
+    split: str,
+    visqol: bool,
+    out_dir: str | None,
+    keep_audio: bool,
+    threads: int | None,
+    progress: bool,
+) -> None:
     """Build test mixtures once (cached under DIR/runs/eval-cache/), run each method, and write a Markdown
     and JSON table of ΔSNR, ΔSI-SDR, ViSQOL and MR-STFT distance (mean and 95 % interval) by noise kind
     and input SNR, with plots. Scores are cached per method (keyed by its code, and by the weights for
@@ -53,15 +104,23 @@ def evaluate_command(data: DataDir, checkpoint: str | None, snrs: tuple[float, .
         torch.set_num_threads(threads)
     checkpoint = checkpoint or shipped_model_path("small")
     if checkpoint is None:
-        click.secho("note: no --checkpoint and no shipped model: evaluating the baselines only", fg="yellow",
-                    err=True)
+        click.secho("note: no --checkpoint and no shipped model: evaluating the baselines only", fg="yellow", err=True)
     names = [n.strip() for n in methods.split(",") if n.strip()] if methods else None
-    cfg = EvalConfig(snrs=tuple(snrs), examples=examples, clip_s=clip_s, seed=seed, split=split,
-                     kinds=tuple(k.strip() for k in kinds.split(",") if k.strip()))
+    cfg = EvalConfig(
+        snrs=tuple(snrs),
+        examples=examples,
+        clip_s=clip_s,
+        seed=seed,
+        split=split,
+        kinds=tuple(k.strip() for k in kinds.split(",") if k.strip()),
+    )
     out = Path(out_dir) if out_dir else data.runs / "eval" / (Path(checkpoint).stem if checkpoint else "baselines")
-    result, paths = evaluate_to_folder(data, checkpoint, cfg, out, names, visqol=visqol, keep_audio=keep_audio,
-                                       progress=progress)
+    result, paths = evaluate_to_folder(
+        data, checkpoint, cfg, out, names, visqol=visqol, keep_audio=keep_audio, progress=progress
+    )
     best = max((s for s in result.summary if s["snr_db"] == "all"), key=lambda s: s["delta_snr"]["mean"])
-    summary(f"evaluated {len(result.methods)} method(s) on {len(result.rows) // len(result.methods)} mixtures; "
-            f"best mean ΔSNR {best['delta_snr']['mean']:.2f} dB ({best['method']}, {best['kind']}) "
-            f"-> {paths['markdown']}")
+    summary(
+        f"evaluated {len(result.methods)} method(s) on {len(result.rows) // len(result.methods)} mixtures; "
+        f"best mean ΔSNR {best['delta_snr']['mean']:.2f} dB ({best['method']}, {best['kind']}) "
+        f"-> {paths['markdown']}"
+    )

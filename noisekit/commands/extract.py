@@ -24,27 +24,64 @@ def _pair(text: str) -> tuple[str, str]:
 
 @click.command("extract")
 @data_option
-@click.option("--input", "inputs", multiple=True, type=click.Path(exists=True),
-              help="Audio file or folder to process instead of the ok rows of recordings.parquet (repeatable).")
-@click.option("--model", type=click.Path(exists=True), default=None,
-              help="Classifier checkpoint (folder or file); default: the shipped weights.")
-@click.option("--jobs", type=click.IntRange(min=1, max=256), default=None,
-              help="Local worker processes (default: the number of CPUs; 1 runs in this process).")
-@click.option("--scheduler", default=None, metavar="ADDRESS",
-              help="Run the tasks on a running Dask cluster, e.g. tcp://host:8786, instead of local processes.")
-@click.option("--rpm", default="78", show_default=True,
-              help="Disc speed for looping by whole revolutions: 78, 45 or 33 1/3.")
-@click.option("--segmenter", "segmenter", multiple=True, metavar="NAME=VALUE",
-              help="Override a segmenter parameter (high, low, smooth_windows, min_run_s, margin_s, tail_s, "
-                   "lead_s); repeatable.")
-@click.option("--splits", "splits", default="0.8,0.1,0.1", show_default=True,
-              help="train,valid,test fractions, assigned per source recording.")
+@click.option(
+    "--input",
+    "inputs",
+    multiple=True,
+    type=click.Path(exists=True),
+    help="Audio file or folder to process instead of the ok rows of recordings.parquet (repeatable).",
+)
+@click.option(
+    "--model",
+    type=click.Path(exists=True),
+    default=None,
+    help="Classifier checkpoint (folder or file); default: the shipped weights.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1, max=256),
+    default=None,
+    help="Local worker processes (default: the number of CPUs; 1 runs in this process).",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Run the tasks on a running Dask cluster, e.g. tcp://host:8786, instead of local processes.",
+)
+@click.option(
+    "--rpm", default="78", show_default=True, help="Disc speed for looping by whole revolutions: 78, 45 or 33 1/3."
+)
+@click.option(
+    "--segmenter",
+    "segmenter",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a segmenter parameter (high, low, smooth_windows, min_run_s, margin_s, tail_s, lead_s); repeatable.",
+)
+@click.option(
+    "--splits",
+    "splits",
+    default="0.8,0.1,0.1",
+    show_default=True,
+    help="train,valid,test fractions, assigned per source recording.",
+)
 @click.option("--force", is_flag=True, help="Redo recordings already done (their old segments are replaced).")
 @click.option("--retry-failed", is_flag=True, help="Redo recordings whose earlier attempt failed.")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show the progress bar.")
-def extract_command(data: DataDir, inputs: tuple[str, ...], model: str | None, jobs: int | None,
-                    scheduler: str | None, rpm: str, segmenter: tuple[str, ...], splits: str, force: bool,
-                    retry_failed: bool, progress: bool) -> None:
+def extract_command(
+    data: DataDir,
+    inputs: tuple[str, ...],
+    model: str | None,
+    jobs: int | None,
+    scheduler: str | None,
+    rpm: str,
+    segmenter: tuple[str, ...],
+    splits: str,
+    force: bool,
+    retry_failed: bool,
+    progress: bool,
+) -> None:
     """Find the noise-only runs of each recording with the classifier, write each raw cut and its 5-s loop
     to DIR/noise/gramophone/, and the rows to manifests/noise.parquet.
 
@@ -58,14 +95,25 @@ def extract_command(data: DataDir, inputs: tuple[str, ...], model: str | None, j
     try:
         speed = parse_rpm(rpm)
         overrides = dict(_pair(text) for text in segmenter)
-        result = extract(data, inputs=list(inputs) or None, model=model, jobs=jobs, scheduler=scheduler,
-                         rpm=speed, segmenter=overrides, fractions=_fractions(splits), force=force,
-                         retry_failed=retry_failed, progress=progress)
+        result = extract(
+            data,
+            inputs=list(inputs) or None,
+            model=model,
+            jobs=jobs,
+            scheduler=scheduler,
+            rpm=speed,
+            segmenter=overrides,
+            fractions=_fractions(splits),
+            force=force,
+            retry_failed=retry_failed,
+            progress=progress,
+        )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     for error in result.errors[:5]:
         click.secho(f"failed: {error}", fg="yellow", err=True)
     if len(result.errors) > 5:
-        click.secho(f"... and {len(result.errors) - 5} more failures (error rows in noise.parquet)", fg="yellow",
-                    err=True)
+        click.secho(
+            f"... and {len(result.errors) - 5} more failures (error rows in noise.parquet)", fg="yellow", err=True
+        )
     summary(result.summary())

@@ -24,29 +24,80 @@ def _read_identifiers(path: str | None) -> list[str]:
 
 @click.command("harvest")
 @data_option
-@click.option("--collection", default="georgeblood", show_default=True,
-              help="Archive collection to search (the Great 78 Project is georgeblood).")
+@click.option(
+    "--collection",
+    default="georgeblood",
+    show_default=True,
+    help="Archive collection to search (the Great 78 Project is georgeblood).",
+)
 @click.option("--query", default=None, help="Extra Lucene clause, e.g. 'year:[1920 TO 1929]'.")
 @click.option("--limit", type=click.IntRange(min=0), default=None, help="Harvest at most N items (not files).")
 @click.option("--identifier", "identifiers", multiple=True, help="Harvest this item (repeatable); no search.")
-@click.option("--identifiers-file", type=click.Path(dir_okay=False), default=None,
-              help="File of identifiers, one a line ('#' comments); no search.")
-@click.option("--jobs", type=click.IntRange(min=1, max=64), default=4, show_default=True,
-              help="Items worked on at once (bounded concurrency).")
-@click.option("--rate", type=click.FloatRange(min=0), default=8.0, show_default=True,
-              help="Global limit on requests per second (0: none; keep it polite).")
-@click.option("--endpoint", envvar="NOISEKIT_IA_ENDPOINT", show_envvar=True, default=None,
-              help="Replace https://archive.org for every API and download call (mirrors, tests).")
-@click.option("--source-dir", type=click.Path(file_okay=False, exists=True), default=None,
-              help="Harvest items already on disk in the layout 'ia download' leaves (no network).")
-@click.option("--files", "files", type=click.Choice(FILE_CHOICES), default="main", show_default=True,
-              help="main: the main-track lossless original(s); all-transfers: also the stylus transfers.")
-@click.option("--format", "fmt", type=click.Choice(["lossless", "mp3"]), default="lossless", show_default=True,
-              help="lossless originals, or their MP3 derivatives instead.")
+@click.option(
+    "--identifiers-file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="File of identifiers, one a line ('#' comments); no search.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1, max=64),
+    default=4,
+    show_default=True,
+    help="Items worked on at once (bounded concurrency).",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0),
+    default=8.0,
+    show_default=True,
+    help="Global limit on requests per second (0: none; keep it polite).",
+)
+@click.option(
+    "--endpoint",
+    envvar="NOISEKIT_IA_ENDPOINT",
+    show_envvar=True,
+    default=None,
+    help="Replace https://archive.org for every API and download call (mirrors, tests).",
+)
+@click.option(
+    "--source-dir",
+    type=click.Path(file_okay=False, exists=True),
+    default=None,
+    help="Harvest items already on disk in the layout 'ia download' leaves (no network).",
+)
+@click.option(
+    "--files",
+    "files",
+    type=click.Choice(FILE_CHOICES),
+    default="main",
+    show_default=True,
+    help="main: the main-track lossless original(s); all-transfers: also the stylus transfers.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["lossless", "mp3"]),
+    default="lossless",
+    show_default=True,
+    help="lossless originals, or their MP3 derivatives instead.",
+)
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show the progress bar.")
-def harvest_command(data: DataDir, collection: str, query: str | None, limit: int | None,
-                    identifiers: tuple[str, ...], identifiers_file: str | None, jobs: int, rate: float,
-                    endpoint: str | None, source_dir: str | None, files: str, fmt: str, progress: bool) -> None:
+def harvest_command(
+    data: DataDir,
+    collection: str,
+    query: str | None,
+    limit: int | None,
+    identifiers: tuple[str, ...],
+    identifiers_file: str | None,
+    jobs: int,
+    rate: float,
+    endpoint: str | None,
+    source_dir: str | None,
+    files: str,
+    fmt: str,
+    progress: bool,
+) -> None:
     """Download Great 78 recordings, md5-verified, into DIR/recordings/<identifier>/<file>.
 
     Resumable: a rerun skips verified files without a request and resumes partial downloads. Writes
@@ -57,10 +108,17 @@ def harvest_command(data: DataDir, collection: str, query: str | None, limit: in
     from noisekit.pipelines.harvest import HarvestOptions, harvest  # noqa: PLC0415
 
     options = HarvestOptions(
-        collection=collection or None, query=query, limit=limit,
-        identifiers=[*identifiers, *_read_identifiers(identifiers_file)], jobs=jobs,
-        endpoint=endpoint or DEFAULT_ENDPOINT, source_dir=Path(source_dir) if source_dir else None,
-        files=files, format=fmt, rate=rate or None, progress=progress,
+        collection=collection or None,
+        query=query,
+        limit=limit,
+        identifiers=[*identifiers, *_read_identifiers(identifiers_file)],
+        jobs=jobs,
+        endpoint=endpoint or DEFAULT_ENDPOINT,
+        source_dir=Path(source_dir) if source_dir else None,
+        files=files,
+        format=fmt,
+        rate=rate or None,
+        progress=progress,
     )
     try:
         result = harvest(data, options)

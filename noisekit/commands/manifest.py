@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from noisekit.manifests import TABLES, read_manifest
 from noisekit.commands.common import data_option, summary
 from noisekit.datadir import DataDir
+from noisekit.manifests import TABLES, read_manifest
 
 
 @click.group("manifest")

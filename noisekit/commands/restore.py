@@ -23,27 +23,81 @@ def _steps(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[st
 
 @click.command("restore")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for <stem>_restored.wav, _residual.wav, _clicks.csv and _restore.json.")
-@click.option("--steps", default="gate,declick,denoise,inpaint", show_default=True, callback=_steps,
-              help="Comma-separated steps, run in the order gate, declick, denoise, inpaint.")
-@click.option("--checkpoint", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Denoiser checkpoint (.pt) or exported weights (.safetensors); default: the shipped model.")
-@click.option("--denoiser", "denoiser_kind", type=click.Choice(["auto", "model", "lsa"]), default="auto",
-              show_default=True, help="auto: the model if one is given or shipped, else the classical LSA.")
-@click.option("--stretch", "stretch_s", type=click.FloatRange(min=1.0), default=10.0, show_default=True,
-              help="Gate decision length in seconds.")
-@click.option("--click-threshold", type=click.FloatRange(min=0.5), default=5.0, show_default=True,
-              help="Click detection threshold in robust standard deviations of the AR prediction error.")
-@click.option("--ar-order", type=click.IntRange(min=2, max=200), default=32, show_default=True,
-              help="AR model order of the click detector and interpolator.")
-@click.option("--max-click-ms", type=click.FloatRange(min=0.05), default=5.0, show_default=True,
-              help="Longer detections are reported, not interpolated.")
-@click.option("--max-gap-ms", type=click.FloatRange(min=0.1), default=100.0, show_default=True,
-              help="Longer gaps are reported, not invented.")
-def restore_command(inputs: tuple[Path, ...], out_dir: Path, steps: tuple[str, ...], checkpoint: Path | None,
-                    denoiser_kind: str, stretch_s: float, click_threshold: float, ar_order: int,
-                    max_click_ms: float, max_gap_ms: float) -> None:
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for <stem>_restored.wav, _residual.wav, _clicks.csv and _restore.json.",
+)
+@click.option(
+    "--steps",
+    default="gate,declick,denoise,inpaint",
+    show_default=True,
+    callback=_steps,
+    help="Comma-separated steps, run in the order gate, declick, denoise, inpaint.",
+)
+@click.option(
+    "--checkpoint",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Denoiser checkpoint (.pt) or exported weights (.safetensors); default: the shipped model.",
+)
+@click.option(
+    "--denoiser",
+    "denoiser_kind",
+    type=click.Choice(["auto", "model", "lsa"]),
+    default="auto",
+    show_default=True,
+    help="auto: the model if one is given or shipped, else the classical LSA.",
+)
+@click.option(
+    "--stretch",
+    "stretch_s",
+    type=click.FloatRange(min=1.0),
+    default=10.0,
+    show_default=True,
+    help="Gate decision length in seconds.",
+)
+@click.option(
+    "--click-threshold",
+    type=click.FloatRange(min=0.5),
+    default=5.0,
+    show_default=True,
+    help="Click detection threshold in robust standard deviations of the AR prediction error.",
+)
+@click.option(
+    "--ar-order",
+    type=click.IntRange(min=2, max=200),
+    default=32,
+    show_default=True,
+    help="AR model order of the click detector and interpolator.",
+)
+@click.option(
+    "--max-click-ms",
+    type=click.FloatRange(min=0.05),
+    default=5.0,
+    show_default=True,
+    help="Longer detections are reported, not interpolated.",
+)
+@click.option(
+    "--max-gap-ms",
+    type=click.FloatRange(min=0.1),
+    default=100.0,
+    show_default=True,
+    help="Longer gaps are reported, not invented.",
+)
+def restore_command(
+    inputs: tuple[Path, ...],
+    out_dir: Path,
+    steps: tuple[str, ...],
+    checkpoint: Path | None,
+    denoiser_kind: str,
+    stretch_s: float,
+    click_threshold: float,
+    ar_order: int,
+    max_click_ms: float,
+    max_gap_ms: float,
+) -> None:
     """Restore recordings (files, or every audio file in a folder): clean/noisy gate, AR click removal,
     denoising and LPC gap inpainting.
 
@@ -55,8 +109,9 @@ def restore_command(inputs: tuple[Path, ...], out_dir: Path, steps: tuple[str, .
     from noisekit.pipelines.restore import RestoreOptions, pick_denoiser, restore_files
 
     options = RestoreOptions(steps=steps, stretch_s=stretch_s)
-    options.declick = replace(options.declick, threshold=click_threshold, order=ar_order,
-                              max_click_s=max_click_ms / 1000)
+    options.declick = replace(
+        options.declick, threshold=click_threshold, order=ar_order, max_click_s=max_click_ms / 1000
+    )
     options.inpaint = replace(options.inpaint, max_gap_s=max_gap_ms / 1000)
     denoise_fn = None
     if "denoise" in steps:
@@ -65,8 +120,11 @@ def restore_command(inputs: tuple[Path, ...], out_dir: Path, steps: tuple[str, .
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
         click.echo(f"denoiser: {options.denoiser_name}", err=True)
-    files = [f for p in inputs for f in (sorted(q for q in p.iterdir() if q.suffix.lower() in AUDIO_SUFFIXES)
-                                         if p.is_dir() else [p])]
+    files = [
+        f
+        for p in inputs
+        for f in (sorted(q for q in p.iterdir() if q.suffix.lower() in AUDIO_SUFFIXES) if p.is_dir() else [p])
+    ]
     if not files:
         raise click.UsageError(f"no audio files ({' '.join(AUDIO_SUFFIXES)}) in {', '.join(map(str, inputs))}")
     results, failed = restore_files(files, out_dir, denoise_fn, options)
@@ -78,8 +136,10 @@ def restore_command(inputs: tuple[Path, ...], out_dir: Path, steps: tuple[str, .
     filled = sum(r.report.get("inpaint", {}).get("filled", 0) for r in results)
     noisy = sum(r.report["gate"].get("noisy_s", r.report["duration_s"]) for r in results)
     speed = f"{seconds / spent:.1f}x real time" if spent > 0 else "-"
-    summary(f"restore: {len(results)} file(s), {seconds:.1f} s of audio ({noisy:.1f} s processed, "
-            f"{seconds - noisy:.1f} s passed through), {clicks} clicks removed, {filled} gaps filled, "
-            f"{len(failed)} failed, {speed} -> {out_dir}")
+    summary(
+        f"restore: {len(results)} file(s), {seconds:.1f} s of audio ({noisy:.1f} s processed, "
+        f"{seconds - noisy:.1f} s passed through), {clicks} clicks removed, {filled} gaps filled, "
+        f"{len(failed)} failed, {speed} -> {out_dir}"
+    )
     if failed:
         raise SystemExit(2)

@@ -32,5 +32,7 @@ def run_command(config: str, data: DataDir, start: str | None, stop: str | None,
     ran = sum(o.status == "ran" for o in outcomes)
     report = data.root / "report" / "index.html"
     where = f"report: {report}" if report.exists() else f"data in {data.root}"
-    summary(f"pipeline '{pipeline.name}': {ran} stage(s) ran, {len(outcomes) - ran} skipped, "
-            f"{time.perf_counter() - started:.1f} s; {where}")
+    summary(
+        f"pipeline '{pipeline.name}': {ran} stage(s) ran, {len(outcomes) - ran} skipped, "
+        f"{time.perf_counter() - started:.1f} s; {where}"
+    )

@@ -20,8 +20,14 @@ def _range(value: tuple[float, float] | None) -> tuple[float, float] | None:
 
 
 @click.command("train")
-@click.option("--data", "data", envvar="NOISEKIT_DATA", show_envvar=True, type=click.Path(file_okay=False),
-              help="The data directory (clean.parquet, noise.parquet/tape.parquet). Not needed with --describe.")
+@click.option(
+    "--data",
+    "data",
+    envvar="NOISEKIT_DATA",
+    show_envvar=True,
+    type=click.Path(file_okay=False),
+    help="The data directory (clean.parquet, noise.parquet/tape.parquet). Not needed with --describe.",
+)
 @click.option("--out", type=click.Path(file_okay=False), help="Run folder for checkpoints and logs.")
 @click.option("--preset", default="small", show_default=True, type=click.Choice(["small", "paper"]))
 @click.option("--describe", is_flag=True, help="Print parameters and multiply-adds per second of audio, then exit.")
@@ -30,10 +36,20 @@ def _range(value: tuple[float, float] | None) -> tuple[float, float] | None:
 @click.option("--lr", type=float, help="Initial learning rate (divided by 10 every --lr-step steps).")
 @click.option("--lr-step", type=int, help="Steps between learning-rate drops (default 100000).")
 @click.option("--crop", "crop_s", type=float, help="Training crop length in seconds.")
-@click.option("--noise", type=click.Choice(["gramophone", "tape"]), default="gramophone", show_default=True,
-              help="Mix preset: SNR 2-20 dB / gain -6..4 dB (gramophone), or 6-32 dB / -6..0 dB (tape).")
-@click.option("--kind", "kinds", multiple=True, type=click.Choice(["gramophone", "tape"]),
-              help="Noise kinds to draw from (repeatable; default: the --noise preset's kind).")
+@click.option(
+    "--noise",
+    type=click.Choice(["gramophone", "tape"]),
+    default="gramophone",
+    show_default=True,
+    help="Mix preset: SNR 2-20 dB / gain -6..4 dB (gramophone), or 6-32 dB / -6..0 dB (tape).",
+)
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    type=click.Choice(["gramophone", "tape"]),
+    help="Noise kinds to draw from (repeatable; default: the --noise preset's kind).",
+)
 @click.option("--device-id", "devices", multiple=True, help="Only tape noise from these capture devices.")
 @click.option("--snr", nargs=2, type=float, help="SNR range in dB, e.g. --snr 2 20.")
 @click.option("--gain", nargs=2, type=float, help="Gain (β) range in dB, e.g. --gain -6 4.")
@@ -46,12 +62,22 @@ def _range(value: tuple[float, float] | None) -> tuple[float, float] | None:
 @click.option("--max-minutes", type=float, help="Stop (with a checkpoint) after this much wall time.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
-@click.option("--init", "init", metavar="PATH|shipped",
-              help="Start a new run from these weights (fine-tuning); 'shipped' = the model in denoiser/weights/.")
-@click.option("--export", "export", nargs=2, type=(click.Path(dir_okay=False, exists=True), click.Path()),
-              help="Export CHECKPOINT to STEM.safetensors + STEM.json (for denoise/evaluate), then exit.")
-def train_command(data: str | None, out: str | None, preset: str, describe: bool,
-                  export: tuple[str, str] | None, **opts) -> None:
+@click.option(
+    "--init",
+    "init",
+    metavar="PATH|shipped",
+    help="Start a new run from these weights (fine-tuning); 'shipped' = the model in denoiser/weights/.",
+)
+@click.option(
+    "--export",
+    "export",
+    nargs=2,
+    type=(click.Path(dir_okay=False, exists=True), click.Path()),
+    help="Export CHECKPOINT to STEM.safetensors + STEM.json (for denoise/evaluate), then exit.",
+)
+def train_command(
+    data: str | None, out: str | None, preset: str, describe: bool, export: tuple[str, str] | None, **opts
+) -> None:
     """Train the denoiser on mixtures made on the fly: X = β(Y + αN), clean music Y and real noise N.
 
     Multi-GPU: `torchrun --nproc_per_node N -m noisekit train ...` (DistributedDataParallel).
@@ -79,15 +105,35 @@ def train_command(data: str | None, out: str | None, preset: str, describe: bool
     kinds = tuple(opts["kinds"]) or (opts["noise"],)
     max_minutes = opts["max_minutes"]
     cfg = train_config(
-        preset, steps=opts["steps"], batch_size=opts["batch_size"], lr=opts["lr"], lr_step=opts["lr_step"],
-        crop_s=opts["crop_s"], noise=opts["noise"], kinds=kinds, devices=tuple(opts["devices"]) or None,
-        snr_db=_range(opts["snr"]), gain_db=_range(opts["gain"]), seed=opts["seed"],
-        ckpt_every=opts["ckpt_every"], val_every=opts["val_every"], val_examples=opts["val_examples"],
-        workers=opts["workers"], max_seconds=max_minutes * 60 if max_minutes else None,
+        preset,
+        steps=opts["steps"],
+        batch_size=opts["batch_size"],
+        lr=opts["lr"],
+        lr_step=opts["lr_step"],
+        crop_s=opts["crop_s"],
+        noise=opts["noise"],
+        kinds=kinds,
+        devices=tuple(opts["devices"]) or None,
+        snr_db=_range(opts["snr"]),
+        gain_db=_range(opts["gain"]),
+        seed=opts["seed"],
+        ckpt_every=opts["ckpt_every"],
+        val_every=opts["val_every"],
+        val_examples=opts["val_examples"],
+        workers=opts["workers"],
+        max_seconds=max_minutes * 60 if max_minutes else None,
     )
-    result = train(DataDir(data), Path(out), cfg, resume=opts["resume"], device=opts["device"],
-                   init=initial_weights(opts["init"], preset))
+    result = train(
+        DataDir(data),
+        Path(out),
+        cfg,
+        resume=opts["resume"],
+        device=opts["device"],
+        init=initial_weights(opts["init"], preset),
+    )
     val = result.val
     val_text = f", val ΔSNR {val['val_dsnr']:.2f} dB" if val else ""
-    summary(f"trained {preset} to step {result.step} ({result.steps_per_s:.2f} steps/s), "
-            f"loss {result.last_loss:.4f}{val_text}; checkpoint {result.checkpoint}")
+    summary(
+        f"trained {preset} to step {result.step} ({result.steps_per_s:.2f} steps/s), "
+        f"loss {result.last_loss:.4f}{val_text}; checkpoint {result.checkpoint}"
+    )

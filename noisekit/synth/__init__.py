@@ -17,5 +17,19 @@ from noisekit.synth import (
     voices,
 )
 
-__all__ = ["dsp", "era", "gramophone", "groove", "instruments", "mix", "music", "rooms", "score", "side", "speech",
-           "styles", "tape", "voices"]
+__all__ = [
+    "dsp",
+    "era",
+    "gramophone",
+    "groove",
+    "instruments",
+    "mix",
+    "music",
+    "rooms",
+    "score",
+    "side",
+    "speech",
+    "styles",
+    "tape",
+    "voices",
+]

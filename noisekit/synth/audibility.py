@@ -52,9 +52,14 @@ def audible_frames(music: np.ndarray, noise: np.ndarray, sr: int, below_db: floa
     return np.any(pm > floor * 10.0 ** (-below_db / 10.0), axis=1)
 
 
-def inaudible_intervals(music: np.ndarray, noise: np.ndarray, sr: int, below_db: float = AUDIBLE_BELOW_DB,
-                        exact: list[tuple[float, float]] | None = None, min_s: float = 0.02,
-                        ) -> list[tuple[float, float]]:
+def inaudible_intervals(
+    music: np.ndarray,
+    noise: np.ndarray,
+    sr: int,
+    below_db: float = AUDIBLE_BELOW_DB,
+    exact: list[tuple[float, float]] | None = None,
+    min_s: float = 0.02,
+) -> list[tuple[float, float]]:
     """Maximal (start_s, end_s) runs without audible programme, at least ``min_s`` long.
 
     A stretch of ``exact`` (the exact-zero intervals) is always kept: programme is never audible there.
@@ -67,7 +72,7 @@ def inaudible_intervals(music: np.ndarray, noise: np.ndarray, sr: int, below_db:
     np.add.at(programme, np.minimum(starts + FRAME, n), -1)
     quiet = np.cumsum(programme)[:n] == 0
     for a, b in exact or []:
-        quiet[int(round(a * sr)): int(round(b * sr))] = True
+        quiet[int(round(a * sr)) : int(round(b * sr))] = True
     edges = np.diff(np.concatenate([[0], quiet.astype(np.int8), [0]]))
     lo, hi = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     keep = (hi - lo) >= max(1, int(round(min_s * sr)))

@@ -30,10 +30,16 @@ def shelf_sos(f0: float, gain_db: float, sr: int, high: bool = True) -> np.ndarr
     cw, alpha = np.cos(w0), np.sin(w0) / np.sqrt(2.0)
     sa = 2.0 * np.sqrt(a) * alpha
     s = 1.0 if high else -1.0
-    b = np.array([a * ((a + 1) + s * (a - 1) * cw + sa), -2 * s * a * ((a - 1) + s * (a + 1) * cw),
-                  a * ((a + 1) + s * (a - 1) * cw - sa)])
-    den = np.array([(a + 1) - s * (a - 1) * cw + sa, 2 * s * ((a - 1) - s * (a + 1) * cw),
-                    (a + 1) - s * (a - 1) * cw - sa])
+    b = np.array(
+        [
+            a * ((a + 1) + s * (a - 1) * cw + sa),
+            -2 * s * a * ((a - 1) + s * (a + 1) * cw),
+            a * ((a + 1) + s * (a - 1) * cw - sa),
+        ]
+    )
+    den = np.array(
+        [(a + 1) - s * (a - 1) * cw + sa, 2 * s * ((a - 1) - s * (a + 1) * cw), (a + 1) - s * (a - 1) * cw - sa]
+    )
     return np.concatenate([b / den[0], den / den[0]])[None, :]
 
 
@@ -150,8 +156,9 @@ def smooth_gain(rng: np.random.Generator, n: int, sr: int, depth_db: float, rate
     """Slow random gain (float32, around 1) fluctuating by about ``depth_db`` on the time scale 1/``rate_hz``."""
     step = max(1, int(sr / max(rate_hz, 1e-3)))
     knots = 10.0 ** (depth_db * rng.standard_normal(n // step + 2) / 20.0)
-    return np.interp(np.arange(n, dtype=np.float32), np.arange(knots.size, dtype=np.float32) * step,
-                     knots).astype(np.float32)
+    return np.interp(np.arange(n, dtype=np.float32), np.arange(knots.size, dtype=np.float32) * step, knots).astype(
+        np.float32
+    )
 
 
 def periodic_curve(n: int, sr: int, period_s: float, amps: list[float], phases: list[float]) -> np.ndarray:
@@ -193,7 +200,7 @@ def place_events(out: np.ndarray, starts: np.ndarray, templates: list[np.ndarray
         if s >= n or s + tpl.size <= 0:
             continue
         a, b = max(s, 0), min(s + tpl.size, n)
-        out[a:b] += tpl[a - s:b - s]
+        out[a:b] += tpl[a - s : b - s]
 
 
 def hum_tone(rng: np.random.Generator, n: int, sr: int, hz: float, harmonics: int, level_db: float) -> np.ndarray:
@@ -209,7 +216,7 @@ def hum_tone(rng: np.random.Generator, n: int, sr: int, hz: float, harmonics: in
     for k in range(1, max(1, harmonics) + 1):
         if k * hz >= 0.45 * sr:
             break
-        a = rng.uniform(0.1, 1.0) / k ** tilt * (rng.uniform(1.0, 2.0) if k % 2 else 1.0)
+        a = rng.uniform(0.1, 1.0) / k**tilt * (rng.uniform(1.0, 2.0) if k % 2 else 1.0)
         cycle += a * np.sin(2 * np.pi * k * hz * t + rng.uniform(0, 2 * np.pi))
     hum = np.tile(cycle.astype(np.float32), n // cycle.size + 1)[:n]
     return hum * (10.0 ** (level_db / 20.0) / max(float(np.sqrt(np.mean(hum * hum))), 1e-30))
@@ -240,7 +247,7 @@ def noise_slice(rng: np.random.Generator, n: int, sr: int, lo: float, hi: float 
     table = _noise_table(int(sr), float(round(lo, -1)), float(round(hi, -1)) if hi else None)
     start = int(rng.integers(0, table.size))
     if start + n <= table.size:
-        return table[start:start + n]
+        return table[start : start + n]
     return np.resize(np.roll(table, -start), n)
 
 

@@ -40,17 +40,36 @@ def draw_era_params(rng: np.random.Generator, era: str | None = None, rpm: float
         raise ValueError(f"draw_era_params: unknown era {era!r}, expected one of {ERAS}")
     if era == "acoustic":
         lo, hi = float(rng.uniform(150, 320)), float(rng.uniform(2600, 4500))
-        res = [(float(np.exp(rng.uniform(np.log(300), np.log(3200)))), float(rng.uniform(3, 12)),
-                float(rng.uniform(2, 8))) for _ in range(int(rng.integers(2, 5)))]
+        res = [
+            (float(np.exp(rng.uniform(np.log(300), np.log(3200)))), float(rng.uniform(3, 12)), float(rng.uniform(2, 8)))
+            for _ in range(int(rng.integers(2, 5)))
+        ]
         order = int(rng.integers(2, 5))
     else:
         lo, hi = float(rng.uniform(30, 110)), float(rng.uniform(5000, 10000))
-        res = [(float(np.exp(rng.uniform(np.log(1500), np.log(6000)))), float(rng.uniform(-2, 5)),
-                float(rng.uniform(0.7, 3)))] if rng.random() < 0.6 else []
+        res = (
+            [
+                (
+                    float(np.exp(rng.uniform(np.log(1500), np.log(6000)))),
+                    float(rng.uniform(-2, 5)),
+                    float(rng.uniform(0.7, 3)),
+                )
+            ]
+            if rng.random() < 0.6
+            else []
+        )
         order = int(rng.integers(2, 6))
-    return EraParams(era=era, lo_hz=lo, hi_hz=hi, order=order, resonances=res,
-                     wow_depth=float(rng.uniform(0.0002, 0.003)), wow_phase=float(rng.uniform(0, 2 * np.pi)),
-                     rpm=float(rpm), drive_db=float(rng.uniform(0.0, 8.0 if era == "acoustic" else 4.0)))
+    return EraParams(
+        era=era,
+        lo_hz=lo,
+        hi_hz=hi,
+        order=order,
+        resonances=res,
+        wow_depth=float(rng.uniform(0.0002, 0.003)),
+        wow_phase=float(rng.uniform(0, 2 * np.pi)),
+        rpm=float(rpm),
+        drive_db=float(rng.uniform(0.0, 8.0 if era == "acoustic" else 4.0)),
+    )
 
 
 def apply_wow(audio: np.ndarray, sr: int, depth: float, rate_hz: float, phase: float = 0.0) -> np.ndarray:

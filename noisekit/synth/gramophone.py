@@ -97,8 +97,9 @@ def draw_gramophone_params(rng: np.random.Generator, era: str | None = None, **o
     if profile not in PROFILES:
         raise ValueError(f"draw_gramophone_params: unknown profile {profile!r}, expected one of {PROFILES}")
     older = 4.0 if era == "acoustic" else 0.0  # coarser early shellac: a little noisier on average
-    base = {"balanced": -46.0, "hiss_heavy": -34.0, "crackle_heavy": -50.0, "worn": -38.0,
-            "clean_shellac": -58.0}[profile] + older
+    base = {"balanced": -46.0, "hiss_heavy": -34.0, "crackle_heavy": -50.0, "worn": -38.0, "clean_shellac": -58.0}[
+        profile
+    ] + older
     p = GramophoneParams(era=era, profile=profile)
     p.rpm = float(rng.choice([78.0, 78.26, 80.0, 76.0, 75.0, 82.0], p=[0.6, 0.15, 0.08, 0.07, 0.05, 0.05]))
     p.hiss_db = base + _u(rng, -8, 8)
@@ -161,9 +162,12 @@ def _override(p: GramophoneParams, overrides: dict) -> GramophoneParams:
 
 def _hiss_magnitude(p: GramophoneParams) -> Callable[[np.ndarray], np.ndarray]:
     def mag(f: np.ndarray) -> np.ndarray:
-        return (dsp.tilt_magnitude(f, p.hiss_tilt_db_oct)
-                * dsp.butter_magnitude(f, p.hiss_lo_hz, p.hiss_hi_hz, p.hiss_hi_order)
-                * dsp.resonance_magnitude(f, p.hiss_res_hz, p.hiss_res_db, p.hiss_res_q))
+        return (
+            dsp.tilt_magnitude(f, p.hiss_tilt_db_oct)
+            * dsp.butter_magnitude(f, p.hiss_lo_hz, p.hiss_hi_hz, p.hiss_hi_order)
+            * dsp.resonance_magnitude(f, p.hiss_res_hz, p.hiss_res_db, p.hiss_res_q)
+        )
+
     return mag
 
 
@@ -173,8 +177,7 @@ def _rev_envelope(p: GramophoneParams, n: int, sr: int, rng: np.random.Generator
     return np.maximum(env, 0.05).astype(np.float32)
 
 
-def _crackle(p: GramophoneParams, n: int, sr: int, rng: np.random.Generator, env: np.ndarray,
-             rows: int) -> np.ndarray:
+def _crackle(p: GramophoneParams, n: int, sr: int, rng: np.random.Generator, env: np.ndarray, rows: int) -> np.ndarray:
     """Crackle (rows, n) of unit expected RMS: bursty Poisson micro-impulses through a bright resonance."""
     dur = n / sr
     # bursty density: thin a faster Poisson process with a slowly varying random rate curve
@@ -193,8 +196,9 @@ def _crackle(p: GramophoneParams, n: int, sr: int, rng: np.random.Generator, env
         return x
     # micro-impulse shape: a damped resonance in the treble, high-passed (bright, no DC); applied as a short
     # FIR by FFT convolution (an IIR over the sparse train would crawl through subnormal numbers)
-    sos = np.concatenate([dsp.peaking_sos(p.crackle_bright_hz * 2.5, 9.0, 2.0, sr),
-                          dsp.band_sos(p.crackle_bright_hz, None, sr, order=2)])
+    sos = np.concatenate(
+        [dsp.peaking_sos(p.crackle_bright_hz * 2.5, 9.0, 2.0, sr), dsp.band_sos(p.crackle_bright_hz, None, sr, order=2)]
+    )
     klen = max(8, int(0.004 * sr))
     impulse = np.zeros(klen)
     impulse[0] = 1.0

@@ -83,8 +83,9 @@ def level_curve(p: GrooveParams, music_start_s: float, music_end_s: float, n: in
     return np.interp(np.arange(n, dtype=np.float32) / sr, t, 10.0 ** (db / 20.0)).astype(np.float32)
 
 
-def groove_events(p: GrooveParams, music_end_s: float, n: int, sr: int, rng: np.random.Generator,
-                  rpm: float, noise_rms: float) -> np.ndarray:
+def groove_events(
+    p: GrooveParams, music_end_s: float, n: int, sr: int, rng: np.random.Generator, rpm: float, noise_rms: float
+) -> np.ndarray:
     """Needle drop and locked-groove thuds (1-D float32) at peaks relative to ``noise_rms``."""
     out = np.zeros(n, dtype=np.float32)
     ref_db = 20.0 * np.log10(max(noise_rms, 1e-12))
@@ -110,8 +111,9 @@ def groove_echo(p: GrooveParams, track: np.ndarray, sr: int, rpm: float) -> np.n
     return (echo * 10.0 ** (p.echo_db / 20.0)).astype(np.float32)
 
 
-def scale_noise_for_snr(music_power: float, noise: np.ndarray, extra: np.ndarray | None,
-                        snr_db: float) -> tuple[float, np.ndarray | None]:
+def scale_noise_for_snr(
+    music_power: float, noise: np.ndarray, extra: np.ndarray | None, snr_db: float
+) -> tuple[float, np.ndarray | None]:
     """Gain g for ``noise`` so that g·noise + extra has power music_power / 10^(snr/10); extra shrunk if too loud."""
     target = music_power / 10.0 ** (snr_db / 10.0)
     pn = float(np.mean(noise.astype(np.float64) ** 2))

@@ -16,8 +16,9 @@ from noisekit.synth import dsp
 _BLOCK = 512
 
 
-def modal(freqs: np.ndarray, taus: np.ndarray, amps: np.ndarray, n: int, sr: int,
-          rng: np.random.Generator) -> np.ndarray:
+def modal(
+    freqs: np.ndarray, taus: np.ndarray, amps: np.ndarray, n: int, sr: int, rng: np.random.Generator
+) -> np.ndarray:
     """Sum of exponentially decaying sinusoids (random phases) of length ``n``, via blocked matrix products.
 
     x[b·L + j] = Re Σ_c (a_c·e^{s_c·L·b})·e^{s_c·j}: one real matrix product per group of components, each
@@ -48,9 +49,9 @@ def modal(freqs: np.ndarray, taus: np.ndarray, amps: np.ndarray, n: int, sr: int
             fac[1:] = step
             np.cumprod(fac, axis=0, out=fac)  # row b = a·step^b
         lhs = np.empty((blocks, 2 * s.size), dtype=np.float32)
-        lhs[:, : s.size], lhs[:, s.size:] = fac.real, -fac.imag
+        lhs[:, : s.size], lhs[:, s.size :] = fac.real, -fac.imag
         rhs = np.empty((2 * s.size, _BLOCK), dtype=np.float32)
-        rhs[: s.size], rhs[s.size:] = base.real, base.imag
+        rhs[: s.size], rhs[s.size :] = base.real, base.imag
         out[:length] += small_matmul(lhs, rhs).reshape(-1)[:length]
     return out
 
@@ -60,7 +61,7 @@ def small_matmul(lhs: np.ndarray, rhs: np.ndarray, rows: int = 8) -> np.ndarray:
     the machine is busy (its thread pool collapses under contention, up to 30× slower here)."""
     out = np.empty((lhs.shape[0], rhs.shape[1]), dtype=np.result_type(lhs, rhs))
     for i in range(0, lhs.shape[0], rows):
-        np.matmul(lhs[i:i + rows], rhs, out=out[i:i + rows])
+        np.matmul(lhs[i : i + rows], rhs, out=out[i : i + rows])
     return out
 
 
@@ -68,7 +69,7 @@ def _table(harm_amps: np.ndarray, size: int) -> np.ndarray:
     """One period (+ a wrap-around sample) of the harmonic series ``harm_amps`` (k = 1..K), float32."""
     spec = np.zeros(size // 2 + 1, dtype=np.complex128)
     k = min(harm_amps.size, size // 2 - 1)
-    spec[1:k + 1] = harm_amps[:k] * (size / 2) * -1j
+    spec[1 : k + 1] = harm_amps[:k] * (size / 2) * -1j
     table = np.fft.irfft(spec, n=size)
     return np.append(table, table[0]).astype(np.float32)
 
@@ -89,8 +90,9 @@ def wavetable_tone(harm_amps: np.ndarray, phase: np.ndarray, size: int = 2048) -
     return lo + frac * (table[i0 + 1] - lo)
 
 
-def wavetable_blend(amps_a: np.ndarray, amps_b: np.ndarray, phase: np.ndarray, weight: np.ndarray,
-                    size: int = 2048) -> np.ndarray:
+def wavetable_blend(
+    amps_a: np.ndarray, amps_b: np.ndarray, phase: np.ndarray, weight: np.ndarray, size: int = 2048
+) -> np.ndarray:
     """Tone morphing from spectrum ``amps_a`` (weight 0) to ``amps_b`` (weight 1) sample by sample."""
     a = _table(amps_a, size)
     diff = _table(amps_b, size) - a
@@ -100,8 +102,17 @@ def wavetable_blend(amps_a: np.ndarray, amps_b: np.ndarray, phase: np.ndarray, w
     return tone_a + weight * (lo_d + frac * (diff[i0 + 1] - lo_d))
 
 
-def phase_track(f0: float, n: int, sr: int, rng: np.random.Generator, vib_depth: float = 0.0,
-                vib_rate: float = 5.5, vib_delay_s: float = 0.0, scoop: float = 0.0, drift: float = 0.0) -> np.ndarray:
+def phase_track(
+    f0: float,
+    n: int,
+    sr: int,
+    rng: np.random.Generator,
+    vib_depth: float = 0.0,
+    vib_rate: float = 5.5,
+    vib_delay_s: float = 0.0,
+    scoop: float = 0.0,
+    drift: float = 0.0,
+) -> np.ndarray:
     """Phase (radians) of a tone at ``f0`` with delayed vibrato, an initial pitch scoop and slow drift.
 
     The frequency curve is smooth, so it is evaluated every 32 samples and the phase interpolated.
@@ -145,8 +156,18 @@ def _noise_burst(rng: np.random.Generator, n: int, sr: int, lo: float, hi: float
     return x * np.exp(-np.arange(n) / max(tau_s * sr, 1.0))
 
 
-def piano(f0: float, dur_s: float, vel: float, sr: int, rng: np.random.Generator, hammer_db: float = -18.0,
-          inharm: float = 1.0, brightness: float = 1.0, pedal: bool = False, max_s: float = 30.0) -> np.ndarray:
+def piano(
+    f0: float,
+    dur_s: float,
+    vel: float,
+    sr: int,
+    rng: np.random.Generator,
+    hammer_db: float = -18.0,
+    inharm: float = 1.0,
+    brightness: float = 1.0,
+    pedal: bool = False,
+    max_s: float = 30.0,
+) -> np.ndarray:
     """Piano-like note: stretched partials f_k = k·f0·√(1+B·k²), two-stage decays, beating unisons, hammer noise."""
     b_coef = inharm * 1e-4 * (f0 / 261.6) ** 1.1  # B grows up the keyboard
     kmax = int(min(28, (0.45 * sr) / f0, 8000.0 * brightness * (0.5 + vel) / f0 + 2))
@@ -160,8 +181,14 @@ def piano(f0: float, dur_s: float, vel: float, sr: int, rng: np.random.Generator
     hold, n = _tail_len(dur_s, release, sr, max_s)
     det = rng.uniform(0.2, 1.2) * (f0 / 261.6) ** 0.5  # unison detuning in Hz: slow beats
     # two strings per partial: slightly detuned (beats), prompt and slow decay (two-stage envelope)
-    x = modal(np.concatenate([fk - det / 2, fk + det / 2]), np.concatenate([taus * 0.3, taus]),
-              np.concatenate([amps * 0.6, amps * 0.4]), n, sr, rng)
+    x = modal(
+        np.concatenate([fk - det / 2, fk + det / 2]),
+        np.concatenate([taus * 0.3, taus]),
+        np.concatenate([amps * 0.6, amps * 0.4]),
+        n,
+        sr,
+        rng,
+    )
     x *= ar_envelope(n, sr, 0.002, hold, release)
     x /= max(float(np.max(np.abs(x))), 1e-12)
     hn = min(n, int(0.04 * sr))
@@ -169,8 +196,16 @@ def piano(f0: float, dur_s: float, vel: float, sr: int, rng: np.random.Generator
     return x
 
 
-def karplus_strong(f0: float, dur_s: float, vel: float, sr: int, rng: np.random.Generator,
-                   decay: float = 0.996, pluck_pos: float = 0.2, max_s: float = 30.0) -> np.ndarray:
+def karplus_strong(
+    f0: float,
+    dur_s: float,
+    vel: float,
+    sr: int,
+    rng: np.random.Generator,
+    decay: float = 0.996,
+    pluck_pos: float = 0.2,
+    max_s: float = 30.0,
+) -> np.ndarray:
     """Plucked string (guitar/banjo/harp-like) by Karplus-Strong, one vectorised step per period."""
     period = sr / f0 - 0.5
     d = max(2, int(period))
@@ -182,18 +217,28 @@ def karplus_strong(f0: float, dur_s: float, vel: float, sr: int, rng: np.random.
     exc = dsp.apply_sos(exc, dsp.band_sos(None, 1500 + 9000 * vel, sr, order=1))  # soft pluck = darker
     p = max(1, int(pluck_pos * d))
     exc = exc - np.roll(exc, p)  # pluck-position comb
-    y[2:d + 2] = exc
+    y[2 : d + 2] = exc
     for s in range(d + 2, n, d):  # each block depends only on samples at least one period back
         e = min(s + d, n)
-        y[s:e] += taps[0] * y[s - d:e - d] + taps[1] * y[s - d - 1:e - d - 1] + taps[2] * y[s - d - 2:e - d - 2]
+        y[s:e] += taps[0] * y[s - d : e - d] + taps[1] * y[s - d - 1 : e - d - 1] + taps[2] * y[s - d - 2 : e - d - 2]
     y = y[2:n]
     y *= ar_envelope(y.size, sr, 0.001, min(int(dur_s * sr), y.size), 0.05)
     return y / max(float(np.max(np.abs(y))), 1e-12)
 
 
-def bowed(f0: float, dur_s: float, vel: float, sr: int, rng: np.random.Generator, attack_s: float = 0.15,
-          vib_depth: float = 0.005, body: tuple[float, ...] = (280.0, 450.0, 2800.0),
-          bow_db: float = -28.0, section: int = 1, max_s: float = 30.0) -> np.ndarray:
+def bowed(
+    f0: float,
+    dur_s: float,
+    vel: float,
+    sr: int,
+    rng: np.random.Generator,
+    attack_s: float = 0.15,
+    vib_depth: float = 0.005,
+    body: tuple[float, ...] = (280.0, 450.0, 2800.0),
+    bow_db: float = -28.0,
+    section: int = 1,
+    max_s: float = 30.0,
+) -> np.ndarray:
     """Bowed-string-like tone: sawtooth-ish harmonics through body resonances, slow attack, vibrato, bow noise.
 
     ``section`` > 1 plays the note by several desks at once: slightly detuned players with their own
@@ -211,8 +256,17 @@ def bowed(f0: float, dur_s: float, vel: float, sr: int, rng: np.random.Generator
     x = np.zeros(n, dtype=np.float32)
     for player in range(max(1, section)):
         detune = 1.0 + (rng.normal(0.0, 0.004) if player else 0.0)  # about ±7 cents between desks
-        ph = phase_track(f0 * detune, n, sr, rng, vib_depth, rng.uniform(4.8, 6.5), min(0.25, dur_s * 0.3),
-                         scoop=rng.uniform(0, 0.004), drift=0.0008)
+        ph = phase_track(
+            f0 * detune,
+            n,
+            sr,
+            rng,
+            vib_depth,
+            rng.uniform(4.8, 6.5),
+            min(0.25, dur_s * 0.3),
+            scoop=rng.uniform(0, 0.004),
+            drift=0.0008,
+        )
         x += wavetable_tone(amps, ph + rng.uniform(0, 2 * np.pi))
     x = x * env
     x /= max(float(np.max(np.abs(x))), 1e-12)
@@ -222,9 +276,20 @@ def bowed(f0: float, dur_s: float, vel: float, sr: int, rng: np.random.Generator
     return x + 10 ** (bow_db / 20.0) * noise * env
 
 
-def wind(f0: float, dur_s: float, vel: float, sr: int, rng: np.random.Generator,
-         formants: tuple[tuple[float, float], ...] = ((1200.0, 8.0),), odd: float = 1.0, slope: float = 1.2,
-         breath_db: float = -30.0, vib_depth: float = 0.0, attack_s: float = 0.04, max_s: float = 30.0) -> np.ndarray:
+def wind(
+    f0: float,
+    dur_s: float,
+    vel: float,
+    sr: int,
+    rng: np.random.Generator,
+    formants: tuple[tuple[float, float], ...] = ((1200.0, 8.0),),
+    odd: float = 1.0,
+    slope: float = 1.2,
+    breath_db: float = -30.0,
+    vib_depth: float = 0.0,
+    attack_s: float = 0.04,
+    max_s: float = 30.0,
+) -> np.ndarray:
     """Wind/brass-like tone: formant-shaped harmonics (brighter when loud), pitch scoop, breath noise."""
     release = rng.uniform(0.05, 0.15)
     hold, n = _tail_len(dur_s, release, sr, max_s)
@@ -244,9 +309,18 @@ def wind(f0: float, dur_s: float, vel: float, sr: int, rng: np.random.Generator,
     return x + 10 ** (breath_db / 20.0) * breath * env
 
 
-def organ(f0: float, dur_s: float, vel: float, sr: int, rng: np.random.Generator,
-          drawbars: tuple[float, ...] = (0.5, 1.0, 0.3, 0.6, 0.2, 0.3), tremolo: float = 0.0,
-          chiff_db: float = -26.0, mixture: float = 0.0, max_s: float = 30.0) -> np.ndarray:
+def organ(
+    f0: float,
+    dur_s: float,
+    vel: float,
+    sr: int,
+    rng: np.random.Generator,
+    drawbars: tuple[float, ...] = (0.5, 1.0, 0.3, 0.6, 0.2, 0.3),
+    tremolo: float = 0.0,
+    chiff_db: float = -26.0,
+    mixture: float = 0.0,
+    max_s: float = 30.0,
+) -> np.ndarray:
     """Organ-like sustained tone: fixed stops (harmonics 1,2,3,4,6,8 of the sub-octave), a bright mixture
     (harmonics 10-32, ``mixture`` = its level; reeds and full organ), chiff, tremulant."""
     release = rng.uniform(0.06, 0.2)
@@ -279,8 +353,9 @@ MALLETS = {
 }
 
 
-def mallet(f0: float, dur_s: float, vel: float, sr: int, rng: np.random.Generator, kind: str = "xylophone",
-           max_s: float = 30.0) -> np.ndarray:
+def mallet(
+    f0: float, dur_s: float, vel: float, sr: int, rng: np.random.Generator, kind: str = "xylophone", max_s: float = 30.0
+) -> np.ndarray:
     """Struck bar or bell: a few inharmonic modes with their own decays and a hard strike transient."""
     ratios, decays, tau = MALLETS[kind]
     tau *= float(np.clip((523.0 / f0) ** 0.5, 0.3, 2.5))
@@ -304,15 +379,15 @@ def drum(kind: str, vel: float, sr: int, rng: np.random.Generator) -> np.ndarray
         x[: int(0.005 * sr)] += 0.3 * vel * _noise_burst(rng, int(0.005 * sr), sr, 1000, 8000, 0.001)
     elif kind == "snare":
         n = int(0.35 * sr)
-        body = modal(np.array([180.0, 330.0]) * rng.uniform(0.9, 1.1), np.array([0.05, 0.03]),
-                     np.array([1.0, 0.5]), n, sr, rng)
+        body = modal(
+            np.array([180.0, 330.0]) * rng.uniform(0.9, 1.1), np.array([0.05, 0.03]), np.array([1.0, 0.5]), n, sr, rng
+        )
         x = 0.6 * body + _noise_burst(rng, n, sr, 1500, 9000, rng.uniform(0.04, 0.12))
     elif kind in ("hihat", "cymbal"):
         long = kind == "cymbal"
         n = int((1.8 if long else 0.25) * sr)
         ratios = np.array([1.0, 1.342, 1.2312, 1.6532, 1.9523, 2.1523])  # metallic, inharmonic
-        metal = modal(ratios * rng.uniform(300, 550) * 8, np.full(6, 0.6 if long else 0.05),
-                      np.ones(6), n, sr, rng)
+        metal = modal(ratios * rng.uniform(300, 550) * 8, np.full(6, 0.6 if long else 0.05), np.ones(6), n, sr, rng)
         x = 0.4 * metal + _noise_burst(rng, n, sr, 5000 if not long else 3000, None, 0.6 if long else 0.04)
     elif kind == "brush":  # wire brush swept on the snare head: a soft swish, not a hit
         n = int(rng.uniform(0.15, 0.35) * sr)

@@ -95,12 +95,21 @@ def draw_music_params(rng: np.random.Generator, **overrides) -> MusicParams:
         if role == "accomp":
             sustaining = INSTRUMENTS[inst][0] in ("bowed", "wind", "organ")
             pattern = "sustain" if sustaining else str(rng.choice(ACCOMP_PATTERNS.get(inst, ("block", "repeated"))))
-        level = {"melody": 0.0, "voice": 0.0, "speech": 0.0, "counter": -5.0, "accomp": -7.0, "bass": -6.0,
-                 "drums": -10.0, "double": -6.0}[role] + _u(rng, -3, 3)
+        level = {
+            "melody": 0.0,
+            "voice": 0.0,
+            "speech": 0.0,
+            "counter": -5.0,
+            "accomp": -7.0,
+            "bass": -6.0,
+            "drums": -10.0,
+            "double": -6.0,
+        }[role] + _u(rng, -3, 3)
         if INSTRUMENTS[inst][0] == "voice":  # a singer: register from the part's range
             hz = 440.0 * 2 ** (((lo + hi) / 2 - 69) / 12.0)
-            timbre = draw_speech_params(rng, "singing", f0_hz=hz, tract=float(np.clip(220.0 / hz, 0.9, 1.2)
-                                                                               * rng.uniform(0.95, 1.05))).to_dict()
+            timbre = draw_speech_params(
+                rng, "singing", f0_hz=hz, tract=float(np.clip(220.0 / hz, 0.9, 1.2) * rng.uniform(0.95, 1.05))
+            ).to_dict()
         else:
             timbre = draw_timbre(rng, inst, noisy=p.noisy_onsets)
         p.parts.append(PartSpec(role, inst, level, int(lo), int(hi), pattern, timbre))
@@ -120,8 +129,9 @@ def draw_music_params(rng: np.random.Generator, **overrides) -> MusicParams:
     p.long_tail_s = _u(rng, 2.0, 6.0) if rng.random() < 0.3 else 0.0
     if tail is not None:
         p.long_tail_s = float(tail)
-    p.room = draw_room_params(rng, **({"rt60_s": _u(rng, 1.5, 3.0), "wet_db": _u(rng, -8, -2)}
-                                      if p.long_tail_s else {}))
+    p.room = draw_room_params(
+        rng, **({"rt60_s": _u(rng, 1.5, 3.0), "wet_db": _u(rng, -8, -2)} if p.long_tail_s else {})
+    )
     if rng.random() < 0.35:
         p.pp_passage = [_u(rng, 0.1, 0.9), _u(rng, 2.0, 10.0), _u(rng, -60, -40)]
     if rng.random() < 0.35:
@@ -194,15 +204,19 @@ def _events(p: MusicParams, lay: _Layout, rng: np.random.Generator) -> list[scor
         elif part.role == "bass":
             ev += score.bass(rng, chords, bpb, p.tonic, p.mode, i, part.lo, p.walking_bass)
         elif part.role == "drums":
-            kit = tuple(k for k in ("kick", "snare", "brush", "hihat", "cymbal", "woodblock", "tom")
-                        if rng.random() < 0.5)
+            kit = tuple(
+                k for k in ("kick", "snare", "brush", "hihat", "cymbal", "woodblock", "tom") if rng.random() < 0.5
+            )
             ev += score.drums(rng, bars, bpb, i, kit or ("snare",))
     melody = next((j for j, q in enumerate(p.parts) if q.role in ("melody", "voice")), None)
     for i, part in enumerate(p.parts):  # a doubling plays the melody an octave away, inside its own range
         if part.role == "double" and melody is not None:
             shift = 12 if (part.lo + part.hi) / 2 > (p.parts[melody].lo + p.parts[melody].hi) / 2 else -12
-            ev += [score.Event(e.beat, e.beats, e.midi + (shift if part.lo <= e.midi + shift <= part.hi else 0),
-                               e.vel, i) for e in ev if e.part == melody]
+            ev += [
+                score.Event(e.beat, e.beats, e.midi + (shift if part.lo <= e.midi + shift <= part.hi else 0), e.vel, i)
+                for e in ev
+                if e.part == melody
+            ]
     return ev
 
 
@@ -271,7 +285,7 @@ def render_music(params: MusicParams, duration_s: float, sr: int, rng: np.random
             continue
         note = _note(cache, part, ev, dur, vel, sr, rng, duration_s - t0)
         target = sections.setdefault(ev.part, np.zeros(n)) if part.timbre.get("section", 1) > 1 else x
-        dsp.place_events(target, np.array([t0 * sr]), [note * (10 ** (part.level_db / 20.0) * vel ** 1.3)])
+        dsp.place_events(target, np.array([t0 * sr]), [note * (10 ** (part.level_db / 20.0) * vel**1.3)])
     for i, buf in sections.items():
         x += dsp.chorus(buf, sr, rng, int(p.parts[i].timbre["section"]) - 1)
     for i, notes in sung.items():
@@ -287,8 +301,16 @@ def render_music(params: MusicParams, duration_s: float, sr: int, rng: np.random
     return _finish(lay, _fit(x, n_out), sr_out)
 
 
-def _note(cache: dict[tuple, list[np.ndarray]], part: PartSpec, ev: score.Event, dur: float, vel: float, sr: int,
-          rng: np.random.Generator, max_s: float) -> np.ndarray:
+def _note(
+    cache: dict[tuple, list[np.ndarray]],
+    part: PartSpec,
+    ev: score.Event,
+    dur: float,
+    vel: float,
+    sr: int,
+    rng: np.random.Generator,
+    max_s: float,
+) -> np.ndarray:
     """Play one event, re-using one of up to two earlier renderings of the same note (pitch, length, strength).
 
     Accompaniments repeat the same chord tones bar after bar; two takes per note keep some variety while
@@ -308,15 +330,17 @@ def _note(cache: dict[tuple, list[np.ndarray]], part: PartSpec, ev: score.Event,
     return takes[int(rng.integers(len(takes)))]
 
 
-def _final_notes(p: MusicParams, lay: _Layout, x: np.ndarray, sr: int, rng: np.random.Generator,
-                 sus: tuple[float, float] | None) -> None:
+def _final_notes(
+    p: MusicParams, lay: _Layout, x: np.ndarray, sr: int, rng: np.random.Generator, sus: tuple[float, float] | None
+) -> None:
     """The sustained single note and the final chord (tonic triad across the pitched parts)."""
     if sus:
         inst = p.sustain_instrument
         lo, hi = INSTRUMENTS[inst][1:]
         midi = score.scale_pitch(p.tonic, p.mode, 0) + 12 * int(np.clip(round(((lo + hi) / 2 - p.tonic) / 12), -2, 2))
-        note = play_note(inst, midi, sus[1] - sus[0], 0.6, sr, rng, draw_timbre(rng, inst, False), "",
-                         x.size / sr - sus[0])
+        note = play_note(
+            inst, midi, sus[1] - sus[0], 0.6, sr, rng, draw_timbre(rng, inst, False), "", x.size / sr - sus[0]
+        )
         dsp.place_events(x, np.array([sus[0] * sr]), [note])
     hold = p.final_hold_beats * lay.beat_s
     for i, part in enumerate(p.parts):
@@ -325,12 +349,13 @@ def _final_notes(p: MusicParams, lay: _Layout, x: np.ndarray, sr: int, rng: np.r
         tones = score.chord_tones(p.tonic, p.mode, 0, part.lo)
         for t in tones[: 1 if part.role in ("melody", "bass", "counter", "double") else 3]:
             note = play_note(part.instrument, t, hold, 0.7, sr, rng, part.timbre, "", x.size / sr - lay.body_end)
-            dsp.place_events(x, np.array([lay.body_end * sr]), [note * 10 ** (part.level_db / 20.0) * (0.7 ** 1.3)])
+            dsp.place_events(x, np.array([lay.body_end * sr]), [note * 10 ** (part.level_db / 20.0) * (0.7**1.3)])
         del i
 
 
-def _room(p: MusicParams, lay: _Layout, x: np.ndarray, tg: np.ndarray, g: np.ndarray, sr: int,
-          rng: np.random.Generator) -> np.ndarray:
+def _room(
+    p: MusicParams, lay: _Layout, x: np.ndarray, tg: np.ndarray, g: np.ndarray, sr: int, rng: np.random.Generator
+) -> np.ndarray:
     """Nominal level, dynamics curve, then the room."""
     body = x[: max(1, int(lay.body_end * sr))]
     rms = float(np.sqrt(np.mean(body * body)))
@@ -360,7 +385,7 @@ def _finish(lay: _Layout, x: np.ndarray, sr: int) -> np.ndarray:
     edge = min(int(0.003 * sr), n // 4)
     x[:edge] *= np.linspace(0.0, 1.0, edge)
     end = min(int(max(0.25, 0.05 * d) * sr), n // 4)
-    x[n - end:] *= np.linspace(1.0, 0.0, end) ** 2
+    x[n - end :] *= np.linspace(1.0, 0.0, end) ** 2
     x[-1] = 0.0
     peak = float(np.max(np.abs(x)))
     if peak > 0.99:

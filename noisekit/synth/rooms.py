@@ -62,12 +62,15 @@ def render_rir(params: RoomParams, sr: int, rng: np.random.Generator) -> np.ndar
     early = np.zeros(n)
     times = onset * rng.uniform(0.3, 1.0, p.n_early) + rng.uniform(0, p.early_spread_ms / 1000.0, p.n_early)
     idx = np.clip((times * sr).astype(np.int64), 1, n - 1)
-    np.add.at(early, idx, rng.uniform(0.2, 0.7, p.n_early) * rng.choice([-1.0, 1.0], p.n_early)
-              * np.exp(-6.9078 * times / p.rt60_s))
+    np.add.at(
+        early,
+        idx,
+        rng.uniform(0.2, 0.7, p.n_early) * rng.choice([-1.0, 1.0], p.n_early) * np.exp(-6.9078 * times / p.rt60_s),
+    )
     reverb = early + tail
     energy = float(np.sum(reverb * reverb))
     reverb *= np.sqrt(10.0 ** (p.wet_db / 10.0) / max(energy, 1e-30))
-    reverb[-max(1, n // 20):] *= np.linspace(1.0, 0.0, max(1, n // 20))  # end exactly at zero
+    reverb[-max(1, n // 20) :] *= np.linspace(1.0, 0.0, max(1, n // 20))  # end exactly at zero
     reverb[0] = 1.0
     return reverb.astype(np.float32)
 

@@ -9,12 +9,28 @@ from dataclasses import dataclass
 
 import numpy as np
 
-MODES = {"major": [0, 2, 4, 5, 7, 9, 11], "minor": [0, 2, 3, 5, 7, 8, 11], "dorian": [0, 2, 3, 5, 7, 9, 10],
-         "mixolydian": [0, 2, 4, 5, 7, 9, 10]}
+MODES = {
+    "major": [0, 2, 4, 5, 7, 9, 11],
+    "minor": [0, 2, 3, 5, 7, 8, 11],
+    "dorian": [0, 2, 3, 5, 7, 9, 10],
+    "mixolydian": [0, 2, 4, 5, 7, 9, 10],
+}
 # degree transition table (0-based degrees): common-practice-ish progressions
 _NEXT = {0: [3, 4, 5, 1, 4], 1: [4, 4, 6], 2: [5, 3], 3: [4, 0, 1, 4], 4: [0, 0, 5, 3], 5: [1, 3, 4], 6: [0, 2]}
-_RHYTHMS = [[1, 1, 1, 1], [2, 1, 1], [1.5, 0.5, 1, 1], [0.5, 0.5, 1, 2], [3, 1], [4], [1, 0.5, 0.5, 1, 1],
-            [0.5] * 8, [2, 2], [0.75, 0.25, 1, 2], [1, 1, 2], [0.5, 0.5, 0.5, 0.5, 2]]
+_RHYTHMS = [
+    [1, 1, 1, 1],
+    [2, 1, 1],
+    [1.5, 0.5, 1, 1],
+    [0.5, 0.5, 1, 2],
+    [3, 1],
+    [4],
+    [1, 0.5, 0.5, 1, 1],
+    [0.5] * 8,
+    [2, 2],
+    [0.75, 0.25, 1, 2],
+    [1, 1, 2],
+    [0.5, 0.5, 0.5, 0.5, 2],
+]
 _CADENCE_RHYTHMS = [[2, 2], [3, 1], [4], [2, 1, 1]]
 ACCOMP_PATTERNS = ("block", "repeated", "alberti", "arpeggio", "stride", "strum", "sustain")
 
@@ -57,8 +73,9 @@ def chord_tones(tonic: int, mode: str, degree: int, octave_base: int, seventh: b
     return [t + shift for t in tones]
 
 
-def melody(rng: np.random.Generator, chords: list[int], bpb: int, tonic: int, mode: str, part: int,
-           lo: int, hi: int) -> list[Event]:
+def melody(
+    rng: np.random.Generator, chords: list[int], bpb: int, tonic: int, mode: str, part: int, lo: int, hi: int
+) -> list[Event]:
     """Stepwise melody over the chords, chord tones on strong beats, longer notes and rests at phrase ends."""
     out: list[Event] = []
     bars = len(chords)  # one chord per bar
@@ -92,8 +109,9 @@ def melody(rng: np.random.Generator, chords: list[int], bpb: int, tonic: int, mo
     return out
 
 
-def accompaniment(rng: np.random.Generator, chords: list[int], bpb: int, tonic: int, mode: str, part: int,
-                  base: int, pattern: str) -> list[Event]:
+def accompaniment(
+    rng: np.random.Generator, chords: list[int], bpb: int, tonic: int, mode: str, part: int, base: int, pattern: str
+) -> list[Event]:
     """Chords played as ``pattern`` (one of ACCOMP_PATTERNS), one chord per bar."""
     out: list[Event] = []
     centre = base + 5.0
@@ -134,8 +152,9 @@ def _voicing(tones: list[int], centre: float) -> list[int]:
     return min(options, key=lambda v: abs(float(np.mean(v)) - centre))
 
 
-def bass(rng: np.random.Generator, chords: list[int], bpb: int, tonic: int, mode: str, part: int,
-         base: int, walking: bool) -> list[Event]:
+def bass(
+    rng: np.random.Generator, chords: list[int], bpb: int, tonic: int, mode: str, part: int, base: int, walking: bool
+) -> list[Event]:
     """Root (and fifth) on strong beats, or a walking line."""
     out: list[Event] = []
     for bar, deg in enumerate(chords):

@@ -37,8 +37,19 @@ from noisekit.synth.tape import draw_tape_params, render_tape_noise
 #: the two noise-only truths of a side: as a listener hears it, and where the music is exactly zero
 TRUTHS = ("audible", "exact")
 MIN_INTERVAL_S = 0.02  # exact-zero runs shorter than this (a few samples where pieces meet) are not listed
-_KNOWN = {"run_in_s", "run_out_s", "n_pieces", "pause_s", "snr_db", "era", "noise", "music", "announcement",
-          "piece_s", "groove"}
+_KNOWN = {
+    "run_in_s",
+    "run_out_s",
+    "n_pieces",
+    "pause_s",
+    "snr_db",
+    "era",
+    "noise",
+    "music",
+    "announcement",
+    "piece_s",
+    "groove",
+}
 
 
 @dataclass
@@ -62,7 +73,7 @@ class SyntheticSide:
         """Per-sample bool: True inside a listed noise-only interval."""
         mask = np.zeros(self.audio.shape[-1], dtype=bool)
         for start, end in self.noise_intervals:
-            mask[int(round(start * self.sr)): int(round(end * self.sr))] = True
+            mask[int(round(start * self.sr)) : int(round(end * self.sr))] = True
         return mask
 
     def frame_labels(self, frame_s: float, hop_s: float) -> np.ndarray:
@@ -135,8 +146,15 @@ def _layout(rng: np.random.Generator, duration_s: float | None, ov: dict) -> dic
         starts.append(t)
         t += length + (pauses[i] if i < len(pauses) else 0.0)
     total = duration_s if duration_s is not None else t + run_out
-    return {"run_in_s": run_in, "run_out_s": total - (starts[-1] + lengths[-1]), "pauses_s": pauses,
-            "announcement": announce, "starts_s": starts, "lengths_s": lengths, "duration_s": total}
+    return {
+        "run_in_s": run_in,
+        "run_out_s": total - (starts[-1] + lengths[-1]),
+        "pauses_s": pauses,
+        "announcement": announce,
+        "starts_s": starts,
+        "lengths_s": lengths,
+        "duration_s": total,
+    }
 
 
 def _restore_silence(raw: np.ndarray, out: np.ndarray, sr: int, min_s: float = 0.2, ring_s: float = 0.05) -> None:
@@ -168,8 +186,9 @@ def _place(track: np.ndarray, piece: np.ndarray, start: int) -> None:
     track[start:end] += piece[: end - start]
 
 
-def synth_side(seed: int, duration_s: float | None = None, sr: int = 44100, channels: int = 2, rpm: float = 78.0,
-               **overrides) -> SyntheticSide:
+def synth_side(
+    seed: int, duration_s: float | None = None, sr: int = 44100, channels: int = 2, rpm: float = 78.0, **overrides
+) -> SyntheticSide:
     """Render synthetic side ``seed`` (deterministic): music + 78-rpm noise with exact noise-only intervals.
 
     Overrides: run_in_s, run_out_s, n_pieces, pause_s (negative = segue), piece_s, snr_db, era,
@@ -185,8 +204,9 @@ def synth_side(seed: int, duration_s: float | None = None, sr: int = 44100, chan
     rng = rng_for(seed, "side", "layout")
     lay = _layout(rng, duration_s, overrides)
     n = int(round(lay["duration_s"] * sr))
-    noise_p = draw_gramophone_params(rng_for(seed, "side", "noise-params"), overrides.get("era"),
-                                     **{"rpm": rpm, **overrides.get("noise", {})})
+    noise_p = draw_gramophone_params(
+        rng_for(seed, "side", "noise-params"), overrides.get("era"), **{"rpm": rpm, **overrides.get("noise", {})}
+    )
     era_p = draw_era_params(rng_for(seed, "side", "era"), noise_p.era, noise_p.rpm)
     groove_p = draw_groove_params(rng_for(seed, "side", "groove"), **overrides.get("groove", {}))
     tsos = transfer_sos(groove_p, sr)
@@ -210,8 +230,9 @@ def synth_side(seed: int, duration_s: float | None = None, sr: int = 44100, chan
         # the disc keeps turning between pieces: the wow continues in phase across the side; inner grooves
         # (later pieces) trace with more distortion
         inner = groove_p.inner_drive_db * (a + m / 2) / max(n, 1)
-        piece_era = replace(era_p, wow_phase=era_p.wow_phase + 2 * np.pi * era_p.rpm / 60.0 * (a / sr),
-                            drive_db=era_p.drive_db + inner)
+        piece_era = replace(
+            era_p, wow_phase=era_p.wow_phase + 2 * np.pi * era_p.rpm / 60.0 * (a / sr), drive_db=era_p.drive_db + inner
+        )
         raw = piece
         piece = dsp.apply_sos(apply_era_params(piece, sr, piece_era).astype(np.float64), tsos)
         _restore_silence(raw, piece, sr)
@@ -240,15 +261,40 @@ def synth_side(seed: int, duration_s: float | None = None, sr: int = 44100, chan
     if snr_db < 10.0:
         cases += [(s, e, "low_snr") for s, e in _complement(intervals, n / sr)]
     cases += _noise_cases(noise_p, groove_p, lay, n / sr)
-    params = {"seed": int(seed), "sr": int(sr), "channels": int(channels), "rpm": float(noise_p.rpm),
-              "layout": lay, "pieces": pieces, "noise": noise_p.to_dict(), "era": era_p.to_dict(),
-              "groove": groove_p.to_dict(), "snr_db": snr_db, "channel_gains_db": gains_db.tolist()}
-    return SyntheticSide(audio=music + noise, music=music, noise=noise, sr=sr, noise_intervals=intervals,
-                         hard_cases=sorted(cases), params=jsonable(params))
+    params = {
+        "seed": int(seed),
+        "sr": int(sr),
+        "channels": int(channels),
+        "rpm": float(noise_p.rpm),
+        "layout": lay,
+        "pieces": pieces,
+        "noise": noise_p.to_dict(),
+        "era": era_p.to_dict(),
+        "groove": groove_p.to_dict(),
+        "snr_db": snr_db,
+        "channel_gains_db": gains_db.tolist(),
+    }
+    return SyntheticSide(
+        audio=music + noise,
+        music=music,
+        noise=noise,
+        sr=sr,
+        noise_intervals=intervals,
+        hard_cases=sorted(cases),
+        params=jsonable(params),
+    )
 
 
-def _surface(noise_p: GramophoneParams, groove_p: GrooveParams, lay: dict, n: int, sr: int, seed: int,
-             channels: int, tsos: np.ndarray | None) -> np.ndarray:
+def _surface(
+    noise_p: GramophoneParams,
+    groove_p: GrooveParams,
+    lay: dict,
+    n: int,
+    sr: int,
+    seed: int,
+    channels: int,
+    tsos: np.ndarray | None,
+) -> np.ndarray:
     """Surface noise for the whole side, with its lead-in/run-out levels and groove events, transfer-filtered."""
     nrng = rng_for(seed, "side", "noise")
     noise = render_gramophone_noise(noise_p, n / sr, sr, nrng, channels)
@@ -263,8 +309,9 @@ def _surface(noise_p: GramophoneParams, groove_p: GrooveParams, lay: dict, n: in
     return dsp.apply_sos(noise, tsos).astype(np.float32)
 
 
-def _noise_cases(noise_p: GramophoneParams, groove_p: GrooveParams, lay: dict,
-                 total: float) -> list[tuple[float, float, str]]:
+def _noise_cases(
+    noise_p: GramophoneParams, groove_p: GrooveParams, lay: dict, total: float
+) -> list[tuple[float, float, str]]:
     """Where the *noise* has programme-like events (a detector's false-positive traps)."""
     rev = 60.0 / noise_p.rpm
     end = lay["starts_s"][-1] + lay["lengths_s"][-1]
@@ -275,8 +322,10 @@ def _noise_cases(noise_p: GramophoneParams, groove_p: GrooveParams, lay: dict,
         cases.append((end + groove_p.locked_after_s, total, "locked_groove"))
     if groove_p.echo_db is not None:  # pre-echo before each piece, post-echo after it
         for start, length in zip(lay["starts_s"], lay["lengths_s"], strict=True):
-            cases += [(max(0.0, start - rev), start, "groove_echo"),
-                      (start + length, min(total, start + length + rev), "groove_echo")]
+            cases += [
+                (max(0.0, start - rev), start, "groove_echo"),
+                (start + length, min(total, start + length + rev), "groove_echo"),
+            ]
     if noise_p.hum_hz > 0:
         cases.append((0.0, total, "hum"))
     if noise_p.scratches:

@@ -16,9 +16,21 @@ from noisekit.synth.instruments import wavetable_tone
 from noisekit.synth.params import apply_overrides, jsonable
 
 # adult-male formants F1..F3 (Hz); F4, F5 fixed; scaled by the vocal-tract factor
-VOWELS = np.array([[270, 2290, 3010], [390, 1990, 2550], [530, 1840, 2480], [660, 1720, 2410],
-                   [730, 1090, 2440], [570, 840, 2410], [440, 1020, 2240], [300, 870, 2240],
-                   [640, 1190, 2390], [490, 1350, 1690]], dtype=np.float64)
+VOWELS = np.array(
+    [
+        [270, 2290, 3010],
+        [390, 1990, 2550],
+        [530, 1840, 2480],
+        [660, 1720, 2410],
+        [730, 1090, 2440],
+        [570, 840, 2410],
+        [440, 1020, 2240],
+        [300, 870, 2240],
+        [640, 1190, 2390],
+        [490, 1350, 1690],
+    ],
+    dtype=np.float64,
+)
 _BW = np.array([70.0, 100.0, 130.0, 180.0, 250.0])
 FRICATIVES = {"s": (4000.0, 9000.0), "sh": (2000.0, 5500.0), "f": (1200.0, 9000.0), "h": (500.0, 4000.0)}
 KINDS = ("speech", "singing")
@@ -92,8 +104,9 @@ class _Syllable:
     consonant: str  # '', 'p' (plosive) or a FRICATIVES key
 
 
-def _voice(p: SpeechParams, f0: np.ndarray, syls: list[_Syllable], n: int, sr: int,
-           rng: np.random.Generator) -> np.ndarray:
+def _voice(
+    p: SpeechParams, f0: np.ndarray, syls: list[_Syllable], n: int, sr: int, rng: np.random.Generator
+) -> np.ndarray:
     """Render syllables given a per-sample f0 curve (0 where unvoiced)."""
     f0 = np.maximum(f0, 40.0)
     phase = 2 * np.pi * np.cumsum(f0) / sr
@@ -115,12 +128,12 @@ def _voice(p: SpeechParams, f0: np.ndarray, syls: list[_Syllable], n: int, sr: i
                 burst = min(m, int(rng.uniform(0.005, 0.02) * sr))
                 noise = dsp.apply_sos(rng.standard_normal(burst), dsp.band_sos(800.0, 7000.0, sr, 2))
                 seg = np.zeros(m)
-                seg[m - burst:] = noise * np.exp(-np.arange(burst) / (0.004 * sr))
+                seg[m - burst :] = noise * np.exp(-np.arange(burst) / (0.004 * sr))
             else:
                 lo, hi = FRICATIVES[s.consonant]
                 seg = dsp.apply_sos(rng.standard_normal(m), dsp.band_sos(lo, min(hi, 0.45 * sr), sr, 2))
                 seg *= np.hanning(m)
-            out[s.start:s.vowel_start] += 10 ** (p.consonant_db / 20.0) * 4.0 * seg
+            out[s.start : s.vowel_start] += 10 ** (p.consonant_db / 20.0) * 4.0 * seg
     return out
 
 
@@ -150,8 +163,16 @@ def render_speech(params: SpeechParams, duration_s: float, sr: int, rng: np.rand
         while t < duration_s - 0.3:
             d = step * float(rng.choice([0.5, 1, 1, 2, 3]))
             degree = int(np.clip(degree + rng.integers(-2, 3), -5, 9))
-            notes.append((t, min(d, duration_s - t), 12 * np.log2(params.f0_hz * 1.5 / 440) + 69
-                          + [0, 2, 4, 5, 7, 9, 11][degree % 7] + 12 * (degree // 7)))
+            notes.append(
+                (
+                    t,
+                    min(d, duration_s - t),
+                    12 * np.log2(params.f0_hz * 1.5 / 440)
+                    + 69
+                    + [0, 2, 4, 5, 7, 9, 11][degree % 7]
+                    + 12 * (degree // 7),
+                )
+            )
             t += d
         return sing_notes(params, notes, n, sr, rng)
     f0 = np.zeros(n)
@@ -169,8 +190,9 @@ def render_speech(params: SpeechParams, duration_s: float, sr: int, rng: np.rand
     return _finish(_voice(params, f0, syls, n, sr, rng))
 
 
-def sing_notes(params: SpeechParams, notes: list[tuple[float, float, float]], n: int, sr: int,
-               rng: np.random.Generator) -> np.ndarray:
+def sing_notes(
+    params: SpeechParams, notes: list[tuple[float, float, float]], n: int, sr: int, rng: np.random.Generator
+) -> np.ndarray:
     """Sing ``notes`` [(onset_s, dur_s, midi)] into n samples: a syllable per note, vibrato, glides between notes."""
     f0 = np.full(n, params.f0_hz)
     syls: list[_Syllable] = []
@@ -184,7 +206,7 @@ def sing_notes(params: SpeechParams, notes: list[tuple[float, float, float]], n:
         f0[a:b] = hz
         if prev is not None and a - prev[1] < glide:
             g = min(glide, b - a)
-            f0[a:a + g] = np.linspace(prev[0], hz, g)
+            f0[a : a + g] = np.linspace(prev[0], hz, g)
         prev = (hz, b)
         syls.append(_syllable(rng, a, b, sr, len(VOWELS)))
     t = np.arange(n) / sr

@@ -97,15 +97,18 @@ def draw_tape_params(rng: np.random.Generator, speed_ips: float | None = None, *
 
 def _hiss_magnitude(p: TapeParams) -> Callable[[np.ndarray], np.ndarray]:
     def mag(f: np.ndarray) -> np.ndarray:
-        m = (dsp.tilt_magnitude(f, p.hiss_tilt_db_oct)
-             * dsp.butter_magnitude(f, p.hiss_lo_hz, p.hiss_hi_hz, 2)
-             * dsp.resonance_magnitude(f, p.head_res_hz, p.head_res_db, 1.2)
-             * dsp.resonance_magnitude(f, p.mid_res_hz, p.mid_res_db, 1.0))
+        m = (
+            dsp.tilt_magnitude(f, p.hiss_tilt_db_oct)
+            * dsp.butter_magnitude(f, p.hiss_lo_hz, p.hiss_hi_hz, 2)
+            * dsp.resonance_magnitude(f, p.head_res_hz, p.head_res_db, 1.2)
+            * dsp.resonance_magnitude(f, p.mid_res_hz, p.mid_res_db, 1.0)
+        )
         if p.nr != "none":  # decoder HF de-emphasis applied to the tape's own hiss
             cut = 10.0 if p.nr == "dolby_b" else 18.0
             shelf = 1.0 / np.sqrt(1.0 + (p.nr_corner_hz / np.maximum(f, 1.0)) ** 2)
             m = m * 10.0 ** (-cut * shelf / 20.0)
         return m
+
     return mag
 
 
