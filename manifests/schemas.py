@@ -152,7 +152,32 @@ DEVICES = TableSpec(
     ),
 )
 
-TABLES: dict[str, TableSpec] = {t.name: t for t in (RECORDINGS, NOISE, TAPE, CLEAN, LABELS, DEVICES)}
+MATERIAL = TableSpec(
+    name="material",
+    doc="Real programme from Debian packages (`noisekit material`): one row per decoded member, with its licence.",
+    key=("path",),
+    enums={"kind": ("music", "speech", "effects"), "split": SPLITS, "status": ("ok", "failed")},
+    schema=pa.schema(
+        [
+            _f("path", pa.string(), False),  # material/<kind>/<package>/<track>/<track>.flac
+            _f("package", pa.string(), False),
+            _f("version", pa.string()),
+            _f("member", pa.string(), False),  # the file's path inside the package
+            _f("kind", pa.string(), False),
+            _f("group", pa.string(), False),  # <package>/<track>: the unit a split never straddles
+            _f("licence", pa.string()),  # as the package's copyright file states it
+            _f("copyright", pa.string()),
+            _f("duration_s", pa.float64()),
+            _f("sample_rate", pa.int32()),
+            _f("channels", pa.int16()),
+            _f("split", pa.string()),
+            _f("status", pa.string(), False),
+            _f("error", pa.string()),
+        ]
+    ),
+)
+
+TABLES: dict[str, TableSpec] = {t.name: t for t in (RECORDINGS, NOISE, TAPE, CLEAN, LABELS, DEVICES, MATERIAL)}
 
 
 def schema_for(table: str) -> TableSpec:
