@@ -101,8 +101,11 @@ def _matches(patterns: str, member: str) -> bool:
 
 _FREE_TEXT = [  # (pattern over the lower-cased text with whitespace squeezed, short name); first match wins
     (r"lesser general public license,? (?:as published by .*?)?version 2\.1", "LGPL-2.1"),
-    (r"general public license,? (?:as published by .*?)?(?:either )?version (\d)(?:[^.]*?or (?:\(at your option\) )?"
-     r"(?:any )?later)?", "GPL-{0}"),
+    (
+        r"general public license,? (?:as published by .*?)?(?:either )?version (\d)(?:[^.]*?or (?:\(at your option\) )?"
+        r"(?:any )?later)?",
+        "GPL-{0}",
+    ),
     (r"creative commons attribution[- ]share ?alike (\d\.\d)", "CC-BY-SA-{0}"),
     (r"creative commons attribution (\d\.\d)", "CC-BY-{0}"),
     (r"public domain", "public-domain"),

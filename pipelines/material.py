@@ -17,14 +17,14 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from noisekit.manifests import merge_manifest, read_manifest
+from noisekit.pipelines.clean import _balance, assign_split
+from noisekit.pipelines.debian import check_package_name, obtain_deb, read_licence, unpack_deb
 from tqdm import tqdm
 
 from noisekit.audio import load_audio, write_audio
 from noisekit.datadir import DataDir
 from noisekit.errors import AudioError, NoisekitError
-from noisekit.manifests import merge_manifest, read_manifest
-from noisekit.pipelines.clean import _balance, assign_split
-from noisekit.pipelines.debian import check_package_name, obtain_deb, read_licence, unpack_deb
 
 KINDS = ("music", "speech", "effects")
 DEFAULT_INCLUDE = ("*.ogg", "*.wav", "*.flac", "*.mp3")
@@ -83,9 +83,9 @@ def _members(root: Path, include: tuple[str, ...]) -> list[str]:
     found = []
     for path in root.rglob("*"):
         rel = path.relative_to(root).as_posix()
-        if path.is_file() and not rel.startswith("usr/share/doc/"):
-            if any(fnmatch.fnmatchcase(path.name, p) or fnmatch.fnmatchcase(rel, p) for p in include):
-                found.append(rel)
+        wanted = any(fnmatch.fnmatchcase(path.name, p) or fnmatch.fnmatchcase(rel, p) for p in include)
+        if wanted and path.is_file() and not rel.startswith("usr/share/doc/"):
+            found.append(rel)
     return sorted(found)
 
 
@@ -113,8 +113,14 @@ def fetch_source(data: DataDir, source: MaterialSource, options: MaterialOptions
         for member in tqdm(members, desc=source.package, unit="file", disable=not options.progress):
             track = _track_name(member)
             target = data.root / "material" / source.kind / source.package / track / f"{track}.flac"
-            row = {"path": data.relative(target), "package": source.package, "version": version, "member": member,
-                   "kind": source.kind, "group": f"{source.package}/{track}"}
+            row = {
+                "path": data.relative(target),
+                "package": source.package,
+                "version": version,
+                "member": member,
+                "kind": source.kind,
+                "group": f"{source.package}/{track}",
+            }
             old = done.get(member)
             if old and old["status"] == "ok" and target.is_file() and old["version"] == version:
                 rows.append(old)

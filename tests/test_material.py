@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-
-from noisekit.datadir import DataDir
-from noisekit.errors import NoisekitError
 from noisekit.manifests import read_manifest
 from noisekit.pipelines import debian
 from noisekit.pipelines.debian import Licence, check_package_name, read_licence
 from noisekit.pipelines.material import MaterialOptions, MaterialSource, fetch_material
+
+from noisekit.datadir import DataDir
+from noisekit.errors import NoisekitError
 
 pytestmark = pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="dpkg-deb is needed to build the package")
 
@@ -141,5 +141,6 @@ def test_licence_from_the_prose_of_an_old_copyright_file(tmp_path: Path) -> None
         "redistribute it and/or modify\n   it under the terms of the GNU General Public License as published by\n"
         "   the Free Software Foundation; either version 2 of the License, or\n   (at your option) any later version.\n"
     )
-    assert read_licence(tmp_path, "old", "x.wav") == Licence("GPL-2+ (from the copyright text)", "2004 Oliver Vogel & others")
+    expected = Licence("GPL-2+ (from the copyright text)", "2004 Oliver Vogel & others")
+    assert read_licence(tmp_path, "old", "x.wav") == expected
     assert read_licence(tmp_path, "absent", "x.wav").name.startswith("unknown")
