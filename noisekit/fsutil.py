@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import secrets
+import shutil
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +15,7 @@ from pathlib import Path
 from noisekit.errors import NoisekitError, UnsafePathError
 
 _CHUNK = 1 << 20
+_TEMPORARY = re.compile(r"^\..+\.[0-9a-f]{8}\.tmp(\.[^.]+)?$")  # atomic_path's and staging_dir's names
 
 
 @contextlib.contextmanager
@@ -51,6 +54,50 @@ def remove_temporaries(folder: str | Path, stem: str = "*") -> int:
             stale.unlink()
             count += 1
     return count
+
+
+@contextlib.contextmanager
+def staging_dir(parent: str | Path, stem: str) -> Iterator[Path]:
+    """A fresh folder in `parent`, named like atomic_path's temporaries so a sweep knows it, removed at exit."""
+    parent = Path(parent)
+    while True:
+        folder = parent / f".{stem}.{secrets.token_hex(4)}.tmp"
+        try:
+            folder.mkdir(0o777)
+            break
+        except FileExistsError:
+            continue
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_stale_temporaries(root: str | Path) -> int:
+    """Delete every temporary file and staging folder under `root` (atomic_path's and staging_dir's names);
+    returns how many. Only safe while no writer works there, i.e. under the data-directory lock."""
+    count = 0
+    for folder, dirs, files in os.walk(root):
+        for name in [d for d in dirs if _TEMPORARY.match(d)]:
+            dirs.remove(name)
+            shutil.rmtree(os.path.join(folder, name), ignore_errors=True)
+            count += 1
+        for name in filter(_TEMPORARY.match, files):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(folder, name))
+                count += 1
+    return count
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (one of another user's counts as running)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @contextlib.contextmanager

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import stat
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,7 @@ from noisekit.pipelines.tape_checks import ClassifierLike
 
 from noisekit.datadir import DataDir
 from noisekit.errors import UnsafePathError
-from noisekit.fsutil import check_safe_name, safe_join, sha256_file
+from noisekit.fsutil import check_safe_name, safe_join, sha256_file, staging_dir
 
 _SUM_LINE = re.compile(r"^([0-9a-f]{64}) [ *](.+)$")
 _CAPTURE_NAME = re.compile(rf"^{CAPTURE_DIR}/[A-Za-z0-9][A-Za-z0-9._-]*\.flac$")
@@ -161,8 +160,7 @@ def ingest_bundle(
         zf = zipfile.ZipFile(bundle)
     except (zipfile.BadZipFile, OSError) as exc:
         raise BundleError(bundle, f"not a readable zip file: {exc}") from None
-    with zf, tempfile.TemporaryDirectory(prefix=".bundle-", dir=datadir.root) as tmp:
-        root = Path(tmp)
+    with zf, staging_dir(datadir.root, "bundle") as root:  # a killed run's is removed by the next lock holder
         infos = check_members(zf, bundle, limits)
         for info in infos:
             _extract(zf, info, root, bundle)

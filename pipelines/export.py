@@ -20,8 +20,9 @@ import io
 import json
 import os
 import re
+import secrets
 import shutil
-import tempfile
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +37,7 @@ from noisekit import __version__
 from noisekit.audio import load_audio, write_audio
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
-from noisekit.fsutil import refuse_overlap
+from noisekit.fsutil import pid_alive, refuse_overlap
 from noisekit.seeding import stable_hash
 
 FORMATS = ("moliner", "hf")
@@ -87,25 +88,48 @@ def _provenance(datadir: DataDir) -> dict[tuple[str, str], dict]:
     return {(r["identifier"], r["path"]): r for r in table.to_pylist() if r["path"]}
 
 
+def _stage_pattern(out: Path) -> re.Pattern:
+    """Names of the folders an export to `out` works in: `.OUT.HOST-PID.TOKEN.tmp` (being built) and
+    `.OUT.HOST-PID.TOKEN.old` (the export it replaces, for the moment of the swap)."""
+    return re.compile(rf"^\.{re.escape(out.name)}\.(?P<host>.+)-(?P<pid>\d+)\.[0-9a-f]{{8}}\.(?P<kind>tmp|old)$")
+
+
+def remove_stale_staging(out: Path) -> int:
+    """Remove what killed exports to `out` on this host left beside it; an export that was being swapped
+    in when killed (OUT missing, its old folder present) is put back. Returns how many folders it handled."""
+    pattern, host, count = _stage_pattern(out), socket.gethostname(), 0
+    for entry in sorted(out.parent.iterdir()) if out.parent.is_dir() else ():
+        match = pattern.match(entry.name)
+        if not match or match["host"] != host or pid_alive(int(match["pid"])):
+            continue
+        if match["kind"] == "old" and not out.exists():
+            os.replace(entry, out)
+        else:
+            shutil.rmtree(entry, ignore_errors=True)
+        count += 1
+    return count
+
+
 @contextlib.contextmanager
 def _staged(datadir: DataDir, out: Path, overwrite: bool) -> Iterator[Path]:
     """A temporary folder beside `out`, renamed to `out` on success (replacing it only if `overwrite`).
 
     `out` may neither be, contain nor lie inside the data directory: replacing it would delete the data.
+    The folder's name carries this host and pid, so the next export can tell a killed run's leftovers.
     """
     refuse_overlap(out, {"the data directory": datadir.root})
+    out.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_staging(out)
     if out.exists() and not overwrite:
         raise NoisekitError(f"{out}: already exists; use --overwrite to replace it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o777 & ~umask)  # mkdtemp makes 0700; an export is meant to be shared
+    stem = f".{out.name}.{socket.gethostname()}-{os.getpid()}.{secrets.token_hex(4)}"
+    tmp = out.with_name(f"{stem}.tmp")
+    tmp.mkdir(0o777)  # the umask applies: an export is meant to be shared
     try:
         yield tmp
         old = None
         if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            old = out.with_name(f"{stem}.old")
             os.replace(out, old)
         os.replace(tmp, out)
         if old is not None:

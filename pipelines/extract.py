@@ -15,6 +15,7 @@ import json
 import multiprocessing
 import os
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -160,8 +161,25 @@ def open_executor(jobs: int, scheduler: str | None) -> tuple[cf.Executor, Callab
     if jobs <= 1:
         executor = InlineExecutor()
         return executor, executor.shutdown, 1
-    pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+    pool = cf.ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=die_with_parent,
+        initargs=(os.getpid(),),
+    )
     return pool, pool.shutdown, jobs
+
+
+def die_with_parent(parent: int) -> None:
+    """Worker initializer: a watchdog thread ends this worker once `parent` is gone (a killed run's pool
+    workers would otherwise wait forever for tasks)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
 def run_tasks(

@@ -6,7 +6,7 @@ from collections import Counter
 
 import click
 
-from noisekit.commands.common import data_option, summary
+from noisekit.commands.common import data_option, locks_data, summary
 from noisekit.datadir import DataDir
 
 
@@ -16,6 +16,7 @@ from noisekit.datadir import DataDir
 @click.option("--valid", type=float, default=0.1, show_default=True, help="Fraction of groups for validation.")
 @click.option("--test", type=float, default=0.1, show_default=True, help="Fraction of groups for testing.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the group split.")
+@locks_data()
 def clean_command(folder: str, data: DataDir, valid: float, test: float, seed: int) -> None:
     """Index the clean music in FOLDER (e.g. MusicNet) into clean.parquet; a sub-folder is one group.
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from noisekit.commands.common import data_option, summary
+from noisekit.commands.common import data_option, locks_data, summary
 from noisekit.datadir import DataDir
 
 
@@ -73,6 +73,7 @@ from noisekit.datadir import DataDir
 @click.option("--keep-audio", is_flag=True, help="Also write every method's output as WAV under OUT/audio/.")
 @click.option("--threads", default=None, type=click.IntRange(min=1), help="CPU threads for torch.")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show the progress bar.")
+@locks_data()
 def evaluate_command(
     data: DataDir,
     checkpoint: str | None,

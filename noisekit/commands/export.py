@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from noisekit.commands.common import data_option, summary
+from noisekit.commands.common import data_option, locks_data, summary
 from noisekit.datadir import DataDir
 
 
@@ -27,6 +27,7 @@ from noisekit.datadir import DataDir
 )
 @click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show the progress bar.")
+@locks_data(exclusive=False)
 def export_command(data: DataDir, fmt: str, out: str, audio: str | None, overwrite: bool, progress: bool) -> None:
     """Export the ok segments of manifests/noise.parquet to OUT, built aside and renamed into place."""
     from noisekit.pipelines.export import export  # noqa: PLC0415 (keeps `--help` fast)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from noisekit.commands.common import data_option, summary
+from noisekit.commands.common import data_option, locks_data, summary
 from noisekit.datadir import DataDir
 
 
@@ -69,6 +69,7 @@ def _pair(text: str) -> tuple[str, str]:
 @click.option("--force", is_flag=True, help="Redo recordings already done (their old segments are replaced).")
 @click.option("--retry-failed", is_flag=True, help="Redo recordings whose earlier attempt failed.")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show the progress bar.")
+@locks_data()
 def extract_command(
     data: DataDir,
     inputs: tuple[str, ...],

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from noisekit.archive.choose import FILE_CHOICES
-from noisekit.commands.common import data_option, summary
+from noisekit.commands.common import data_option, locks_data, summary
 from noisekit.datadir import DataDir
 
 
@@ -83,6 +83,7 @@ def _read_identifiers(path: str | None) -> list[str]:
     help="lossless originals, or their MP3 derivatives instead.",
 )
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show the progress bar.")
+@locks_data()
 def harvest_command(
     data: DataDir,
     collection: str,

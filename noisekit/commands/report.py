@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import click
 
-from noisekit.commands.common import data_option, summary
+from noisekit.commands.common import data_option, locks_data, summary
 from noisekit.datadir import DataDir
 
 
 @click.command("report")
 @data_option
 @click.option("--title", help="Title of the page (default: the data directory's name).")
+@locks_data()
 def report_command(data: DataDir, title: str | None) -> None:
     """Write DIR/report/index.html: minutes of noise by kind, decade, label, device and speed, a
     p(noise) histogram, a gallery of every segment with its spectrogram and a player, and the latest

@@ -6,7 +6,7 @@ import time
 
 import click
 
-from noisekit.commands.common import data_option, summary
+from noisekit.commands.common import data_option, locks_data, summary
 from noisekit.datadir import DataDir
 
 
@@ -16,6 +16,7 @@ from noisekit.datadir import DataDir
 @click.option("--from", "start", metavar="STAGE", help="Start at this stage (earlier ones are not checked).")
 @click.option("--to", "stop", metavar="STAGE", help="Stop after this stage.")
 @click.option("--force", multiple=True, metavar="STAGE", help="Rerun this stage even if it is up to date (repeatable).")
+@locks_data()
 def run_command(config: str, data: DataDir, start: str | None, stop: str | None, force: tuple[str, ...]) -> None:
     """Run the pipeline CONFIG (see pipelines/*.toml) on --data.
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import click
 
-from noisekit.commands.common import data_option, summary
+from noisekit.commands.common import data_option, locks_data, summary
 from noisekit.datadir import DataDir
 
 NR_CHOICES = (
@@ -87,6 +87,7 @@ def _classifier(model: str | None):
 )
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show the progress bar.")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@locks_data()
 def ingest_tape_command(
     data: DataDir,
     device: str | None,
