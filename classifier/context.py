@@ -56,10 +56,10 @@ def window_features(logits: torch.Tensor, emb: torch.Tensor, band_db: torch.Tens
     Levels enter only relative to the file's floor, so the features do not depend on the transfer gain.
     """
     n = logits.shape[0]
+    if n == 0:  # a file shorter than one window has fewer than k chunks, which unfold refuses
+        return torch.zeros((0, 1 + emb.shape[1] + 1 + band_db.shape[1]), dtype=emb.dtype, device=emb.device)
     emb_w = emb.unfold(0, k, 1).mean(dim=2)[:n]  # (windows, embed)
     band_w = band_db.unfold(0, k, 1).mean(dim=2)[:n]  # (windows, bands)
-    if n == 0:
-        return torch.zeros((0, 1 + emb.shape[1] + 1 + band_db.shape[1]), dtype=emb.dtype, device=emb.device)
     # a window touching digital silence (lead-in, gaps) is no evidence of the noise floor
     audible = (band_db.mean(dim=1) > SILENCE_BAND_DB).float().unfold(0, k, 1).amin(dim=1)[:n] > 0
     floor = torch.quantile(band_w[audible] if audible.any() else band_w, FLOOR_PERCENTILE, dim=0)

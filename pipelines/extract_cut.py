@@ -262,12 +262,18 @@ def extract_recording(task: RecordingTask, config: ExtractConfig) -> tuple[list[
         raise AudioError(task.source_path, task.problem)
     datadir = DataDir(config.root)
     info = audio_info(task.abs_path)
+    shortest = min_loopable_samples(config.rpm)
+    if info.duration_s * SAMPLE_RATE < shortest:
+        raise AudioError(
+            task.source_path,
+            f"{info.duration_s:.2f} s long, shorter than the shortest loopable cut ({shortest / SAMPLE_RATE:.2f} s: "
+            f"one revolution at {config.rpm:g} rpm plus the crossfade), so it can hold no noise loop",
+        )
     checksum, sha256 = source_checksum(task)
     blocks = prefetch(iter_blocks(task.abs_path, block_s=config.block_s, sr=SAMPLE_RATE, mono=True))
     segments = config.finder((b[0] for b in blocks), SAMPLE_RATE)
     folder = datadir.noise_gramophone / task.part
     split = split_for(task.source, config.fractions)
-    shortest = min_loopable_samples(config.rpm)
     total = int(round(info.duration_s * SAMPLE_RATE))
     rows, kept, too_short = [], set(), 0
     with BackgroundWriter() as writer:
@@ -343,7 +349,7 @@ def run_task(task: RecordingTask, config: ExtractConfig) -> TaskSummary:
     """Process one recording and write its part; errors of the recording become an error row."""
     try:
         rows, summary = extract_recording(task, config)
-    except (NoisekitError, ValueError, OSError, MemoryError) as exc:
+    except (NoisekitError, ValueError, OSError, MemoryError, RuntimeError) as exc:  # RuntimeError: torch, libsndfile
         reason = str(exc) if isinstance(exc, NoisekitError) else f"{task.source_path}: {exc}"
         rows = [error_row(task, reason, config.fractions)]
         summary = TaskSummary(task.part, False, error=reason)

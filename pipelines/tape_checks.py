@@ -213,10 +213,13 @@ def check_silence_dropouts(audio: np.ndarray, sr: int) -> CheckResult:
 def hum_level(audio: np.ndarray, sr: int) -> tuple[float, float, float]:
     """(mains Hz, hum RMS dBFS, dB above the hiss in the same bins): 50- or 60-Hz lines and harmonics.
 
-    A level of -inf means no line stands out of the hiss by more than its own bandwidth's noise power.
+    A level of -inf means no line stands out of the hiss by more than its own bandwidth's noise power, or
+    that the capture is shorter than the 1 s its 1-Hz bins need.
     """
     mono = audio.mean(axis=0, dtype=np.float32) if audio.shape[0] > 1 else audio[0]
-    nper = min(len(mono), sr)  # 1-Hz bins
+    if len(mono) < sr:
+        return MAINS_HZ[0], -np.inf, -np.inf
+    nper = sr  # 1-Hz bins
     span = max(nper, HUM_BLOCK_S * sr)  # Welch per block, averaged by length: bounded memory on long captures
     psd, weight = 0.0, 0
     for start in range(0, len(mono), span):
@@ -245,6 +248,8 @@ def hum_level(audio: np.ndarray, sr: int) -> tuple[float, float, float]:
 
 def check_hum(audio: np.ndarray, sr: int) -> CheckResult:
     """Report the mains hum level (never refuses: hum is part of a deck's real noise)."""
+    if audio.shape[1] < sr:
+        return CheckResult("hum", True, "not measured: shorter than the 1 s its 1-Hz analysis needs")
     f0, level, above = hum_level(audio, sr)
     if not np.isfinite(level):
         return CheckResult("hum", True, "no mains hum above the hiss")
