@@ -23,7 +23,9 @@ import numpy as np
 from noisekit.denoiser.classical import BASELINES
 from noisekit.denoiser.classical.declick import declick
 from noisekit.denoiser.classical.inpaint import inpaint
-from noisekit.denoiser.classical.signals import SR, add_noise, coloured_noise, notes, plant_clicks, sinusoids, snr_db
+from noisekit.denoiser.classical.signals import SR, add_noise, coloured_noise, notes, plant_clicks, sinusoids
+
+from noisekit.signal import snr_db
 
 
 def bench_declick(seeds: int) -> dict:

@@ -15,14 +15,14 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-SR = 44100
+from noisekit.audio import SAMPLE_RATE
 
 
 @dataclass(frozen=True)
 class FeatureConfig:
     """Feature parameters; stored in the model config so a checkpoint always gets the features it was trained on."""
 
-    sr: int = SR
+    sr: int = SAMPLE_RATE
     n_fft: int = 2048
     hop: int = 735  # 16.7 ms
     n_mels: int = 64

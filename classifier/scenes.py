@@ -21,6 +21,7 @@ import numpy as np
 from noisekit.classifier.programme import KINDS, render_programme
 from scipy import signal
 
+from noisekit.audio import SAMPLE_RATE
 from noisekit.synth import dsp, era, gramophone, tape
 
 CASES = ("noise_only", "normal", "soft", "reverb_tail", "fade", "sustained", "band_limited")
@@ -212,7 +213,7 @@ def draw_case(rng: np.random.Generator) -> str:
     return str(rng.choice(CASES, p=[0.2, 0.2, 0.14, 0.12, 0.12, 0.11, 0.11]))
 
 
-def render_track(rng: np.random.Generator, duration_s: float, case: str, sr: int = 44100) -> ProgrammeTrack:
+def render_track(rng: np.random.Generator, duration_s: float, case: str, sr: int = SAMPLE_RATE) -> ProgrammeTrack:
     """Programme events of ``case`` laid out over ``duration_s`` (none for noise_only), levels set by SNR."""
     if case not in CASES:
         raise ValueError(f"unknown case {case!r}, expected one of {CASES}")
@@ -240,7 +241,7 @@ def mix_scene(
     rng: np.random.Generator,
     track: ProgrammeTrack,
     noise: np.ndarray,
-    sr: int = 44100,
+    sr: int = SAMPLE_RATE,
     snr_shift_db: float = 0.0,
     augment: bool = True,
     info: dict | None = None,
@@ -266,7 +267,7 @@ def mix_scene(
 
 
 def draw_scene(
-    rng: np.random.Generator, duration_s: float, case: str | None = None, sr: int = 44100, augment: bool = True
+    rng: np.random.Generator, duration_s: float, case: str | None = None, sr: int = SAMPLE_RATE, augment: bool = True
 ) -> Scene:
     """Draw and render one labelled scene of ``case`` (drawn if None); deterministic given ``rng``."""
     case = case or draw_case(rng)

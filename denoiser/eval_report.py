@@ -22,6 +22,7 @@ from noisekit.denoiser.evaluate import (  # noqa: E402
 )
 from noisekit.denoiser.metrics import stft_magnitude  # noqa: E402
 
+from noisekit.audio import SAMPLE_RATE  # noqa: E402
 from noisekit.datadir import DataDir  # noqa: E402
 from noisekit.fsutil import atomic_path, atomic_write  # noqa: E402
 
@@ -125,7 +126,7 @@ def _spec_db(x: np.ndarray) -> np.ndarray:
     return 20 * np.log10(stft_magnitude(x, 2048).T + 1e-6)
 
 
-def plot_spectrograms(result: EvalResult, path: Path, sr: int = 44100) -> Path | None:
+def plot_spectrograms(result: EvalResult, path: Path, sr: int = SAMPLE_RATE) -> Path | None:
     """Spectrograms of clean, noisy, denoised and residual (noisy − denoised) for the kept examples."""
     if not result.examples:
         return None

@@ -24,6 +24,7 @@ import torch
 from noisekit.audio import SAMPLE_RATE, audio_info, iter_blocks, resample
 from noisekit.errors import NoisekitError
 from noisekit.fsutil import atomic_path, check_safe_name
+from noisekit.signal import crossfade
 
 WaveFn = Callable[[torch.Tensor], torch.Tensor]
 """A denoiser on waveforms: ``(batch, samples)`` float32 tensor in, the same shape out."""
@@ -61,12 +62,6 @@ def resolve_model(checkpoint: str | Path | None, device: str | torch.device = "c
     if path is None:
         raise NoisekitError(NO_MODEL_HELP)
     return load_model(path, map_location=device)
-
-
-def crossfade(overlap: int) -> tuple[np.ndarray, np.ndarray]:
-    """Complementary Hann half-windows of ``overlap`` samples: fade-in sin², fade-out cos², summing to 1."""
-    phase = (np.arange(overlap, dtype=np.float64) + 0.5) * (np.pi / (2 * overlap))
-    return np.sin(phase) ** 2, np.cos(phase) ** 2
 
 
 class ChunkedDenoiser:

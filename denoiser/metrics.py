@@ -13,10 +13,11 @@ import math
 from functools import lru_cache
 
 import numpy as np
-from noisekit.denoiser.validation import delta_snr, snr_db
+from noisekit.denoiser.validation import delta_snr
 from scipy import stats
 
 from noisekit.audio import resample
+from noisekit.signal import snr_db
 
 _EPS = 1e-12
 VISQOL_RATE = 48000

@@ -16,6 +16,8 @@ import torch.nn.functional as F
 from noisekit.denoiser.stft import StftConfig, freq_encoding, spec_to_wave, wave_to_spec
 from torch import nn
 
+from noisekit.audio import SAMPLE_RATE
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -31,7 +33,7 @@ class ModelConfig:
     residual_output: bool = False
     n_fft: int = 2048
     hop: int = 512
-    sample_rate: int = 44100
+    sample_rate: int = SAMPLE_RATE
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))

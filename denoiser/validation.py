@@ -10,14 +10,7 @@ from noisekit.denoiser.data import MixDataset
 from noisekit.denoiser.model import TwoStageUNet
 from noisekit.denoiser.stft import spec_to_wave, wave_to_spec
 
-_EPS = 1e-12
-
-
-def snr_db(reference: np.ndarray, estimate: np.ndarray) -> float:
-    """SNR of ``estimate`` against ``reference`` in dB: 10·log10(Σref² / Σ(ref − est)²)."""
-    ref = np.asarray(reference, dtype=np.float64)
-    err = ref - np.asarray(estimate, dtype=np.float64)
-    return float(10.0 * np.log10((np.sum(ref * ref) + _EPS) / (np.sum(err * err) + _EPS)))
+from noisekit.signal import snr_db
 
 
 def delta_snr(clean: np.ndarray, noisy: np.ndarray, denoised: np.ndarray) -> float:

@@ -50,6 +50,9 @@ RECORDINGS = TableSpec(
             _f("error", pa.string()),
             _f("harvested_at", UTC_TIMESTAMP, False),
             _f("selection", pa.string()),  # the file choice that picked it, e.g. 'main/lossless' (rerun skips)
+            # the item metadata's `licenseurl` and `rights` as stated ('' when it states none; null: not recorded)
+            _f("license", pa.string()),
+            _f("rights", pa.string()),
         ]
     ),
 )
@@ -85,7 +88,8 @@ _NOISE_FIELDS = [
     _f("license", pa.string()),
     _f("created_at", UTC_TIMESTAMP),
 ]
-_NOISE_ENUMS = {"kind": ("gramophone", "tape"), "split": SPLITS, "status": ("ok", "failed")}
+# refused: a cut that is not surface noise (digital silence, near-silence, a fade, gating), reason in `error`
+_NOISE_ENUMS = {"kind": ("gramophone", "tape"), "split": SPLITS, "status": ("ok", "failed", "refused")}
 
 NOISE = TableSpec(
     name="noise",
@@ -170,6 +174,7 @@ MATERIAL = TableSpec(
             _f("duration_s", pa.float64()),
             _f("sample_rate", pa.int32()),
             _f("channels", pa.int16()),
+            _f("gain_db", pa.float64()),  # applied at decoding (<= 0): lossy decoders can overshoot full scale
             _f("split", pa.string()),
             _f("status", pa.string(), False),
             _f("error", pa.string()),

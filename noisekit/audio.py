@@ -18,6 +18,9 @@ from noisekit.errors import AudioError
 from noisekit.fsutil import atomic_path
 
 SAMPLE_RATE = 44100
+"""The rate noisekit works at: noise segments, clean music, models and mixtures are all at 44.1 kHz."""
+SEGMENT_S = 5.0
+"""Length of one noise segment: a disc cut's loop and a blank-tape segment."""
 WRITE_FORMATS = {".wav": ("WAV", "PCM_24"), ".flac": ("FLAC", "PCM_24")}
 _TRUNCATION_HINTS = re.compile(r"\(should be \d+\)|> file length|Exiting parser", re.IGNORECASE)
 

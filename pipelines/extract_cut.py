@@ -31,6 +31,7 @@ from noisekit.audio import SAMPLE_RATE, audio_info, iter_blocks, write_audio
 from noisekit.datadir import DataDir
 from noisekit.errors import AudioError, NoisekitError
 from noisekit.seeding import stable_hash
+from noisekit.signal import rms_dbfs
 
 TABLE = "noise"
 BLOCK_S = 30.0
@@ -164,12 +165,6 @@ def read_span(path: str | Path, start: int, end: int, sr: int = SAMPLE_RATE) -> 
     if not np.isfinite(data).all():
         raise AudioError(path, f"NaN or infinite samples in {start / sr:.2f}-{end / sr:.2f} s")
     return np.ascontiguousarray(data.T)
-
-
-def rms_dbfs(audio: np.ndarray) -> float:
-    """RMS level over all channels in dB relative to full scale (-200 for digital silence)."""
-    rms = float(np.sqrt(np.mean(np.square(audio, dtype=np.float64)))) if audio.size else 0.0
-    return 20.0 * math.log10(rms) if rms > 1e-10 else -200.0
 
 
 def _base_row(task: RecordingTask, split: str) -> dict:

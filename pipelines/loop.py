@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from noisekit.audio import SAMPLE_RATE
+from noisekit.audio import SAMPLE_RATE, SEGMENT_S
+from noisekit.signal import crossfade
 
-LOOP_S = 5.0
 CROSSFADE_S = 0.5
 RPM_CHOICES = {"78": 78.0, "45": 45.0, "33": 100.0 / 3.0, "33.33": 100.0 / 3.0, "33 1/3": 100.0 / 3.0}
 
@@ -64,7 +64,7 @@ def min_loopable_samples(rpm: float, sr: int = SAMPLE_RATE, crossfade_s: float =
 
 
 def plan_loop(
-    n: int, rpm: float, sr: int = SAMPLE_RATE, target_s: float = LOOP_S, crossfade_s: float = CROSSFADE_S
+    n: int, rpm: float, sr: int = SAMPLE_RATE, target_s: float = SEGMENT_S, crossfade_s: float = CROSSFADE_S
 ) -> LoopPlan:
     """Choose the repeated unit for a cut of `n` samples, or raise LoopError when none fits."""
     target = int(round(target_s * sr))
@@ -85,9 +85,7 @@ def plan_loop(
 
 def _seam(head: np.ndarray, tail: np.ndarray) -> np.ndarray:
     """Equal-power crossfade from `tail` (fading out) to `head` (fading in), correlation-corrected."""
-    n = head.shape[-1]
-    phase = (np.arange(n, dtype=np.float64) + 0.5) / n * (np.pi / 2)
-    fade_in, fade_out = np.sin(phase), np.cos(phase)
+    fade_in, fade_out = crossfade(head.shape[-1], equal_power=True)
     denom = np.sqrt(np.sum(head.astype(np.float64) ** 2) * np.sum(tail.astype(np.float64) ** 2))
     rho = float(np.sum(head.astype(np.float64) * tail) / denom) if denom > 0 else 0.0
     rho = min(max(rho, 0.0), 1.0)
@@ -99,7 +97,7 @@ def make_loop(
     cut: np.ndarray,
     rpm: float = 78.0,
     sr: int = SAMPLE_RATE,
-    target_s: float = LOOP_S,
+    target_s: float = SEGMENT_S,
     crossfade_s: float = CROSSFADE_S,
 ) -> np.ndarray:
     """The loop of a (channels, samples) or 1-D cut: exactly `target_s`·`sr` samples, same channels."""
@@ -126,7 +124,7 @@ def make_loop(
 
 
 def seam_starts(
-    n: int, rpm: float, sr: int = SAMPLE_RATE, target_s: float = LOOP_S, crossfade_s: float = CROSSFADE_S
+    n: int, rpm: float, sr: int = SAMPLE_RATE, target_s: float = SEGMENT_S, crossfade_s: float = CROSSFADE_S
 ) -> list[int]:
     """Sample positions in the loop where each crossfade begins (empty when the cut was only trimmed)."""
     plan = plan_loop(n, rpm, sr, target_s, crossfade_s)

@@ -17,6 +17,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from noisekit.manifests import merge_manifest, read_manifest
 from noisekit.pipelines.clean import _balance, assign_split
 from noisekit.pipelines.debian import check_package_name, obtain_deb, read_licence, unpack_deb
@@ -27,7 +28,8 @@ from noisekit.datadir import DataDir
 from noisekit.errors import AudioError, NoisekitError
 
 KINDS = ("music", "speech", "effects")
-DEFAULT_INCLUDE = ("*.ogg", "*.wav", "*.flac", "*.mp3")
+DEFAULT_INCLUDE = ("*.ogg", "*.opus", "*.wav", "*.flac", "*.mp3")
+HEADROOM = 0.999  # decoded lossy audio can overshoot full scale; such a track is scaled to this peak
 
 
 @dataclass(frozen=True)
@@ -89,11 +91,14 @@ def _members(root: Path, include: tuple[str, ...]) -> list[str]:
     return sorted(found)
 
 
-def _decode(root: Path, member: str, target: Path) -> tuple[float, int, int]:
-    """Decode one member to 24-bit FLAC at its own rate; returns (seconds, sample rate, channels)."""
+def _decode(root: Path, member: str, target: Path) -> dict:
+    """Decode one member to 24-bit FLAC at its own rate, scaled down (never up) to fit full scale."""
     audio, sr = load_audio(root / member)
-    write_audio(target, audio, sr, subtype="PCM_24")
-    return audio.shape[1] / sr, sr, audio.shape[0]
+    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    gain = HEADROOM / peak if peak > HEADROOM else 1.0
+    write_audio(target, audio * np.float32(gain), sr, subtype="PCM_24")
+    seconds = audio.shape[1] / sr
+    return {"duration_s": seconds, "sample_rate": sr, "channels": audio.shape[0], "gain_db": 20 * np.log10(gain)}
 
 
 def fetch_source(data: DataDir, source: MaterialSource, options: MaterialOptions, result: MaterialResult) -> list[dict]:
@@ -128,8 +133,7 @@ def fetch_source(data: DataDir, source: MaterialSource, options: MaterialOptions
             licence = read_licence(root, source.package, member)
             row.update(licence=licence.name, copyright=licence.copyright)
             try:
-                seconds, sr, channels = _decode(root, member, target)
-                row.update(status="ok", error=None, duration_s=seconds, sample_rate=sr, channels=channels)
+                row.update(status="ok", error=None, **_decode(root, member, target))
             except AudioError as exc:
                 row.update(status="failed", error=exc.reason)
             rows.append(row)

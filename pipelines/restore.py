@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-from noisekit.denoiser.classical.declick import DeclickParams, declick, runs
+from noisekit.denoiser.classical.declick import DeclickParams, declick
 from noisekit.denoiser.classical.gate import GateModel, gate_stretches
 from noisekit.denoiser.classical.inpaint import InpaintParams, detect_gaps, inpaint
 from tqdm import tqdm
@@ -28,6 +28,7 @@ from tqdm import tqdm
 from noisekit.audio import audio_info, load_audio, write_audio
 from noisekit.errors import NoisekitError
 from noisekit.fsutil import atomic_write
+from noisekit.signal import fade_in, runs
 
 STEPS = ("gate", "declick", "denoise", "inpaint")
 DenoiseFn = Callable[[np.ndarray, int], np.ndarray]
@@ -72,7 +73,7 @@ def fade_weights(active: np.ndarray, fade: int) -> np.ndarray:
         ramp = min(fade, (stop - start) // 2)
         if ramp < 1:
             continue
-        up = np.sin(0.5 * np.pi * (np.arange(ramp) + 0.5) / ramp) ** 2
+        up = fade_in(ramp)
         if start > 0:
             w[start : start + ramp] = up
         if stop < len(active):
@@ -131,7 +132,7 @@ def segmented(
     if n <= seg + 2 * margin:
         return np.asarray(fn(audio, sr), dtype=np.float32)
     half = margin // 2
-    ramp = (np.sin(0.5 * np.pi * (np.arange(2 * half) + 0.5) / (2 * half)) ** 2)[None, :].astype(np.float32)
+    ramp = fade_in(2 * half)[None, :].astype(np.float32)
     out = np.empty_like(audio, dtype=np.float32)
     tail = None
     for b in range(0, n, seg):

@@ -7,7 +7,11 @@ silent learns nothing, and a loop of it is not a noise texture.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+from noisekit.signal import runs
 
 SILENCE_LEVEL = 2.0**-20  # about -120 dBFS: below the last bit of 16-bit audio, so only digital silence
 MIN_SILENCE_S = 0.01
@@ -19,10 +23,8 @@ def sound_spans(
     """Sample spans [a, b) of `cut` (channels, n) that are not digital silence (every channel below `level`
     for at least `min_silence_s`); the whole cut when it has none."""
     quiet = np.all(np.abs(np.atleast_2d(cut)) < level, axis=0)
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], quiet.astype(np.int8), [0]])))
-    runs = [(a, b) for a, b in zip(edges[::2], edges[1::2], strict=True) if b - a >= min_silence_s * sr]
     spans, pos = [], 0
-    for a, b in runs:
+    for a, b in runs(quiet, math.ceil(min_silence_s * sr)).tolist():
         if a > pos:
             spans.append((pos, int(a)))
         pos = int(b)

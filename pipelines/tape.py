@@ -26,13 +26,13 @@ from noisekit.pipelines.splits import split_for
 from noisekit.pipelines.tape_checks import CaptureCheck, ClassifierLike, check_decoded, check_readable
 from tqdm import tqdm
 
-from noisekit.audio import SAMPLE_RATE, load_audio, resample, write_audio
+from noisekit.audio import SAMPLE_RATE, SEGMENT_S, load_audio, resample, write_audio
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
 from noisekit.fsutil import atomic_write, sha256_file
 from noisekit.seeding import stable_hash
+from noisekit.signal import rms_dbfs
 
-SEGMENT_S = 5.0
 NOISE_REDUCTION = (
     "none",
     "dolby-a",
@@ -187,7 +187,6 @@ def _segment_rows(
         written.append(path)
         t0, t1 = k * SEGMENT_S, (k + 1) * SEGMENT_S
         inside = (starts >= t0 - 1e-6) & (starts + wp.window_s <= t1 + 1e-6)
-        rms = float(np.sqrt(np.mean(np.square(segment, dtype=np.float64))))
         rows.append(
             {
                 "segment_id": f"{capture_id}-{k:03d}",
@@ -203,7 +202,7 @@ def _segment_rows(
                 "sample_rate": SAMPLE_RATE,
                 "channels": audio.shape[0],
                 "p_noise": float(probs[inside].min()) if inside.any() else None,
-                "rms_dbfs": float(20 * np.log10(max(rms, 1e-12))),
+                "rms_dbfs": rms_dbfs(segment),
                 "split": split_for(f"tape:{capture_hash}"),
                 "status": "ok",
                 "error": None,

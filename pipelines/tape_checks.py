@@ -14,10 +14,11 @@ from typing import Protocol
 import numpy as np
 from scipy import signal
 
-from noisekit.audio import audio_info, load_audio
+from noisekit.audio import SAMPLE_RATE, audio_info, load_audio
 from noisekit.errors import AudioError
+from noisekit.signal import level_db, power_db, runs
 
-MIN_SAMPLE_RATE = 44100
+MIN_SAMPLE_RATE = SAMPLE_RATE
 MIN_LENGTH_S = 10.0
 CLIP_LEVEL = 0.999  # |sample| at or above this is at full scale (24-bit full scale is 0.99999988)
 CLIP_RUN = 2  # consecutive full-scale samples that make a clipped flat top
@@ -100,15 +101,6 @@ def _merge(intervals: Sequence[tuple[float, float]], gap: float = 0.0) -> Interv
     return tuple((round(a, 3), round(b, 3)) for a, b in merged)
 
 
-def _runs(mask: np.ndarray, min_len: int) -> list[tuple[int, int]]:
-    """[start, end) sample ranges where a 1-D boolean mask is True for at least min_len samples."""
-    padded = np.concatenate([[False], mask, [False]])
-    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
-    starts, ends = edges[0::2], edges[1::2]
-    keep = (ends - starts) >= min_len
-    return list(zip(starts[keep].tolist(), ends[keep].tolist(), strict=True))
-
-
 def check_readable(path: str | Path) -> tuple[CheckResult, np.ndarray | None, int]:
     """Decode the whole file (header, frames, finite samples); returns the result, audio and native rate."""
     try:
@@ -134,10 +126,10 @@ def check_clipping(audio: np.ndarray, sr: int) -> CheckResult:
     """No flat tops at full scale: blank-tape hiss never reaches 0 dBFS unless the input gain is wrong."""
     hits = []
     for channel in audio:
-        hits += _runs((channel >= CLIP_LEVEL) | (channel <= -CLIP_LEVEL), CLIP_RUN)
+        hits += runs((channel >= CLIP_LEVEL) | (channel <= -CLIP_LEVEL), CLIP_RUN).tolist()
     if not hits:
         peak = max(float(audio.max()), -float(audio.min()))
-        return CheckResult("clipping", True, f"peak {_dbfs(peak):.1f} dBFS, no clipping")
+        return CheckResult("clipping", True, f"peak {level_db(peak):.1f} dBFS, no clipping")
     times = _merge([(a / sr, b / sr) for a, b in hits], gap=0.05)
     return CheckResult(
         "clipping",
@@ -145,10 +137,6 @@ def check_clipping(audio: np.ndarray, sr: int) -> CheckResult:
         f"{len(hits)} clipped run(s) at full scale, e.g. {_fmt_times(times, 3)}; lower the input gain",
         times,
     )
-
-
-def _dbfs(value: float) -> float:
-    return float(20.0 * np.log10(max(float(value), 1e-12)))
 
 
 def _mean_square(x: np.ndarray, step: int = 1 << 20) -> float:
@@ -165,7 +153,7 @@ def check_dc_offset(audio: np.ndarray, sr: int) -> CheckResult:
     means = audio.mean(axis=1, dtype=np.float64)
     worst = float(np.abs(means).max())
     ok = worst <= DC_LIMIT
-    detail = f"DC offset {_dbfs(worst):.1f} dBFS" + ("" if ok else f" (limit {_dbfs(DC_LIMIT):.0f} dBFS)")
+    detail = f"DC offset {level_db(worst):.1f} dBFS" + ("" if ok else f" (limit {level_db(DC_LIMIT):.0f} dBFS)")
     return CheckResult("dc_offset", ok, detail)
 
 
@@ -175,15 +163,15 @@ def flat_intervals(audio: np.ndarray, sr: int) -> Intervals:
     found = []
     for channel in audio:
         same = np.concatenate([[False], channel[1:] == channel[:-1]])
-        found += [((a - 1) / sr, b / sr) for a, b in _runs(same, min_len - 1)]
+        found += [((a - 1) / sr, b / sr) for a, b in runs(same, min_len - 1).tolist()]
     return _merge(found)
 
 
 def check_silence_dropouts(audio: np.ndarray, sr: int) -> CheckResult:
     """No digital silence or dropped buffers (runs of identical samples) and a signal above the floor."""
     squares = [_mean_square(ch) for ch in audio]
-    levels = [0.5 * _dbfs(ms) for ms in squares]
-    rms = 0.5 * _dbfs(float(np.mean(squares)))
+    levels = [float(power_db(ms)) for ms in squares]
+    rms = float(power_db(np.mean(squares)))
     if rms < SIGNAL_FLOOR_DBFS:
         return CheckResult(
             "silence_dropouts",
@@ -291,7 +279,7 @@ def check_content(
     for a, b in exclude:
         skip |= (starts < b) & (starts + win > a)
     bad = np.zeros(len(probs), dtype=bool)
-    for a, b in _runs((probs < threshold) & ~skip, max(1, min_windows)):
+    for a, b in runs((probs < threshold) & ~skip, max(1, min_windows)):
         bad[a:b] = True
     if not bad.any():
         lowest = float(probs[~skip].min()) if (~skip).any() else 1.0

@@ -13,7 +13,7 @@ from noisekit.pipelines.bundle import Contribution, build_bundle
 from noisekit.pipelines.tape import CaptureMeta
 from noisekit.pipelines.tape_checks import ClassifierLike
 
-from noisekit.audio import write_audio
+from noisekit.audio import SAMPLE_RATE, write_audio
 from noisekit.seeding import rng_for
 from noisekit.synth.tape import draw_tape_params, render_tape_noise
 
@@ -23,7 +23,7 @@ def synth_blank_capture(
     seed: int,
     speed_ips: float = 7.5,
     duration_s: float = 11.0,
-    sr: int = 44100,
+    sr: int = SAMPLE_RATE,
     channels: int = 2,
     subtype: str = "PCM_24",
     **overrides,

@@ -1,8 +1,10 @@
 import numpy as np
 import pytest
-from noisekit.denoiser.classical.declick import DeclickParams, declick, fit_block_models, lsar_interpolate, runs
+from noisekit.denoiser.classical.declick import DeclickParams, declick, fit_block_models, lsar_interpolate
 from noisekit.denoiser.classical.lpc import coefficient_autocorrelation
-from noisekit.denoiser.classical.signals import SR, plant_clicks, sinusoids, snr_db
+from noisekit.denoiser.classical.signals import SR, plant_clicks, sinusoids
+
+from noisekit.signal import runs, snr_db
 
 SECONDS = 3.0
 

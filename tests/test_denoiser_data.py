@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from denoiser_helpers import SR, make_datadir
 from noisekit.denoiser.data import MIX_PRESETS, Clip, MixConfig, MixParams, apply_mix, looped, noise_clips, open_split
-from noisekit.denoiser.validation import snr_db
 
 from noisekit.errors import NoisekitError
+from noisekit.signal import snr_db
 
 CFG = MixConfig(crop_s=0.25)
 

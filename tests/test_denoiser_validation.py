@@ -12,10 +12,11 @@ from noisekit.denoiser.validation import (
     ValidationSet,
     delta_snr,
     mae_loss,
-    snr_db,
     validate_model,
     validate_noisereduce,
 )
+
+from noisekit.signal import snr_db
 
 
 def test_snr_and_delta_snr_by_hand() -> None:

@@ -15,7 +15,6 @@ from noisekit.pipelines.extract_cut import (
     RecordingTask,
     extract_recording,
     read_span,
-    rms_dbfs,
     run_task,
     segment_id,
 )
@@ -23,6 +22,7 @@ from noisekit.pipelines.extract_cut import (
 from noisekit.audio import load_audio
 from noisekit.datadir import DataDir
 from noisekit.errors import AudioError
+from noisekit.signal import rms_dbfs
 
 SR = 44100
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
-from noisekit.denoiser.inference import ChunkedDenoiser, crossfade, denoise_array, denoise_file, output_paths
+from noisekit.denoiser.inference import ChunkedDenoiser, denoise_array, denoise_file, output_paths
 from noisekit.denoiser.model import build_model
 
 from noisekit.errors import AudioError
@@ -22,12 +22,6 @@ class Lowpass(torch.nn.Module):
     def forward(self, wave: torch.Tensor) -> torch.Tensor:
         kernel = torch.hann_window(65, periodic=False)[None, None, :]
         return torch.nn.functional.conv1d(wave[:, None, :], kernel / kernel.sum(), padding=32)[:, 0, :]
-
-
-def test_crossfade_sums_to_one():
-    fade_in, fade_out = crossfade(2048)
-    np.testing.assert_allclose(fade_in + fade_out, 1.0, atol=1e-12)
-    assert fade_in[0] < 1e-5 and fade_out[-1] < 1e-5 and np.all(np.diff(fade_in) > 0)
 
 
 @pytest.mark.parametrize(

@@ -49,6 +49,7 @@ def build_deb(cache: Path, package: str = "fake-music", tracks: int = 5) -> Path
     for i in range(tracks):
         sf.write(music / f"track{i}.ogg", _tone(1.0 + 0.25 * i, 220 * (i + 1)), 44100, format="OGG")
     sf.write(tree / "usr/share/games/fake/data/boom.wav", _tone(0.5, 90, 22050), 22050)
+    sf.write(tree / "usr/share/games/fake/data/loud.wav", 4 * _tone(0.5, 90), 44100, subtype="FLOAT")
     (music / "broken.ogg").write_bytes(b"OggS" + b"\0" * 60)
     (music / "notes.txt").write_text("not audio")
     doc = tree / "usr/share/doc" / package
@@ -70,14 +71,14 @@ def fetched(tmp_path: Path) -> tuple[DataDir, list[dict]]:
     data = DataDir(tmp_path / "d")
     options = MaterialOptions(sources=(MaterialSource("fake-music", "music"),), cache=tmp_path / "debs", progress=False)
     result = fetch_material(data, options)
-    assert result.packages == 1 and result.files == 6
+    assert result.packages == 1 and result.files == 7
     return data, read_manifest(data, "material").to_pylist()
 
 
 def test_members_are_decoded_to_flac_with_their_licence(fetched: tuple[DataDir, list[dict]]) -> None:
     data, rows = fetched
     ok = {Path(r["member"]).name: r for r in rows if r["status"] == "ok"}
-    assert set(ok) == {f"track{i}.ogg" for i in range(5)} | {"boom.wav"}
+    assert set(ok) == {f"track{i}.ogg" for i in range(5)} | {"boom.wav", "loud.wav"}
     track = ok["track2.ogg"]
     assert track["licence"] == "CC-BY-SA-3.0" and track["copyright"] == "2005 Jane Composer"
     assert ok["boom.wav"]["licence"] == "GPL-2+" and ok["boom.wav"]["sample_rate"] == 22050
@@ -87,6 +88,15 @@ def test_members_are_decoded_to_flac_with_their_licence(fetched: tuple[DataDir, 
     assert sr == 44100 and decoded.shape == original.shape
     assert np.max(np.abs(decoded - original)) < 1e-5  # lossless up to 24-bit quantisation
     assert track["duration_s"] == pytest.approx(1.5, abs=0.01)
+
+
+def test_audio_over_full_scale_is_scaled_down_and_the_gain_recorded(fetched: tuple[DataDir, list[dict]]) -> None:
+    data, rows = fetched
+    (loud,) = [r for r in rows if r["member"].endswith("loud.wav")]
+    decoded, _ = sf.read(data.resolve(loud["path"]), dtype="float32")
+    assert np.max(np.abs(decoded)) == pytest.approx(0.999, abs=1e-4)
+    assert loud["gain_db"] == pytest.approx(20 * np.log10(0.999 / 1.2), abs=0.01)
+    assert all(r["gain_db"] == 0.0 for r in rows if r["status"] == "ok" and r is not loud)
 
 
 def test_an_unreadable_member_is_a_failed_row_and_the_rest_go_on(fetched: tuple[DataDir, list[dict]]) -> None:
@@ -123,7 +133,7 @@ def test_a_package_that_cannot_be_had_is_reported_and_the_others_go_on(tmp_path:
     monkeypatch.setattr(debian.shutil, "which", lambda name: None if name == "apt-get" else which(name))
     sources = (MaterialSource("not-here", "speech"), MaterialSource("fake-music", "music", max_files=3))
     result = fetch_material(DataDir(tmp_path / "d"), MaterialOptions(sources, cache=tmp_path / "debs", progress=False))
-    assert result.packages == 1 and result.files == 2  # boom.wav, broken.ogg (failed), track0.ogg
+    assert result.packages == 1 and result.files == 2  # boom.wav, loud.wav; broken.ogg failed
     assert any("not-here" in f and "apt-get is not available" in f for f in result.failed)
 
 

@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
-from noisekit.denoiser.classical.signals import SR, add_noise, coloured_noise, notes, plant_clicks, snr_db
+from noisekit.denoiser.classical.signals import SR, add_noise, coloured_noise, notes, plant_clicks
 from noisekit.pipelines.restore import (
     RestoreOptions,
     fade_weights,
@@ -12,6 +12,8 @@ from noisekit.pipelines.restore import (
     restore_array,
     restore_file,
 )
+
+from noisekit.signal import snr_db
 
 
 def _halve(audio, sr):

@@ -26,6 +26,8 @@ from noisekit.denoiser.classical.spectral import check_signal
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.ndimage import binary_dilation
 
+from noisekit.signal import runs
+
 
 @dataclass(frozen=True)
 class DeclickParams:
@@ -63,13 +65,6 @@ class DeclickResult:
     clicks: np.ndarray
     too_long: np.ndarray
     stats: dict = field(default_factory=dict)
-
-
-def runs(mask: np.ndarray) -> np.ndarray:
-    """``[start, stop)`` ranges of the True runs of a boolean mask, shape (K, 2) int64."""
-    m = np.concatenate([[False], np.asarray(mask, dtype=bool), [False]])
-    edges = np.flatnonzero(m[1:] != m[:-1])
-    return edges.reshape(-1, 2).astype(np.int64)
 
 
 def close_gaps(mask: np.ndarray, longest: int) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 Following the "Echoes Reborn" inpainter: the context left of a gap is extended forward with its Burg AR model,
 the context right of it backward with its own model, and the two predictions are blended with a squared-cosine
-crossfade ``w_f = cos^2(pi n / 2L)``, ``w_b = cos^2(pi (L - n) / 2L)`` (they sum to one). Gaps longer than
+crossfade ``w_f = cos^2(pi (n + 1/2) / 2L)``, ``w_b = sin^2(pi (n + 1/2) / 2L)`` (they sum to one). Gaps longer than
 ``max_gap_s``, or touching the start or end of the signal, are reported and left untouched: a long hole
 cannot be predicted, only invented.
 """
@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from noisekit.denoiser.classical.declick import runs
 from noisekit.denoiser.classical.lpc import fill_gap
 from noisekit.denoiser.classical.spectral import check_signal
+
+from noisekit.signal import runs
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import lfilter, lfiltic
 
+from noisekit.signal import crossfade
+
 
 def burg_batch(blocks: np.ndarray, order: int) -> np.ndarray:
     """Burg AR coefficients of every row of ``blocks`` (B, N) at once; vectorised over rows."""
@@ -70,9 +72,7 @@ def fill_gap(left: np.ndarray, right: np.ndarray, length: int, order: int) -> np
     """Burg-LPC forward prediction from ``left`` and backward from ``right``, squared-cosine blended."""
     p_left = min(order, len(left) // 2)
     p_right = min(order, len(right) // 2)
-    n = np.arange(length)
-    w_fwd = np.cos(np.pi * n / (2 * length)) ** 2
-    w_bwd = np.cos(np.pi * (length - n) / (2 * length)) ** 2
+    w_bwd, w_fwd = crossfade(length)
     fwd = extrapolate(left, burg(left, p_left), length) if p_left >= 1 else np.zeros(length)
     rev = np.asarray(right, dtype=np.float64)[::-1]
     bwd = extrapolate(rev, burg(rev, p_right), length)[::-1] if p_right >= 1 else np.zeros(length)

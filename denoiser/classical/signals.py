@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-SR = 44100
+from noisekit.audio import SAMPLE_RATE
+
+SR = SAMPLE_RATE
 
 
 def sinusoids(seconds: float, sr: int = SR, hiss: float = 0.003, seed: int = 0) -> np.ndarray:
@@ -54,13 +56,6 @@ def add_noise(clean: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray
     """``clean + g * noise`` at exactly ``snr_db`` over the whole signal, float32."""
     g = np.sqrt(np.sum(clean.astype(np.float64) ** 2) / np.sum(noise**2)) / 10 ** (snr_db / 20)
     return (clean + g * noise).astype(np.float32)
-
-
-def snr_db(reference: np.ndarray, estimate: np.ndarray) -> float:
-    """10 log10 of reference energy over error energy."""
-    ref = np.asarray(reference, dtype=np.float64)
-    err = np.asarray(estimate, dtype=np.float64) - ref
-    return float(10 * np.log10(np.sum(ref**2) / max(np.sum(err**2), 1e-30)))
 
 
 def plant_clicks(x: np.ndarray, count: int, seed: int = 5) -> tuple[np.ndarray, list[tuple[int, int]]]:

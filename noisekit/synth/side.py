@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from noisekit.audio import SAMPLE_RATE
 from noisekit.seeding import rng_for
 from noisekit.synth import dsp
 from noisekit.synth.audibility import AUDIBLE_BELOW_DB, inaudible_intervals
@@ -187,7 +188,7 @@ def _place(track: np.ndarray, piece: np.ndarray, start: int) -> None:
 
 
 def synth_side(
-    seed: int, duration_s: float | None = None, sr: int = 44100, channels: int = 2, rpm: float = 78.0, **overrides
+    seed: int, duration_s: float | None = None, sr: int = SAMPLE_RATE, channels: int = 2, rpm: float = 78.0, **overrides
 ) -> SyntheticSide:
     """Render synthetic side ``seed`` (deterministic): music + 78-rpm noise with exact noise-only intervals.
 
