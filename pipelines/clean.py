@@ -19,11 +19,10 @@ from tqdm import tqdm
 
 from noisekit.audio import audio_info
 from noisekit.datadir import DataDir
+from noisekit.discovery import expand_inputs
 from noisekit.errors import AudioError, NoisekitError
 from noisekit.fsutil import atomic_path, check_safe_name
 from noisekit.seeding import unit_interval
-
-AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".aiff", ".aif", ".mp3"}
 
 
 def assign_split(group: str, valid: float = 0.1, test: float = 0.1, seed: int = 0) -> str:
@@ -64,9 +63,7 @@ def build_clean_manifest(
     folder = Path(folder).expanduser().resolve()
     if not folder.is_dir():
         raise NoisekitError(f"{folder}: not a folder of clean music")
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
-    if not files:
-        raise NoisekitError(f"{folder}: no audio files ({', '.join(sorted(AUDIO_SUFFIXES))}) found")
+    files = expand_inputs([folder])
     inside = data.root == folder or data.root in folder.parents
     if not inside:
         check_safe_name(folder.name)

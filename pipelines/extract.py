@@ -37,12 +37,12 @@ from noisekit.pipelines.splits import DEFAULT_FRACTIONS, check_fractions
 from tqdm import tqdm
 
 from noisekit.datadir import DataDir
+from noisekit.discovery import expand_inputs
 from noisekit.errors import NoisekitError, UnsafePathError
 from noisekit.fsutil import atomic_write, remove_temporaries, sha256_file
 from noisekit.seeding import stable_hash
 
 SCHEDULER_TIMEOUT = "30s"
-AUDIO_SUFFIXES = {".flac", ".wav", ".mp3", ".ogg", ".oga", ".opus", ".aif", ".aiff", ".aifc", ".w64", ".caf"}
 
 
 @dataclass
@@ -109,21 +109,9 @@ def tasks_from_recordings(datadir: DataDir) -> list[RecordingTask]:
 def tasks_from_inputs(inputs: Iterable[str | Path]) -> list[RecordingTask]:
     """One task per audio file named or found (recursively, sorted) under the given paths."""
     tasks = []
-    for given in inputs:
-        path = Path(given)
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
-            if not files:
-                raise NoisekitError(f"{path}: no audio files ({', '.join(sorted(AUDIO_SUFFIXES))}) found")
-        elif path.exists():
-            files = [path]
-        else:
-            raise NoisekitError(f"{path}: input not found")
-        for f in files:
-            text = f.as_posix()
-            tasks.append(
-                RecordingTask(source=text, source_path=text, abs_path=str(f.resolve()), part=_slug(f.stem, text))
-            )
+    for f in expand_inputs(inputs):
+        text = f.as_posix()
+        tasks.append(RecordingTask(source=text, source_path=text, abs_path=str(f.resolve()), part=_slug(f.stem, text)))
     return tasks
 
 

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from eval_helpers import tiny_checkpoint
 
 from noisekit.cli import main
-from noisekit.commands.denoise import expand_inputs
+from noisekit.discovery import expand_inputs
 
 
 def test_denoise_writes_outputs_with_input_shape_and_rate(tmp_path):

@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from noisekit.commands.common import summary
-
-AUDIO_SUFFIXES = {".wav", ".flac", ".aif", ".aiff", ".ogg", ".mp3"}
-
-
-def expand_inputs(inputs: tuple[str, ...]) -> list[Path]:
-    """Files as given, and the audio files (by suffix, sorted) inside any folder given."""
-    files: list[Path] = []
-    for item in map(Path, inputs):
-        if item.is_dir():
-            files += sorted(p for p in item.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
-        else:
-            files.append(item)
-    return files
+from noisekit.commands.common import finish
+from noisekit.discovery import expand_inputs
 
 
 @click.command("denoise")
@@ -79,16 +65,14 @@ def denoise_command(
     loaded = resolve_model(checkpoint, dev)
     fn = wave_fn(loaded.model.to(dev), dev)
     files = expand_inputs(inputs)
-    if not files:
-        raise click.UsageError("no audio files found in the given folders")
-    sizes = {}
+    sizes, failures = {}, []
     for f in files:
         try:
             sizes[f] = audio_info(f).duration_s
         except NoisekitError as exc:
             sizes[f] = None
-            click.secho(f"skipped: {exc}", fg="yellow", err=True)
-    done, failed, audio_s, work_s = 0, 0, 0.0, 0.0
+            failures.append(str(exc))
+    done, audio_s, work_s = 0, 0.0, 0.0
     total = sum(s for s in sizes.values() if s)
     with tqdm(
         total=round(total, 1),
@@ -99,7 +83,6 @@ def denoise_command(
     ) as bar:
         for f, dur in sizes.items():
             if dur is None:
-                failed += 1
                 continue
             base = bar.n
             info = audio_info(f)
@@ -111,8 +94,7 @@ def denoise_command(
             try:
                 result = denoise_file(f, out_dir, fn, chunk_s=chunk_s, batch_size=batch_size, progress=tick)
             except NoisekitError as exc:
-                failed += 1
-                click.secho(f"failed: {exc}", fg="yellow", err=True)
+                failures.append(str(exc))
                 continue
             bar.n = round(base + dur, 1)
             bar.refresh()
@@ -120,11 +102,10 @@ def denoise_command(
             audio_s += result.duration_s
             work_s += result.elapsed_s
     speed = audio_s / work_s if work_s else 0.0
-    summary(
+    finish(
         f"denoised {done} file(s), {audio_s / 60:.1f} min of audio in {work_s:.1f} s "
         f"({speed:.2f}× real time, {loaded.source.name} on {dev.type})"
-        + (f"; {failed} failed" if failed else "")
-        + f" -> {out_dir}"
+        + (f"; {len(failures)} failed" if failures else "")
+        + f" -> {out_dir}",
+        failures,
     )
-    if failed:
-        raise SystemExit(2)
