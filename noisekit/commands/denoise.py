@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from noisekit.commands.common import finish
+from noisekit.commands.common import summary
 from noisekit.discovery import expand_inputs
 
 
@@ -65,14 +65,14 @@ def denoise_command(
     loaded = resolve_model(checkpoint, dev)
     fn = wave_fn(loaded.model.to(dev), dev)
     files = expand_inputs(inputs)
-    sizes, failures = {}, []
+    sizes = {}
     for f in files:
         try:
             sizes[f] = audio_info(f).duration_s
         except NoisekitError as exc:
             sizes[f] = None
-            failures.append(str(exc))
-    done, audio_s, work_s = 0, 0.0, 0.0
+            click.secho(f"skipped: {exc}", fg="yellow", err=True)
+    done, failed, audio_s, work_s = 0, 0, 0.0, 0.0
     total = sum(s for s in sizes.values() if s)
     with tqdm(
         total=round(total, 1),
@@ -83,6 +83,7 @@ def denoise_command(
     ) as bar:
         for f, dur in sizes.items():
             if dur is None:
+                failed += 1
                 continue
             base = bar.n
             info = audio_info(f)
@@ -94,7 +95,8 @@ def denoise_command(
             try:
                 result = denoise_file(f, out_dir, fn, chunk_s=chunk_s, batch_size=batch_size, progress=tick)
             except NoisekitError as exc:
-                failures.append(str(exc))
+                failed += 1
+                click.secho(f"failed: {exc}", fg="yellow", err=True)
                 continue
             bar.n = round(base + dur, 1)
             bar.refresh()
@@ -102,10 +104,11 @@ def denoise_command(
             audio_s += result.duration_s
             work_s += result.elapsed_s
     speed = audio_s / work_s if work_s else 0.0
-    finish(
+    summary(
         f"denoised {done} file(s), {audio_s / 60:.1f} min of audio in {work_s:.1f} s "
         f"({speed:.2f}× real time, {loaded.source.name} on {dev.type})"
-        + (f"; {len(failures)} failed" if failures else "")
-        + f" -> {out_dir}",
-        failures,
+        + (f"; {failed} failed" if failed else "")
+        + f" -> {out_dir}"
     )
+    if failed:
+        raise SystemExit(2)
