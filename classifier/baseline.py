@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from noisekit.classifier.segmenter import NoiseSegment
 
+from noisekit.signal import power_db, runs
+
 FRAME_S = 0.05
 
 
@@ -33,7 +35,7 @@ def frame_levels_db(audio: np.ndarray, sr: int, frame_s: float = FRAME_S) -> np.
     if k == 0:
         return np.zeros(0)
     power = np.mean(x[: k * n].reshape(k, n) ** 2, axis=1)
-    return 10.0 * np.log10(np.maximum(power, 1e-20))
+    return power_db(power)
 
 
 def quiet_reference_db(levels: np.ndarray, params: EnergyParams) -> float:
@@ -49,8 +51,7 @@ def energy_segments(audio: np.ndarray, sr: int, params: EnergyParams | None = No
         return []
     quiet = levels <= quiet_reference_db(levels, params) + params.within_db
     out: list[NoiseSegment] = []
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], quiet.astype(np.int8), [0]])))
-    for a, b in zip(edges[::2], edges[1::2], strict=True):
+    for a, b in runs(quiet).tolist():
         start, end = a * FRAME_S + params.margin_s, b * FRAME_S - params.margin_s
         if end - start >= params.min_run_s:
             out.append(NoiseSegment(round(start, 6), round(end, 6), 1.0))

@@ -30,6 +30,7 @@ from tqdm import tqdm
 
 from noisekit.audio import load_audio
 from noisekit.seeding import rng_for
+from noisekit.signal import runs
 
 EVAL_SEED_START = 1_000_000  # synthetic sides: seeds EVAL_SEED_START .. EVAL_SEED_START + n - 1
 EVAL_STREAM = "classifier-eval"
@@ -94,9 +95,7 @@ def scene_items(per_case: int, duration_s: float = 60.0, cases: tuple[str, ...] 
     for case in cases:
         for i in range(per_case):
             sc = draw_scene(rng_for(0, EVAL_STREAM, case, i), duration_s, case)
-            amb = np.concatenate([[0], (sc.frame_state == AMBIGUOUS).astype(np.int8), [0]])
-            edges = np.flatnonzero(np.diff(amb))
-            ignore = [(a * FRAME_S, b * FRAME_S) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+            ignore = [(a * FRAME_S, b * FRAME_S) for a, b in runs(sc.frame_state == AMBIGUOUS).tolist()]
             yield EvalItem(
                 f"scene {case} {i}",
                 sc.audio,

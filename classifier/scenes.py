@@ -22,6 +22,7 @@ from noisekit.classifier.programme import KINDS, render_programme
 from scipy import signal
 
 from noisekit.audio import SAMPLE_RATE
+from noisekit.signal import power_db, runs
 from noisekit.synth import dsp, era, gramophone, tape
 
 CASES = ("noise_only", "normal", "soft", "reverb_tail", "fade", "sustained", "band_limited")
@@ -51,9 +52,7 @@ class Scene:
 
     def noise_intervals(self) -> list[tuple[float, float]]:
         """True noise-only intervals (seconds)."""
-        noise = np.concatenate([[0], (self.frame_state == NOISE).astype(np.int8), [0]])
-        edges = np.flatnonzero(np.diff(noise))
-        return [(a * FRAME_S, min(b * FRAME_S, self.duration_s)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+        return [(a * FRAME_S, min(b * FRAME_S, self.duration_s)) for a, b in runs(self.frame_state == NOISE).tolist()]
 
 
 def _lu(rng: np.random.Generator, lo: float, hi: float) -> float:
@@ -176,7 +175,7 @@ def frame_levels(x: np.ndarray, sr: int, n_frames: int) -> np.ndarray:
     x = np.pad(np.asarray(x, dtype=np.float64)[: n_frames * hop], (0, max(0, n_frames * hop - len(x))))
     p = np.mean(x.reshape(n_frames, hop) ** 2, axis=1)
     p = np.convolve(p, np.ones(4) / 4, mode="same")
-    return 10.0 * np.log10(np.maximum(p, 1e-30))
+    return power_db(p)
 
 
 def band_levels(x: np.ndarray, sr: int, n_frames: int, n_fft: int = 2048) -> np.ndarray:
@@ -195,7 +194,7 @@ def band_levels(x: np.ndarray, sr: int, n_frames: int, n_fft: int = 2048) -> np.
         spec = np.fft.rfft(frames[a : min(a + 1000, n_frames)] * win, axis=1)
         out[a : a + len(spec)] = (spec.real**2 + spec.imag**2) @ onehot
     out = np.apply_along_axis(lambda c: np.convolve(c, np.ones(4) / 4, mode="same"), 0, out)
-    return 10.0 * np.log10(np.maximum(out, 1e-30))
+    return power_db(out)
 
 
 @dataclass

@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from noisekit.signal import runs
+
 #: programme more than this far below the surface noise in every band is inaudible
 AUDIBLE_BELOW_DB = 30.0
 BANDS = 24
@@ -73,7 +75,4 @@ def inaudible_intervals(
     quiet = np.cumsum(programme)[:n] == 0
     for a, b in exact or []:
         quiet[int(round(a * sr)) : int(round(b * sr))] = True
-    edges = np.diff(np.concatenate([[0], quiet.astype(np.int8), [0]]))
-    lo, hi = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    keep = (hi - lo) >= max(1, int(round(min_s * sr)))
-    return [(float(a) / sr, float(b) / sr) for a, b in zip(lo[keep], hi[keep], strict=True)]
+    return [(a / sr, b / sr) for a, b in runs(quiet, max(1, int(round(min_s * sr)))).tolist()]

@@ -10,6 +10,8 @@ import numpy as np
 from scipy import fft as sfft
 from scipy import signal
 
+from noisekit.signal import fade_in
+
 
 def peaking_sos(f0: float, gain_db: float, q: float, sr: int) -> np.ndarray:
     """RBJ peaking-EQ biquad as a (1, 6) SOS array: a resonance (or notch) at ``f0``."""
@@ -173,7 +175,7 @@ def periodic_curve(n: int, sr: int, period_s: float, amps: list[float], phases: 
 
 
 def fade_curve(n: int, shape: str = "cos") -> np.ndarray:
-    """Rising fade of length ``n`` from 0 to 1: 'cos' (equal-power-ish), 'lin' or 'exp' (dB-linear)."""
+    """Rising fade of length ``n`` from 0 to 1: 'cos' (sin², as noisekit.signal.fade_in), 'lin' or 'exp' (dB-linear)."""
     if n <= 0:
         return np.zeros(0)
     t = (np.arange(n) + 0.5) / n
@@ -181,7 +183,7 @@ def fade_curve(n: int, shape: str = "cos") -> np.ndarray:
         return t
     if shape == "exp":
         return 10.0 ** (-60.0 * (1.0 - t) / 20.0) * t
-    return np.sin(0.5 * np.pi * t) ** 2
+    return fade_in(n)
 
 
 def poisson_times(rng: np.random.Generator, rate_hz: float, duration_s: float) -> np.ndarray:
