@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from noisekit.errors import UnsafePathError
-from noisekit.fsutil import safe_join
+from noisekit.fsutil import refuse_overlap, safe_join
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,12 @@ class DataDir:
         for folder in (self.recordings, self.noise_gramophone, self.noise_tape, self.manifests, self.runs):
             folder.mkdir(parents=True, exist_ok=True)
         return self
+
+    def refuse_as_input(self, path: str | Path) -> Path:
+        """`path` resolved, or a NoisekitError if it is, contains or lies inside a folder the pipeline writes
+        audio to (noise/, runs/): reading that back would make noise of noise, or feed on a run's outputs."""
+        own = {"the data directory's noise folder": self.root / "noise", "the data directory's runs folder": self.runs}
+        return refuse_overlap(path, own, role="input")
 
     def relative(self, path: str | Path) -> str:
         """The POSIX path of `path` relative to the root, as stored in manifests."""

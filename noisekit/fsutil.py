@@ -143,19 +143,19 @@ def safe_join(root: str | Path, *names: str, allow_subdirs: bool = False) -> Pat
     return target
 
 
-def refuse_overlap(out: str | Path, protected: dict[str, str | Path]) -> Path:
+def refuse_overlap(out: str | Path, protected: dict[str, str | Path], role: str = "output") -> Path:
     """Return `out` resolved, or raise NoisekitError if it is, contains or lies inside a protected path.
 
     `protected` maps a description ("the data directory", "input") to a path. Every command that writes a
     folder checks its output this way before touching anything, so no `--out` can replace or feed on what
-    it reads.
+    it reads; commands that read folders check their inputs (`role="input"`) against their own outputs.
     """
     target = Path(out).expanduser().resolve()
     for what, path in protected.items():
         guarded = Path(path).expanduser().resolve()
         if target == guarded or guarded in target.parents or target in guarded.parents:
             relation = "is" if target == guarded else "lies inside" if guarded in target.parents else "contains"
-            raise NoisekitError(f"{out}: the output {relation} {what} {guarded}; choose a folder outside it")
+            raise NoisekitError(f"{out}: the {role} {relation} {what} {guarded}; choose a folder outside it")
     return target
 
 

@@ -60,7 +60,7 @@ def build_clean_manifest(
     folder: str | Path, data: DataDir, valid: float = 0.1, test: float = 0.1, seed: int = 0, progress: bool = True
 ) -> pa.Table:
     """Scan ``folder`` for audio, import it under the data directory if needed, write clean.parquet."""
-    folder = Path(folder).expanduser().resolve()
+    folder = data.refuse_as_input(folder)  # the data directory's noise is not clean music
     if not folder.is_dir():
         raise NoisekitError(f"{folder}: not a folder of clean music")
     files = expand_inputs([folder])

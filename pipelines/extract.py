@@ -15,6 +15,7 @@ import json
 import multiprocessing
 import os
 import re
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -32,6 +33,7 @@ from noisekit.pipelines.extract_cut import (
     TaskSummary,
     run_task,
 )
+from noisekit.pipelines.extract_duplicates import Duplicate, settle_duplicates
 from noisekit.pipelines.loop import parse_rpm
 from noisekit.pipelines.splits import DEFAULT_FRACTIONS, check_fractions
 from tqdm import tqdm
@@ -59,6 +61,7 @@ class ExtractResult:
     too_short: int = 0
     elapsed_s: float = 0.0
     errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the run changed besides its recordings (settings)
 
     @property
     def realtime_factor(self) -> float:
@@ -116,10 +119,15 @@ def tasks_from_inputs(inputs: Iterable[str | Path]) -> list[RecordingTask]:
 
 
 def _unique(tasks: Sequence[RecordingTask]) -> list[RecordingTask]:
-    seen: dict[str, RecordingTask] = {}
+    """The tasks less repeats: the same part, or the same file reached by two paths (the first given wins)."""
+    seen: set[str] = set()
+    unique = []
     for t in tasks:
-        seen.setdefault(t.part, t)
-    return list(seen.values())
+        keys = {t.part, t.abs_path} - {""}
+        if not keys & seen:
+            unique.append(t)
+        seen |= keys
+    return unique
 
 
 class InlineExecutor(cf.Executor):
@@ -200,13 +208,12 @@ def _finished_parts(datadir: DataDir, retry_failed: bool) -> set[str]:
     return names
 
 
-def consolidate(datadir: DataDir) -> pa.Table:
-    """noise.parquet := the union of every part, written atomically (stale rows of redone parts vanish)."""
-    folder = parts_dir(datadir, TABLE)
-    names = sorted(part_names(datadir, TABLE))
-    tables = [read_manifest(folder / f"{n}.parquet", TABLE) for n in names]
+def consolidate(datadir: DataDir) -> tuple[pa.Table, list[Duplicate]]:
+    """noise.parquet := the union of every part, written atomically (stale rows of redone parts vanish), with
+    recordings whose audio another one already gave reduced to one failed row each (returned)."""
+    tables, duplicates = settle_duplicates(datadir, sorted(part_names(datadir, TABLE)))
     combined = pa.concat_tables(tables) if tables else read_manifest(datadir, TABLE).slice(0, 0)
-    return write_manifest(datadir, TABLE, combined)
+    return write_manifest(datadir, TABLE, combined), duplicates
 
 
 def settings_stamp(
@@ -237,8 +244,25 @@ def settings_stamp(
     }
 
 
-def _reset_parts_if_settings_changed(datadir: DataDir, stamp: dict) -> bool:
-    """Drop the parts made with other settings (they would be skipped as done); record the current ones.
+def _changes(old: dict, new: dict) -> list[str]:
+    """The settings that differ, in words: "rpm 78.0 -> 45.0", "segmenter margin_s 0.5 -> 0.3", ..."""
+    out = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if a == b:
+            continue
+        if key == "finder":
+            out.append("the classifier or segment finder")
+        elif isinstance(a, dict) and isinstance(b, dict):
+            out += [f"{key} {k} {a.get(k)} -> {b.get(k)}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+        else:
+            out.append(f"{key} {a} -> {b}")
+    return out
+
+
+def _reset_parts_if_settings_changed(datadir: DataDir, stamp: dict, parts: set[str]) -> str | None:
+    """Replace the work done with other settings, and say so: every earlier part and its cuts go (the
+    recordings among `parts`, this run's, are redone; the others leave noise.parquet); then record the stamp.
 
     The parts go first and the stamp second, so a run killed in between redoes everything, never less.
     """
@@ -246,12 +270,26 @@ def _reset_parts_if_settings_changed(datadir: DataDir, stamp: dict) -> bool:
     path = folder.parent / f"{TABLE}.settings.json"
     old = json.loads(path.read_text()) if path.exists() else None
     if old == stamp:
-        return False
-    for part in folder.glob("*.parquet") if folder.exists() else ():
-        part.unlink()
+        return None
+    earlier = part_names(datadir, TABLE)
+    for name in earlier:
+        shutil.rmtree(datadir.noise_gramophone / name, ignore_errors=True)
+        (folder / f"{name}.parquet").unlink()
     with atomic_write(path, "w") as handle:
         json.dump(stamp, handle, indent=1, sort_keys=True)
-    return old is not None
+    if old is None or not earlier:
+        return None
+    gone = len(earlier - parts)
+    return (
+        f"settings changed since the last extract ({'; '.join(_changes(old, stamp))}): the noise of the "
+        f"{len(earlier)} recording(s) extracted before is replaced; "
+        + (
+            f"{gone} of them are not among this run's recordings, so their rows and cuts are removed "
+            "(extract them again to have them back)"
+            if gone
+            else "all are redone with the new settings"
+        )
+    )
 
 
 def segmenter_params(overrides: dict) -> object:
@@ -296,6 +334,8 @@ def extract(
     fractions = check_fractions(fractions)
     rpm = parse_rpm(rpm)
     params = segmenter_params(segmenter) if segmenter else None
+    for given in inputs or ():
+        datadir.refuse_as_input(given)  # never the data directory's own noise: noise of noise
     datadir.ensure()
     tasks = _unique(tasks_from_inputs(inputs) if inputs else tasks_from_recordings(datadir))
     jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
@@ -307,10 +347,11 @@ def extract(
         finder.classifier()  # a bad --model fails here, once, not as an error row per recording
     config = ExtractConfig(root=str(datadir.root), finder=finder, rpm=rpm, fractions=fractions)
     remove_temporaries(parts_dir(datadir, TABLE))  # left by a killed run
-    _reset_parts_if_settings_changed(datadir, settings_stamp(finder, uses_classifier, model, params, rpm, fractions))
+    stamp = settings_stamp(finder, uses_classifier, model, params, rpm, fractions)
+    replaced = _reset_parts_if_settings_changed(datadir, stamp, {t.part for t in tasks})
     done_parts = set() if force else _finished_parts(datadir, retry_failed)
     todo = [t for t in tasks if t.part not in done_parts]
-    result = ExtractResult(table=pa.table({}), skipped=len(tasks) - len(todo))
+    result = ExtractResult(table=pa.table({}), skipped=len(tasks) - len(todo), notes=[replaced] if replaced else [])
     if todo:
         executor, close, slots = open_executor(min(jobs, len(todo)), scheduler)
         bar = tqdm(total=len(todo), unit="rec", desc="extract", disable=not progress)
@@ -322,9 +363,19 @@ def extract(
         finally:
             bar.close()
             close()
-    result.table = consolidate(datadir)
+    result.table, duplicates = consolidate(datadir)
+    _count_duplicates(result, duplicates, {t.part for t in todo})
     result.elapsed_s = time.perf_counter() - started
     return result
+
+
+def _count_duplicates(result: ExtractResult, duplicates: list[Duplicate], ran: set[str]) -> None:
+    """Report each recording refused as the same audio as another; one run now counts as failed, not done."""
+    for dup in duplicates:
+        result.errors.append(dup.reason)
+        if dup.part in ran:
+            result.done, result.failed = result.done - 1, result.failed + 1
+            result.segments, result.noise_s = result.segments - dup.segments, result.noise_s - dup.noise_s
 
 
 def _count(result: ExtractResult, s: TaskSummary) -> ExtractResult:

@@ -111,6 +111,8 @@ def extract_command(
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
+    for note in result.notes:
+        click.secho(note, fg="cyan", err=True)
     for error in result.errors[:5]:
         click.secho(f"failed: {error}", fg="yellow", err=True)
     if len(result.errors) > 5:
