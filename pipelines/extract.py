@@ -19,7 +19,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -35,7 +35,8 @@ from noisekit.pipelines.extract_cut import (
 )
 from noisekit.pipelines.extract_duplicates import Duplicate, settle_duplicates
 from noisekit.pipelines.loop import parse_rpm
-from noisekit.pipelines.splits import DEFAULT_FRACTIONS, check_fractions
+from noisekit.pipelines.options import ExtractOptions
+from noisekit.pipelines.splits import check_fractions
 from tqdm import tqdm
 
 from noisekit.datadir import DataDir
@@ -312,30 +313,21 @@ def segmenter_params(overrides: dict) -> object:
 
 
 def extract(
-    datadir: DataDir,
-    inputs: Sequence[str | Path] | None = None,
-    finder: SegmentFinder | None = None,
-    model: str | Path | None = None,
-    jobs: int | None = None,
-    scheduler: str | None = None,
-    rpm: float | str = 78.0,
-    segmenter: dict | None = None,
-    fractions: Sequence[float] = DEFAULT_FRACTIONS,
-    force: bool = False,
-    retry_failed: bool = False,
-    progress: bool = True,
+    datadir: DataDir, options: ExtractOptions | None = None, finder: SegmentFinder | None = None, **changes
 ) -> ExtractResult:
-    """Run the extract stage over recordings.parquet (or `inputs`) and return the merged noise manifest.
+    """Run the extract stage over recordings.parquet (or `options.inputs`) and return the merged noise manifest.
 
-    `segmenter` overrides fields of noisekit.classifier.segmenter.SegmenterParams (high, low, margin_s, ...) for
-    the default classifier finder.
+    `changes` replace fields of `options` (e.g. `jobs=1`); `options.segmenter` overrides fields of
+    noisekit.classifier.segmenter.SegmenterParams (high, low, margin_s, ...) for the default classifier finder.
     """
     started = time.perf_counter()
-    fractions = check_fractions(fractions)
+    fractions = check_fractions(o.splits)
     rpm = parse_rpm(rpm)
     params = segmenter_params(segmenter) if segmenter else None
     for given in inputs or ():
         datadir.refuse_as_input(given)  # never the data directory's own noise: noise of noise
+    o = replace(options or ExtractOptions(), **changes)
+    inputs, model, jobs, segmenter, rpm = o.inputs, o.model, o.jobs, o.segmenter, o.rpm
     datadir.ensure()
     tasks = _unique(tasks_from_inputs(inputs) if inputs else tasks_from_recordings(datadir))
     jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
@@ -349,12 +341,12 @@ def extract(
     remove_temporaries(parts_dir(datadir, TABLE))  # left by a killed run
     stamp = settings_stamp(finder, uses_classifier, model, params, rpm, fractions)
     replaced = _reset_parts_if_settings_changed(datadir, stamp, {t.part for t in tasks})
-    done_parts = set() if force else _finished_parts(datadir, retry_failed)
+    done_parts = set() if o.force else _finished_parts(datadir, o.retry_failed)
     todo = [t for t in tasks if t.part not in done_parts]
     result = ExtractResult(table=pa.table({}), skipped=len(tasks) - len(todo), notes=[replaced] if replaced else [])
     if todo:
-        executor, close, slots = open_executor(min(jobs, len(todo)), scheduler)
-        bar = tqdm(total=len(todo), unit="rec", desc="extract", disable=not progress)
+        executor, close, slots = open_executor(min(jobs, len(todo)), o.scheduler)
+        bar = tqdm(total=len(todo), unit="rec", desc="extract", disable=not o.progress)
         try:
             for s in run_tasks(executor, todo, config, slots):
                 result = _count(result, s)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import contextlib
 import itertools
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from noisekit.pipelines.harvest_state import (
     known_files,
     still_verified,
 )
+from noisekit.pipelines.options import HarvestOptions
 from tqdm import tqdm
 
 from noisekit.archive.choose import choose_files
@@ -40,30 +41,6 @@ from noisekit.audio import audio_info
 from noisekit.datadir import DataDir
 from noisekit.errors import AudioError, NoisekitError
 from noisekit.fsutil import md5_file, safe_join
-
-
-@dataclass
-class HarvestOptions:
-    """What to harvest and how politely; `policy` holds timeouts, retries and backoff."""
-
-    collection: str | None = "georgeblood"
-    query: str | None = None
-    limit: int | None = None
-    identifiers: Sequence[str] = ()
-    jobs: int = 4
-    endpoint: str | None = None
-    source_dir: Path | None = None
-    files: str = "main"
-    format: str = "lossless"
-    rate: float | None = 8.0
-    policy: RetryPolicy = field(default_factory=RetryPolicy)
-    batch_items: int = 200
-    batch_seconds: float = 30.0
-    progress: bool = True
-
-    @property
-    def selection(self) -> str:
-        return f"{self.files}/{self.format}"
 
 
 @dataclass
@@ -202,7 +179,16 @@ def make_source(options: HarvestOptions) -> Source:
     """The source the options name: an `ia download` folder, or the archive at `endpoint`."""
     if options.source_dir is not None:
         return LocalSource(Path(options.source_dir))
-    return RemoteSource(options.endpoint, jobs=options.jobs, rate=options.rate, policy=options.policy)
+    return RemoteSource(options.endpoint, jobs=options.jobs, rate=options.rate, policy=options.policy or RetryPolicy())
+
+
+def read_identifiers(path: str | Path) -> list[str]:
+    """The identifiers in a file, one a line ('#' starts a comment line)."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NoisekitError(f"{path}: cannot read the identifiers file: {exc}") from None
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
 
 
 def harvest(datadir: DataDir, options: HarvestOptions, source: Source | None = None) -> HarvestResult:
@@ -215,6 +201,9 @@ def harvest(datadir: DataDir, options: HarvestOptions, source: Source | None = N
         raise ValueError("limit must not be negative")
     start = time.monotonic()
     datadir.ensure()
+    if options.identifiers_file is not None:
+        given = (*options.identifiers, *read_identifiers(options.identifiers_file))
+        options = replace(options, identifiers=given, identifiers_file=None)
     clean_stale_temporaries(datadir)
     known = known_files(fold_parts(datadir))
     source = source or make_source(options)

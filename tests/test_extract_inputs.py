@@ -131,3 +131,36 @@ def test_changed_settings_replace_earlier_work_and_say_so(tmp_path: Path) -> Non
     slower = _run(data, [tmp_path / "kA", tmp_path / "kB"], rpm="33 1/3")
     assert "rpm 45.0 -> 33.3" in slower.notes[0] and "all are redone with the new settings" in slower.notes[0]
     assert slower.done == 2 and slower.segments == 4
+
+
+def test_manifest_check_reports_parts_that_do_not_merge_or_were_never_merged(tmp_path: Path, src: Path) -> None:
+    from click.testing import CliRunner
+
+    from noisekit.cli import main
+
+    def check() -> tuple[int, str]:
+        result = CliRunner().invoke(main, ["manifest", "check", "--data", str(data.root)])
+        return result.exit_code, result.output
+
+    data = DataDir(tmp_path / "d")
+    assert check()[0] == 2 and "not a data directory" in check()[1]
+    (src / "copy.flac").unlink()
+    _run(data, [src])
+    assert check() == (
+        0,
+        f"noise               4 rows  {data.manifest_path('noise')}\n1 manifest(s) valid in {data.root}\n",
+    )
+    folder = parts_dir(data, "noise")
+    (name,) = [n for n in part_names(data, "noise") if n.startswith("a-")]
+    shutil.copy(folder / f"{name}.parquet", folder / "zz-0000000000000000.parquet")  # what wedged extract before
+    code, output = check()
+    assert code == 2 and "table 'noise', column 'segment_id'" in output and "do not merge (2 duplicate key(s)" in output
+    data.manifest_path("noise").unlink()
+    code, output = check()
+    assert code == 2 and "do not merge" in output
+    _run(data, [src])  # settles them
+    assert check()[0] == 0
+    (folder / "zz-0000000000000000.parquet").unlink()
+    data.manifest_path("noise").unlink()
+    code, output = check()
+    assert code == 2 and "2 finished part(s) but no table: a stopped run left them unmerged" in output

@@ -6,13 +6,21 @@ import click
 
 from noisekit.commands.common import data_option, locks_data, summary
 from noisekit.datadir import DataDir
+from noisekit.pipelines.options import ExtractOptions
 
 
-def _fractions(text: str) -> tuple[float, ...]:
-    try:
-        return tuple(float(x) for x in text.replace("/", ",").split(","))
-    except ValueError:
-        raise click.BadParameter(f"{text!r}: give three numbers such as 0.8,0.1,0.1", param_hint="--splits") from None
+class _Fractions(click.ParamType):
+    """train,valid,test fractions written '0.8,0.1,0.1' (or with '/'), as a tuple of numbers."""
+
+    name = "FRACTIONS"
+
+    def convert(self, value, param, ctx) -> tuple[float, ...]:
+        if isinstance(value, tuple):
+            return value
+        try:
+            return tuple(float(x) for x in str(value).replace("/", ",").split(","))
+        except ValueError:
+            self.fail(f"{value!r}: give three numbers such as 0.8,0.1,0.1", param, ctx)
 
 
 def _pair(text: str) -> tuple[str, str]:
@@ -34,23 +42,27 @@ def _pair(text: str) -> tuple[str, str]:
 @click.option(
     "--model",
     type=click.Path(exists=True),
-    default=None,
+    default=ExtractOptions.model,
     help="Classifier checkpoint (folder or file); default: the shipped weights.",
 )
 @click.option(
     "--jobs",
     type=click.IntRange(min=1, max=256),
-    default=None,
+    default=ExtractOptions.jobs,
     help="Local worker processes (default: the number of CPUs; 1 runs in this process).",
 )
 @click.option(
     "--scheduler",
-    default=None,
+    default=ExtractOptions.scheduler,
     metavar="ADDRESS",
     help="Run the tasks on a running Dask cluster, e.g. tcp://host:8786, instead of local processes.",
 )
 @click.option(
-    "--rpm", default="78", show_default=True, help="Disc speed for looping by whole revolutions: 78, 45 or 33 1/3."
+    "--rpm",
+    type=str,
+    default=ExtractOptions.rpm,
+    show_default=True,
+    help="Disc speed for looping by whole revolutions: 78, 45 or 33 1/3.",
 )
 @click.option(
     "--segmenter",
@@ -62,7 +74,8 @@ def _pair(text: str) -> tuple[str, str]:
 @click.option(
     "--splits",
     "splits",
-    default="0.8,0.1,0.1",
+    type=_Fractions(),
+    default=ExtractOptions.splits,
     show_default=True,
     help="train,valid,test fractions, assigned per source recording.",
 )
@@ -78,7 +91,7 @@ def extract_command(
     scheduler: str | None,
     rpm: str,
     segmenter: tuple[str, ...],
-    splits: str,
+    splits: tuple[float, ...],
     force: bool,
     retry_failed: bool,
     progress: bool,
@@ -91,24 +104,21 @@ def extract_command(
     and can read DIR.
     """
     from noisekit.pipelines.extract import extract  # noqa: PLC0415 (keeps `--help` fast)
-    from noisekit.pipelines.loop import parse_rpm  # noqa: PLC0415
 
+    options = ExtractOptions(
+        inputs=inputs,
+        model=model,
+        jobs=jobs,
+        scheduler=scheduler,
+        rpm=rpm,
+        segmenter=dict(_pair(text) for text in segmenter),
+        splits=splits,
+        force=force,
+        retry_failed=retry_failed,
+        progress=progress,
+    )
     try:
-        speed = parse_rpm(rpm)
-        overrides = dict(_pair(text) for text in segmenter)
-        result = extract(
-            data,
-            inputs=list(inputs) or None,
-            model=model,
-            jobs=jobs,
-            scheduler=scheduler,
-            rpm=speed,
-            segmenter=overrides,
-            fractions=_fractions(splits),
-            force=force,
-            retry_failed=retry_failed,
-            progress=progress,
-        )
+        result = extract(data, options)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     for note in result.notes:

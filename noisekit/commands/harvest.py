@@ -10,46 +10,39 @@ import click
 from noisekit.archive.choose import FILE_CHOICES
 from noisekit.commands.common import data_option, locks_data, summary
 from noisekit.datadir import DataDir
-
-
-def _read_identifiers(path: str | None) -> list[str]:
-    if path is None:
-        return []
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise click.BadParameter(f"cannot read {path}: {exc}", param_hint="--identifiers-file") from None
-    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+from noisekit.pipelines.options import HarvestOptions
 
 
 @click.command("harvest")
 @data_option
 @click.option(
     "--collection",
-    default="georgeblood",
+    default=HarvestOptions.collection,
     show_default=True,
     help="Archive collection to search (the Great 78 Project is georgeblood).",
 )
-@click.option("--query", default=None, help="Extra Lucene clause, e.g. 'year:[1920 TO 1929]'.")
-@click.option("--limit", type=click.IntRange(min=0), default=None, help="Harvest at most N items (not files).")
+@click.option("--query", default=HarvestOptions.query, help="Extra Lucene clause, e.g. 'year:[1920 TO 1929]'.")
+@click.option(
+    "--limit", type=click.IntRange(min=0), default=HarvestOptions.limit, help="Harvest at most N items (not files)."
+)
 @click.option("--identifier", "identifiers", multiple=True, help="Harvest this item (repeatable); no search.")
 @click.option(
     "--identifiers-file",
     type=click.Path(dir_okay=False),
-    default=None,
+    default=HarvestOptions.identifiers_file,
     help="File of identifiers, one a line ('#' comments); no search.",
 )
 @click.option(
     "--jobs",
     type=click.IntRange(min=1, max=64),
-    default=4,
+    default=HarvestOptions.jobs,
     show_default=True,
     help="Items worked on at once (bounded concurrency).",
 )
 @click.option(
     "--rate",
     type=click.FloatRange(min=0),
-    default=8.0,
+    default=HarvestOptions.rate,
     show_default=True,
     help="Global limit on requests per second (0: none; keep it polite).",
 )
@@ -57,20 +50,20 @@ def _read_identifiers(path: str | None) -> list[str]:
     "--endpoint",
     envvar="NOISEKIT_IA_ENDPOINT",
     show_envvar=True,
-    default=None,
+    default=HarvestOptions.endpoint,
     help="Replace https://archive.org for every API and download call (mirrors, tests).",
 )
 @click.option(
     "--source-dir",
     type=click.Path(file_okay=False, exists=True),
-    default=None,
+    default=HarvestOptions.source_dir,
     help="Harvest items already on disk in the layout 'ia download' leaves (no network).",
 )
 @click.option(
     "--files",
     "files",
     type=click.Choice(FILE_CHOICES),
-    default="main",
+    default=HarvestOptions.files,
     show_default=True,
     help="main: the main-track lossless original(s); all-transfers: also the stylus transfers.",
 )
@@ -78,7 +71,7 @@ def _read_identifiers(path: str | None) -> list[str]:
     "--format",
     "fmt",
     type=click.Choice(["lossless", "mp3"]),
-    default="lossless",
+    default=HarvestOptions.format,
     show_default=True,
     help="lossless originals, or their MP3 derivatives instead.",
 )
@@ -106,13 +99,14 @@ def harvest_command(
     failed, 2 for usage errors.
     """
     from noisekit.archive.session import DEFAULT_ENDPOINT  # noqa: PLC0415 (keeps `--help` fast)
-    from noisekit.pipelines.harvest import HarvestOptions, harvest  # noqa: PLC0415
+    from noisekit.pipelines.harvest import harvest  # noqa: PLC0415
 
     options = HarvestOptions(
         collection=collection or None,
         query=query,
         limit=limit,
-        identifiers=[*identifiers, *_read_identifiers(identifiers_file)],
+        identifiers=identifiers,
+        identifiers_file=identifiers_file,
         jobs=jobs,
         endpoint=endpoint or DEFAULT_ENDPOINT,
         source_dir=Path(source_dir) if source_dir else None,
