@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 from noisekit.denoiser.model import TwoStageUNet  # noqa: E402
 from noisekit.denoiser.stft import wave_to_spec  # noqa: E402
-from noisekit.denoiser.train import TRAIN_DEFAULTS, pick_device, train_config  # noqa: E402
+from noisekit.denoiser.train import PRESET_RECIPES, pick_device, train_config  # noqa: E402
 from noisekit.denoiser.validation import mae_loss  # noqa: E402
 
 
@@ -95,7 +95,7 @@ def run(preset: str, device: str, steps: int, warmup: int, batch: int | None, cr
 def main() -> None:
     """Parse options, run, print."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--preset", default="small", choices=sorted(TRAIN_DEFAULTS))
+    ap.add_argument("--preset", default="small", choices=sorted(PRESET_RECIPES))
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--steps", type=int, default=10)

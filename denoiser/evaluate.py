@@ -41,6 +41,7 @@ from noisekit.denoiser.metrics import (
     visqol_available,
     visqol_mos,
 )
+from noisekit.pipelines.options import EvaluateOptions
 from tqdm import tqdm
 
 from noisekit.audio import SAMPLE_RATE, load_audio, write_audio
@@ -59,12 +60,12 @@ _MIN_CLEAN_RMS = 1e-3  # a crop quieter than -60 dBFS is redrawn: SNR is meaning
 class EvalConfig:
     """Which mixtures to build: input SNRs, examples per noise kind, clip length, seed, split and kinds."""
 
-    snrs: tuple[float, ...] = (3.0, 10.0, 16.0)
-    examples: int = 8
-    clip_s: float = 5.0
-    seed: int = 0
-    split: str = "test"
-    kinds: tuple[str, ...] = KINDS
+    snrs: tuple[float, ...] = EvaluateOptions.snr  # the defaults are the evaluate stage's (one home)
+    examples: int = EvaluateOptions.examples
+    clip_s: float = EvaluateOptions.clip_s
+    seed: int = EvaluateOptions.seed
+    split: str = EvaluateOptions.split
+    kinds: tuple[str, ...] = EvaluateOptions.kinds
 
     def key(self, clean: list[Clip], noise: dict[str, list[Clip]]) -> str:
         """A short hash of the settings and the exact input files: the cache folder name."""

@@ -11,11 +11,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import time
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from noisekit.pipelines.params import build_options, check_params, unknown_key
 
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
@@ -23,20 +27,24 @@ from noisekit.fsutil import atomic_write, sha256_file
 
 log = logging.getLogger("noisekit.run")
 STATE_FILE = "pipeline-state.json"
+CONFIG_KEYS = {"": ("pipeline", "stage"), "[pipeline]": ("name", "description"), "stage": ("name", "uses", "params")}
+PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")  # a stage's name is its log's file name
 
 
 @dataclass(frozen=True)
 class StageType:
-    """What a stage does (`run(data, params)`), which manifests it reads and writes, which params name
-    input files or folders (part of its fingerprint) and which name outputs (anchored, not fingerprinted)."""
+    """What a stage does (`run(data, options)`), the dataclass its params fill (`options`), which manifests it
+    reads and writes, which params name input files or folders (part of its fingerprint) and which name
+    outputs (anchored, not fingerprinted); `outputs(data, options)` lists the files it writes."""
 
     name: str
-    run: Callable[[DataDir, dict], object]
+    run: Callable[[DataDir, Any], object]
+    options: type
     reads: tuple[str, ...] = ()
     writes: tuple[str, ...] = ()
     path_params: tuple[str, ...] = ()
     out_params: tuple[str, ...] = ()
-    outputs: Callable[[DataDir, dict], list[Path]] | None = None
+    outputs: Callable[[DataDir, Any], list[Path]] | None = None
 
 
 STAGE_TYPES: dict[str, StageType] = {}
@@ -44,16 +52,18 @@ STAGE_TYPES: dict[str, StageType] = {}
 
 def stage_type(
     name: str,
+    options: type,
     reads: tuple[str, ...] = (),
     writes: tuple[str, ...] = (),
     path_params: tuple[str, ...] = (),
     out_params: tuple[str, ...] = (),
-    outputs: Callable[[DataDir, dict], list[Path]] | None = None,
+    outputs: Callable[[DataDir, Any], list[Path]] | None = None,
 ):
-    """Register `fn(data, params)` as the stage type `name` (used as `uses = "name"` in configs)."""
+    """Register `fn(data, options)` as the stage type `name` (`uses = "name"` in configs); a config's params
+    are the fields of the dataclass `options`."""
 
-    def register(fn: Callable[[DataDir, dict], object]) -> Callable[[DataDir, dict], object]:
-        STAGE_TYPES[name] = StageType(name, fn, reads, writes, path_params, out_params, outputs)
+    def register(fn: Callable[[DataDir, Any], object]) -> Callable[[DataDir, Any], object]:
+        STAGE_TYPES[name] = StageType(name, fn, options, reads, writes, path_params, out_params, outputs)
         return fn
 
     return register
@@ -61,11 +71,13 @@ def stage_type(
 
 @dataclass
 class Stage:
-    """One stage of a config: a unique name, the stage type it uses, and its parameters."""
+    """One stage of a config: a unique name, the stage type it uses, its parameters as written (path
+    parameters anchored) and the options they make."""
 
     name: str
     uses: str
     params: dict = field(default_factory=dict)
+    options: Any = None
 
     @property
     def type(self) -> StageType:
@@ -85,32 +97,64 @@ class PipelineError(NoisekitError):
 
 
 def load_pipeline(path: str | Path) -> Pipeline:
-    """Parse and check a pipeline config. Relative path parameters are taken relative to the config file."""
+    """Parse and check a pipeline config, every problem at once and before anything runs: unknown keys (with a
+    close match), values of the wrong type, stage names that are not plain names. Relative path parameters
+    are taken relative to the config file."""
     path = Path(path)
     try:
         config = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise PipelineError(f"{path}: cannot read pipeline config: {exc}") from None
+    meta = config.get("pipeline", {})
+    problems = _unknown(path, "", config) + (_unknown(path, "[pipeline]", meta) if isinstance(meta, dict) else [])
     raw_stages = config.get("stage", [])
-    if not raw_stages:
-        raise PipelineError(f"{path}: no [[stage]] entries")
+    if not raw_stages or not isinstance(raw_stages, list):
+        problems.append(f"{path}: no [[stage]] entries")
+        raw_stages = []
     stages, seen = [], set()
     for i, raw in enumerate(raw_stages):
-        name, uses = raw.get("name"), raw.get("uses")
-        if not name or not uses:
-            raise PipelineError(f"{path}: stage #{i + 1} needs both 'name' and 'uses'")
-        if uses not in STAGE_TYPES:
-            raise PipelineError(f"{path}: stage '{name}' uses unknown type '{uses}'; known: {sorted(STAGE_TYPES)}")
-        if name in seen:
-            raise PipelineError(f"{path}: duplicate stage name '{name}'")
-        seen.add(name)
-        params = dict(raw.get("params", {}))
-        for key in STAGE_TYPES[uses].path_params + STAGE_TYPES[uses].out_params:
-            if key in params:
-                params[key] = _anchor(params[key], path.parent)
-        stages.append(Stage(name, uses, params))
-    meta = config.get("pipeline", {})
+        stage, found = _load_stage(path, i, raw, seen)
+        problems += found
+        if stage is not None:
+            stages.append(stage)
+    if problems:
+        raise PipelineError("\n".join(problems))
     return Pipeline(meta.get("name", path.stem), stages, path, meta.get("description", ""))
+
+
+def _unknown(path: Path, table: str, raw: dict) -> list[str]:
+    allowed = CONFIG_KEYS[table]
+    return [unknown_key(f"{path}: {table or 'top level'}", key, allowed) for key in raw if key not in allowed]
+
+
+def _load_stage(path: Path, i: int, raw: dict, seen: set[str]) -> tuple[Stage | None, list[str]]:
+    """One [[stage]] table as a Stage, or the problems that keep it from being one."""
+    name, uses, params = raw.get("name"), raw.get("uses"), raw.get("params", {})
+    if not isinstance(name, str) or not isinstance(uses, str) or not name or not uses:
+        return None, [f"{path}: stage #{i + 1} needs both 'name' and 'uses' (text)"]
+    where = f"{path}: stage '{name}'"
+    problems = _unknown(path, "stage", raw)
+    if not PLAIN_NAME.fullmatch(name):
+        problems.append(
+            f"{where}: a stage name must be a plain name (letters, digits, '.', '_', '-'): it names "
+            "the stage's log file in DIR/logs/"
+        )
+    if name in seen:
+        problems.append(f"{path}: duplicate stage name '{name}'")
+    seen.add(name)
+    if uses not in STAGE_TYPES:
+        return None, [*problems, f"{where} uses unknown type '{uses}'; known: {sorted(STAGE_TYPES)}"]
+    if not isinstance(params, dict):
+        return None, [*problems, f"{where}: 'params' must be a table, e.g. params = {{ jobs = 2 }}"]
+    kind = STAGE_TYPES[uses]
+    problems += check_params(f"{where} ({uses})", kind.options, params)
+    if problems:
+        return None, problems
+    params = dict(params)
+    for key in kind.path_params + kind.out_params:
+        if key in params:
+            params[key] = _anchor(params[key], path.parent)
+    return Stage(name, uses, params, build_options(kind.options, params)), []
 
 
 def _anchor(value: object, base: Path) -> object:
@@ -160,7 +204,7 @@ def fingerprint(stage: Stage, data: DataDir) -> str:
 def _output_sums(stage: Stage, data: DataDir) -> dict[str, str]:
     sums = {t: _manifest_sum(data, t) for t in stage.type.writes}
     if stage.type.outputs:
-        for out in stage.type.outputs(data, stage.params):
+        for out in stage.type.outputs(data, stage.options):
             sums[str(out)] = sha256_file(out) if out.is_file() else ("present" if out.exists() else "absent")
     return sums
 
@@ -232,7 +276,7 @@ def run_pipeline(
         started = time.perf_counter()
         with _stage_log(data.logs / f"{stage.name}.log"):
             log.info("stage %s (%s) params=%s", stage.name, stage.uses, json.dumps(stage.params, default=str))
-            stage.type.run(data, stage.params)
+            stage.type.run(data, stage.options)
             log.info("stage %s finished in %.1f s", stage.name, time.perf_counter() - started)
         elapsed = time.perf_counter() - started
         state[key] = {

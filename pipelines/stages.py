@@ -1,14 +1,27 @@
 """The stage types that pipeline configs (`uses = "..."`) can name: thin adapters over each stage's function.
 
-Parameters come from the config's `params` table; path parameters are relative to the config file, or to
-the data directory when written `data:REL`.
+A stage's `params` are the fields of its options type (noisekit.pipelines.options), checked before anything
+runs; path parameters are relative to the config file, or to the data directory when written `data:REL`.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
+from noisekit.pipelines.options import (
+    CleanOptions,
+    DemoArchiveOptions,
+    DemoMusicOptions,
+    DemoTapeBundleOptions,
+    EvaluateOptions,
+    ExtractOptions,
+    HarvestOptions,
+    IngestTapeOptions,
+    ReportOptions,
+    TrainOptions,
+)
 from noisekit.pipelines.runner import resolve_path, stage_type
 
 from noisekit.datadir import DataDir
@@ -17,70 +30,44 @@ from noisekit.errors import NoisekitError
 log = logging.getLogger("noisekit.stages")
 
 
-def _path(data: DataDir, params: dict, key: str, default: str) -> Path:
-    return resolve_path(data, params.get(key, default))
-
-
 @stage_type(
     "demo-archive",
+    DemoArchiveOptions,
     out_params=("out",),
-    outputs=lambda data, p: [_path(data, p, "out", "data:demo-archive") / "ground_truth.json"],
+    outputs=lambda data, o: [resolve_path(data, o.out) / "ground_truth.json"],
 )
-def demo_archive_stage(data: DataDir, params: dict) -> None:
+def demo_archive_stage(data: DataDir, options: DemoArchiveOptions) -> None:
     """Build the miniature Great-78-like archive of synthetic sides (`ia download` layout)."""
-    from noisekit.pipelines.demo_archive import DEMO_SEED_START, build_demo_archive
+    from noisekit.pipelines.demo_archive import build_demo_archive
 
-    sides = build_demo_archive(
-        _path(data, params, "out", "data:demo-archive"),
-        int(params.get("sides", 6)),
-        params.get("duration_s", 60.0),
-        int(params.get("seed_start", DEMO_SEED_START)),
-    )
+    sides = build_demo_archive(resolve_path(data, options.out), options.sides, options.duration_s, options.seed_start)
     log.info("demo archive: %d synthetic sides", len(sides))
 
 
-@stage_type("harvest", writes=("recordings",), path_params=("source_dir", "identifiers_file"))
-def harvest_stage(data: DataDir, params: dict) -> None:
+@stage_type("harvest", HarvestOptions, writes=("recordings",), path_params=("source_dir", "identifiers_file"))
+def harvest_stage(data: DataDir, options: HarvestOptions) -> None:
     """Harvest from the Internet Archive (or a mirror, or an `ia download` folder with `source_dir`)."""
-    from noisekit.pipelines.harvest import HarvestOptions, harvest
+    from noisekit.pipelines.harvest import harvest
 
-    identifiers = list(params.get("identifiers", []))
-    if "identifiers_file" in params:
-        text = resolve_path(data, params["identifiers_file"]).read_text(encoding="utf-8")
-        identifiers += [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
-    source_dir = resolve_path(data, params["source_dir"]) if "source_dir" in params else None
-    options = HarvestOptions(
-        collection=params.get("collection", None if source_dir else "georgeblood"),
-        query=params.get("query"),
-        limit=params.get("limit"),
-        identifiers=identifiers,
-        jobs=int(params.get("jobs", 4)),
-        endpoint=params.get("endpoint"),
-        source_dir=source_dir,
-        files=params.get("files", "main"),
-        format=params.get("format", "lossless"),
-    )
+    if options.source_dir is not None:
+        options = replace(options, source_dir=resolve_path(data, options.source_dir))
+    if options.identifiers_file is not None:
+        options = replace(options, identifiers_file=str(resolve_path(data, options.identifiers_file)))
     result = harvest(data, options)
     log.info(result.summary())
     if result.search_error:
         raise NoisekitError(f"harvest: the search failed: {result.search_error}")
 
 
-@stage_type("extract", reads=("recordings",), writes=("noise",), path_params=("model",))
-def extract_stage(data: DataDir, params: dict) -> None:
-    """Cut the noise-only segments of every side and loop them to 5 s (scheduler: a Dask address; segmenter:
-    overrides of the segmenter's parameters, e.g. { margin_s = 0.5 })."""
+@stage_type("extract", ExtractOptions, reads=("recordings",), writes=("noise",), path_params=("inputs", "model"))
+def extract_stage(data: DataDir, options: ExtractOptions) -> None:
+    """Cut the noise-only segments of every side (or of `inputs`) and loop them to 5 s (scheduler: a Dask
+    address; segmenter: overrides of the segmenter's parameters, e.g. { margin_s = 0.5 })."""
     from noisekit.pipelines.extract import extract
 
-    result = extract(
-        data,
-        model=params.get("model"),
-        jobs=params.get("jobs"),
-        scheduler=params.get("scheduler"),
-        rpm=params.get("rpm", 78.0),
-        segmenter=params.get("segmenter"),
-        fractions=tuple(params.get("splits", (0.8, 0.1, 0.1))),
-    )
+    inputs = tuple(str(resolve_path(data, p)) for p in options.inputs)
+    model = str(resolve_path(data, options.model)) if options.model else None
+    result = extract(data, replace(options, inputs=inputs, model=model))
     log.info(
         "extract: %d recordings done, %d failed, %d segments, %.1f min of noise",
         result.done,
@@ -92,154 +79,171 @@ def extract_stage(data: DataDir, params: dict) -> None:
 
 @stage_type(
     "demo-tape-bundle",
+    DemoTapeBundleOptions,
     out_params=("out",),
-    outputs=lambda data, p: [_path(data, p, "out", "data:contributions/demo-tape.zip")],
+    outputs=lambda data, o: [resolve_path(data, o.out)],
 )
-def demo_tape_bundle_stage(data: DataDir, params: dict) -> None:
+def demo_tape_bundle_stage(data: DataDir, options: DemoTapeBundleOptions) -> None:
     """Build a contribution bundle of synthetic blank-tape captures, as an archive would send one."""
     from noisekit.pipelines.tape_demo import make_demo_bundle
 
-    out = _path(data, params, "out", "data:contributions/demo-tape.zip")
+    out = resolve_path(data, options.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    make_demo_bundle(
-        out, seed=int(params.get("seed", 0)), speeds=tuple(float(s) for s in params.get("speeds", (7.5, 15.0)))
-    )
+    make_demo_bundle(out, seed=options.seed, speeds=options.speeds)
 
 
-@stage_type("ingest-tape", writes=("tape",), path_params=("bundles", "files"))
-def ingest_tape_stage(data: DataDir, params: dict) -> None:
-    """Ingest contribution bundles (all-or-nothing each), or capture files of one deck and speed."""
+def run_ingest_tape(data: DataDir, options: IngestTapeOptions) -> list:
+    """Ingest the bundles, then the files of one deck and speed; the TapeIngestResult of each (command and stage)."""
     from noisekit.pipelines.bundle_ingest import ingest_bundle
     from noisekit.pipelines.tape import CaptureMeta, ingest_files
 
-    for bundle in params.get("bundles", []):
-        log.info(ingest_bundle(data, resolve_path(data, bundle)).summary())
-    if params.get("files"):
+    if options.files and (not options.device or options.speed_ips is None):
+        raise NoisekitError("capture files need their deck and speed: give 'device' and 'speed_ips'")
+    classifier = None
+    if options.model:
+        from noisekit.classifier import load_classifier
+
+        classifier = load_classifier(options.model)
+    kw = {"classifier": classifier, "new_device": options.new_device, "progress": options.progress}
+    results = [ingest_bundle(data, bundle, **kw) for bundle in options.bundles]
+    if options.files:
         meta = CaptureMeta(
-            params["device"],
-            float(params["speed_ips"]),
-            tape_stock=params.get("tape_stock"),
-            format=params.get("format"),
-            noise_reduction=params.get("noise_reduction", "none"),
-            chain=params.get("chain"),
-            contributor=params.get("contributor"),
-            license=params.get("license"),
+            options.device,
+            options.speed_ips,
+            options.tape_stock,
+            options.format,
+            options.noise_reduction,
+            options.chain,
+            options.contributor,
+            options.license,
         )
-        log.info(ingest_files(data, [resolve_path(data, f) for f in params["files"]], meta).summary())
+        results.append(ingest_files(data, list(options.files), meta, **kw))
+    return results
 
 
-@stage_type("demo-music", out_params=("out",), outputs=lambda data, p: [_path(data, p, "out", "data:demo-music")])
-def demo_music_stage(data: DataDir, params: dict) -> None:
-    """Render synthetic clean music for the demo's training and evaluation mixtures."""
-    from noisekit.pipelines.demo_music import DEMO_MUSIC_SEED, write_demo_music
-
-    write_demo_music(
-        _path(data, params, "out", "data:demo-music"),
-        int(params.get("pieces", 12)),
-        float(params.get("duration_s", 20.0)),
-        int(params.get("seed", DEMO_MUSIC_SEED)),
+@stage_type("ingest-tape", IngestTapeOptions, writes=("tape",), path_params=("bundles", "files", "model"))
+def ingest_tape_stage(data: DataDir, options: IngestTapeOptions) -> None:
+    """Ingest contribution bundles (all-or-nothing each), or capture files of one deck and speed."""
+    options = replace(
+        options,
+        bundles=tuple(str(resolve_path(data, b)) for b in options.bundles),
+        files=tuple(str(resolve_path(data, f)) for f in options.files),
+        model=str(resolve_path(data, options.model)) if options.model else None,
     )
+    for result in run_ingest_tape(data, options):
+        log.info(result.summary())
 
 
-@stage_type("clean-manifest", writes=("clean",), path_params=("folder",))
-def clean_manifest_stage(data: DataDir, params: dict) -> None:
+@stage_type(
+    "demo-music",
+    DemoMusicOptions,
+    out_params=("out",),
+    outputs=lambda data, o: [resolve_path(data, o.out)],
+)
+def demo_music_stage(data: DataDir, options: DemoMusicOptions) -> None:
+    """Render synthetic clean music for the demo's training and evaluation mixtures."""
+    from noisekit.pipelines.demo_music import write_demo_music
+
+    write_demo_music(resolve_path(data, options.out), options.pieces, options.duration_s, options.seed)
+
+
+@stage_type("clean-manifest", CleanOptions, writes=("clean",), path_params=("folder",))
+def clean_manifest_stage(data: DataDir, options: CleanOptions) -> None:
     """Build clean.parquet from a folder of clean music, grouped splits by sub-folder."""
     from noisekit.pipelines.clean import build_clean_manifest
 
     table = build_clean_manifest(
-        resolve_path(data, params["folder"]),
+        resolve_path(data, options.folder),
         data,
-        valid=float(params.get("valid", 0.1)),
-        test=float(params.get("test", 0.1)),
+        valid=options.valid,
+        test=options.test,
+        seed=options.seed,
+        progress=options.progress,
     )
     log.info("clean manifest: %d files", table.num_rows)
 
 
 @stage_type(
     "report",
+    ReportOptions,
     reads=("noise", "tape"),
     path_params=("evaluations",),
-    outputs=lambda data, p: [data.root / "report" / "index.html"],
+    outputs=lambda data, o: [data.root / "report" / "index.html"],
 )
-def report_stage(data: DataDir, params: dict) -> None:
+def report_stage(data: DataDir, options: ReportOptions) -> None:
     """Write DIR/report/index.html (`evaluations`: the folder of evaluation results it shows, so that a new
     evaluation also refreshes the page)."""
     from noisekit.pipelines.report import build_report
 
-    result = build_report(data, params.get("title"))
+    result = build_report(data, options.title)
     log.info("report: %d segments -> %s", result.segments, result.path)
+
+
+def run_train(data: DataDir, out: Path, options: TrainOptions, resume: bool):
+    """Train with `options` (the preset's TrainConfig with the options' overrides) into `out`; command and stage."""
+    import torch
+    from noisekit.denoiser.train import initial_weights, train, train_config
+
+    if options.threads:
+        torch.set_num_threads(options.threads)
+    cfg = train_config(options.preset, **options.overrides())
+    init = initial_weights(options.init, options.preset)
+    return train(data, out, cfg, resume=resume, device=options.device, init=init)
 
 
 @stage_type(
     "train",
+    TrainOptions,
     reads=("clean", "noise", "tape"),
     out_params=("out",),
-    outputs=lambda data, p: [_path(data, p, "out", "data:runs/train") / "last.pt"],
+    outputs=lambda data, o: [resolve_path(data, o.out) / "last.pt"],
 )
-def train_stage(data: DataDir, params: dict) -> None:
+def train_stage(data: DataDir, options: TrainOptions) -> None:
     """Train the two-stage U-Net (resuming a run that was stopped); `max_minutes` bounds the wall time and
     `init` ("shipped" or a checkpoint) starts from trained weights."""
-    from noisekit.denoiser.train import initial_weights, train, train_config
-
-    options = {
-        k: params[k]
-        for k in (
-            "steps",
-            "batch_size",
-            "lr",
-            "crop_s",
-            "noise",
-            "seed",
-            "ckpt_every",
-            "val_every",
-            "val_examples",
-            "workers",
-        )
-        if k in params
-    }
-    if "kinds" in params:
-        options["kinds"] = tuple(params["kinds"])
-    if "max_minutes" in params:
-        options["max_seconds"] = float(params["max_minutes"]) * 60.0
-    cfg = train_config(params.get("preset", "small"), **options)
-    init = params.get("init")
-    init = initial_weights(init if init in (None, "shipped") else resolve_path(data, init), cfg.preset)
-    result = train(
-        data,
-        _path(data, params, "out", "data:runs/train"),
-        cfg,
-        resume=True,
-        device=params.get("device", "auto"),
-        init=init,
-    )
+    if options.init not in (None, "shipped"):
+        options = replace(options, init=str(resolve_path(data, options.init)))
+    result = run_train(data, resolve_path(data, options.out), options, resume=True)
     log.info("trained to step %d, loss %.4f, validation %s", result.step, result.last_loss, result.val)
+
+
+def run_evaluate(data: DataDir, options: EvaluateOptions) -> tuple:
+    """Score the model and the baselines as `options` say; (result, report paths). Command and stage."""
+    import torch
+    from noisekit.denoiser.eval_report import evaluate_to_folder
+    from noisekit.denoiser.evaluate import EvalConfig
+
+    if options.threads:
+        torch.set_num_threads(options.threads)
+    cfg = EvalConfig(options.snr, options.examples, options.clip_s, options.seed, options.split, options.kinds)
+    methods = list(options.methods) if options.methods else None
+    return evaluate_to_folder(
+        data,
+        options.checkpoint,
+        cfg,
+        options.out_dir(data.runs),
+        methods,
+        visqol=options.visqol,
+        keep_audio=options.keep_audio,
+        progress=options.progress,
+    )
+
+
+def _eval_out(data: DataDir, options: EvaluateOptions) -> Path:
+    return options.out_dir(data.runs) if options.out is None else resolve_path(data, options.out)
 
 
 @stage_type(
     "evaluate",
+    EvaluateOptions,
     reads=("clean", "noise", "tape"),
     path_params=("checkpoint",),
     out_params=("out",),
-    outputs=lambda data, p: [_path(data, p, "out", "data:runs/eval/pipeline") / "results.json"],
+    outputs=lambda data, o: [_eval_out(data, o) / "results.json"],
 )
-def evaluate_stage(data: DataDir, params: dict) -> None:
-    """Score the model (`checkpoint`) and the classical baselines on the cached test mixtures."""
-    from noisekit.denoiser.eval_report import evaluate_to_folder
-    from noisekit.denoiser.evaluate import EvalConfig
-
-    checkpoint = resolve_path(data, params["checkpoint"]) if "checkpoint" in params else None
-    cfg = EvalConfig(
-        snrs=tuple(float(s) for s in params.get("snr", (3.0, 10.0, 16.0))),
-        examples=int(params.get("examples", 8)),
-        clip_s=float(params.get("clip_s", 5.0)),
-        kinds=tuple(params.get("kinds", ("gramophone", "tape"))),
-    )
-    _, paths = evaluate_to_folder(
-        data,
-        checkpoint,
-        cfg,
-        _path(data, params, "out", "data:runs/eval/pipeline"),
-        params.get("methods"),
-        visqol=bool(params.get("visqol", True)),
-    )
+def evaluate_stage(data: DataDir, options: EvaluateOptions) -> None:
+    """Score the model (`checkpoint`; none: the baselines only) and the classical baselines on the cached test
+    mixtures."""
+    checkpoint = str(resolve_path(data, options.checkpoint)) if options.checkpoint else None
+    _, paths = run_evaluate(data, replace(options, checkpoint=checkpoint, out=str(_eval_out(data, options))))
     log.info("evaluation written to %s", paths["markdown"])

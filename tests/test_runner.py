@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -14,18 +15,29 @@ from noisekit.datadir import DataDir
 CALLS: list[str] = []
 
 
-@stage_type("test-labels", writes=("labels",), path_params=("source",))
-def _make_labels(data: DataDir, params: dict) -> None:
+@dataclass(frozen=True)
+class LabelsOptions:
+    n: int = 2
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class NoOptions:
+    pass
+
+
+@stage_type("test-labels", LabelsOptions, writes=("labels",), path_params=("source",))
+def _make_labels(data: DataDir, options: LabelsOptions) -> None:
     CALLS.append("labels")
-    n = int(params.get("n", 2))
-    text = Path(params["source"]).read_text() if "source" in params else ""
+    n = options.n
+    text = Path(options.source).read_text() if options.source else ""
     write_manifest(
         data, "labels", [{"path": f"{text}{i}.wav", "start_s": 0.0, "end_s": 1.0, "label": "noise"} for i in range(n)]
     )
 
 
-@stage_type("test-count", reads=("labels",), writes=("clean",))
-def _count(data: DataDir, params: dict) -> None:
+@stage_type("test-count", NoOptions, reads=("labels",), writes=("clean",))
+def _count(data: DataDir, options: NoOptions) -> None:
     CALLS.append("count")
     n = read_manifest(data, "labels").num_rows
     merge_manifest(

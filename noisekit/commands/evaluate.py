@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from noisekit.commands.common import data_option, locks_data, summary
 from noisekit.datadir import DataDir
+from noisekit.pipelines.options import EvaluateOptions
 
 
 @click.command("evaluate")
@@ -24,7 +23,7 @@ from noisekit.datadir import DataDir
     "snrs",
     type=float,
     multiple=True,
-    default=(3.0, 10.0, 16.0),
+    default=EvaluateOptions.snr,
     show_default=True,
     help="Input SNR in dB of the test mixtures (repeatable).",
 )
@@ -37,29 +36,31 @@ from noisekit.datadir import DataDir
 )
 @click.option(
     "--examples",
-    default=8,
+    default=EvaluateOptions.examples,
     show_default=True,
     type=click.IntRange(min=1),
     help="Test examples per noise kind (each at every SNR).",
 )
 @click.option(
     "--clip-s",
-    default=5.0,
+    default=EvaluateOptions.clip_s,
     show_default=True,
     type=click.FloatRange(min=0.5),
     help="Length of each test clip in seconds.",
 )
 @click.option(
     "--kinds",
-    default="gramophone,tape",
+    default=",".join(EvaluateOptions.kinds),
     show_default=True,
     help="Noise kinds to test (those with no test segments are left out).",
 )
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the test mixtures.")
-@click.option("--split", default="test", show_default=True, type=click.Choice(["train", "valid", "test"]))
+@click.option("--seed", default=EvaluateOptions.seed, show_default=True, type=int, help="Seed of the test mixtures.")
+@click.option(
+    "--split", default=EvaluateOptions.split, show_default=True, type=click.Choice(["train", "valid", "test"])
+)
 @click.option(
     "--visqol/--no-visqol",
-    default=True,
+    default=EvaluateOptions.visqol,
     show_default=True,
     help="Score ViSQOL (about a second of CPU per second of audio and method).",
 )
@@ -95,30 +96,28 @@ def evaluate_command(
     and input SNR, with plots. Scores are cached per method (keyed by its code, and by the weights for
     the model), so evaluating a new checkpoint on the same mixtures only runs the model.
     """
-    import torch  # noqa: PLC0415 (keeps `--help` fast)
+    from noisekit.denoiser.checkpoint import shipped_model_path  # noqa: PLC0415 (keeps `--help` fast)
+    from noisekit.pipelines.stages import run_evaluate  # noqa: PLC0415
 
-    from noisekit.denoiser.checkpoint import shipped_model_path  # noqa: PLC0415
-    from noisekit.denoiser.eval_report import evaluate_to_folder  # noqa: PLC0415
-    from noisekit.denoiser.evaluate import EvalConfig  # noqa: PLC0415
-
-    if threads:
-        torch.set_num_threads(threads)
     checkpoint = checkpoint or shipped_model_path("small")
     if checkpoint is None:
         click.secho("note: no --checkpoint and no shipped model: evaluating the baselines only", fg="yellow", err=True)
-    names = [n.strip() for n in methods.split(",") if n.strip()] if methods else None
-    cfg = EvalConfig(
-        snrs=tuple(snrs),
+    options = EvaluateOptions(
+        checkpoint=str(checkpoint) if checkpoint else None,
+        out=out_dir,
+        snr=tuple(snrs),
         examples=examples,
         clip_s=clip_s,
+        kinds=tuple(k.strip() for k in kinds.split(",") if k.strip()),
         seed=seed,
         split=split,
-        kinds=tuple(k.strip() for k in kinds.split(",") if k.strip()),
+        methods=tuple(n.strip() for n in methods.split(",") if n.strip()) if methods else None,
+        visqol=visqol,
+        keep_audio=keep_audio,
+        threads=threads,
+        progress=progress,
     )
-    out = Path(out_dir) if out_dir else data.runs / "eval" / (Path(checkpoint).stem if checkpoint else "baselines")
-    result, paths = evaluate_to_folder(
-        data, checkpoint, cfg, out, names, visqol=visqol, keep_audio=keep_audio, progress=progress
-    )
+    result, paths = run_evaluate(data, options)
     best = max((s for s in result.summary if s["snr_db"] == "all"), key=lambda s: s["delta_snr"]["mean"])
     summary(
         f"evaluated {len(result.methods)} method(s) on {len(result.rows) // len(result.methods)} mixtures; "

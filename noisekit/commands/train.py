@@ -8,6 +8,7 @@ import click
 
 from noisekit.commands.common import summary
 from noisekit.datadir import DataDir
+from noisekit.pipelines.options import TrainOptions
 
 
 def _range(value: tuple[float, float] | None) -> tuple[float, float] | None:
@@ -29,7 +30,7 @@ def _range(value: tuple[float, float] | None) -> tuple[float, float] | None:
     help="The data directory (clean.parquet, noise.parquet/tape.parquet). Not needed with --describe.",
 )
 @click.option("--out", type=click.Path(file_okay=False), help="Run folder for checkpoints and logs.")
-@click.option("--preset", default="small", show_default=True, type=click.Choice(["small", "paper"]))
+@click.option("--preset", default=TrainOptions.preset, show_default=True, type=click.Choice(["small", "paper"]))
 @click.option("--describe", is_flag=True, help="Print parameters and multiply-adds per second of audio, then exit.")
 @click.option("--steps", type=int, help="Total optimisation steps (preset default if omitted).")
 @click.option("--batch-size", type=int, help="Examples per step and process.")
@@ -39,9 +40,8 @@ def _range(value: tuple[float, float] | None) -> tuple[float, float] | None:
 @click.option(
     "--noise",
     type=click.Choice(["gramophone", "tape"]),
-    default="gramophone",
-    show_default=True,
-    help="Mix preset: SNR 2-20 dB / gain -6..4 dB (gramophone), or 6-32 dB / -6..0 dB (tape).",
+    default=TrainOptions.noise,
+    help="Mix preset: SNR 2-20 dB / gain -6..4 dB (gramophone, the default), or 6-32 dB / -6..0 dB (tape).",
 )
 @click.option(
     "--kind",
@@ -53,14 +53,14 @@ def _range(value: tuple[float, float] | None) -> tuple[float, float] | None:
 @click.option("--device-id", "devices", multiple=True, help="Only tape noise from these capture devices.")
 @click.option("--snr", nargs=2, type=float, help="SNR range in dB, e.g. --snr 2 20.")
 @click.option("--gain", nargs=2, type=float, help="Gain (β) range in dB, e.g. --gain -6 4.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=int, default=TrainOptions.seed, help="Seed of the run (default 0).")
 @click.option("--ckpt-every", type=int, help="Checkpoint every N steps.")
 @click.option("--val-every", type=int, help="Validate every N steps.")
 @click.option("--val-examples", type=int, help="Size of the fixed validation set.")
 @click.option("--workers", type=int, help="DataLoader worker processes.")
-@click.option("--threads", type=int, default=0, help="Torch CPU threads (0: torch's default).")
+@click.option("--threads", type=int, default=TrainOptions.threads, help="Torch CPU threads (0: torch's default).")
 @click.option("--max-minutes", type=float, help="Stop (with a checkpoint) after this much wall time.")
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@click.option("--device", default=TrainOptions.device, show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
 @click.option(
     "--init",
@@ -82,11 +82,8 @@ def train_command(
 
     Multi-GPU: `torchrun --nproc_per_node N -m noisekit train ...` (DistributedDataParallel).
     """
-    import torch
-
     from noisekit.denoiser.describe import describe as describe_model
     from noisekit.denoiser.model import preset as model_preset
-    from noisekit.denoiser.train import initial_weights, train, train_config
 
     if describe:
         for line in describe_model(model_preset(preset)).lines(preset):
@@ -100,37 +97,14 @@ def train_command(
         return
     if not data or not out:
         raise click.UsageError("--data and --out are required to train (or pass --describe)")
-    if opts["threads"]:
-        torch.set_num_threads(opts["threads"])
-    kinds = tuple(opts["kinds"]) or (opts["noise"],)
-    max_minutes = opts["max_minutes"]
-    cfg = train_config(
-        preset,
-        steps=opts["steps"],
-        batch_size=opts["batch_size"],
-        lr=opts["lr"],
-        lr_step=opts["lr_step"],
-        crop_s=opts["crop_s"],
-        noise=opts["noise"],
-        kinds=kinds,
-        devices=tuple(opts["devices"]) or None,
-        snr_db=_range(opts["snr"]),
-        gain_db=_range(opts["gain"]),
-        seed=opts["seed"],
-        ckpt_every=opts["ckpt_every"],
-        val_every=opts["val_every"],
-        val_examples=opts["val_examples"],
-        workers=opts["workers"],
-        max_seconds=max_minutes * 60 if max_minutes else None,
+    from noisekit.pipelines.stages import run_train
+
+    resume = opts.pop("resume")
+    opts.update(snr_db=_range(opts.pop("snr")), gain_db=_range(opts.pop("gain")))
+    options = TrainOptions(
+        out=out, preset=preset, **{k: tuple(v) or None if isinstance(v, tuple) else v for k, v in opts.items()}
     )
-    result = train(
-        DataDir(data),
-        Path(out),
-        cfg,
-        resume=opts["resume"],
-        device=opts["device"],
-        init=initial_weights(opts["init"], preset),
-    )
+    result = run_train(DataDir(data), Path(out), options, resume=resume)
     val = result.val
     val_text = f", val ΔSNR {val['val_dsnr']:.2f} dB" if val else ""
     summary(

@@ -1,0 +1,187 @@
+"""The options of every stage, with their defaults: the one place both the command line and configs read them.
+
+A command fills one of these from its flags (its flag defaults are these field defaults), a config stage from
+its `params` table (each key a field name, checked before anything runs), and the stage's library function
+takes it. They live together in this light module, not beside their stage's code, because the commands read
+the defaults when the CLI starts and the stages' modules import torch, matplotlib or requests.
+A path in a config may be written `data:REL` (inside the data directory); the defaults below use that form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from noisekit.pipelines.splits import DEFAULT_FRACTIONS
+
+
+@dataclass(frozen=True)
+class DemoArchiveOptions:
+    """The miniature Great-78-like archive of synthetic sides (`ia download` layout)."""
+
+    out: str = "data:demo-archive"
+    sides: int = 6
+    duration_s: float | None = 60.0
+    seed_start: int = 2_000_000  # apart from the classifier's training and evaluation seeds
+
+
+@dataclass
+class HarvestOptions:
+    """What to harvest and how politely; `policy` (a RetryPolicy) holds timeouts, retries and backoff."""
+
+    collection: str | None = "georgeblood"
+    query: str | None = None
+    limit: int | None = None
+    identifiers: tuple[str, ...] = ()
+    identifiers_file: str | None = None  # one identifier a line, '#' comments
+    jobs: int = 4
+    endpoint: str | None = None
+    source_dir: str | Path | None = None
+    files: str = "main"
+    format: str = "lossless"
+    rate: float | None = 8.0
+    policy: Any = None  # None: RetryPolicy()
+    batch_items: int = 200
+    batch_seconds: float = 30.0
+    progress: bool = True
+
+    @property
+    def selection(self) -> str:
+        return f"{self.files}/{self.format}"
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    """Which recordings (`inputs`, else the ok rows of recordings.parquet), which classifier and segmenter
+    overrides, how many workers or which Dask scheduler, the disc speed and the split fractions."""
+
+    inputs: tuple[str, ...] = ()
+    model: str | None = None  # classifier checkpoint; None: the shipped weights
+    jobs: int | None = None  # None: the number of CPUs
+    scheduler: str | None = None
+    rpm: float | str = 78.0
+    segmenter: dict = field(default_factory=dict)  # SegmenterParams overrides, e.g. {"margin_s": 0.5}
+    splits: tuple[float, ...] = DEFAULT_FRACTIONS
+    force: bool = False
+    retry_failed: bool = False
+    progress: bool = True
+
+
+@dataclass(frozen=True)
+class DemoTapeBundleOptions:
+    """A contribution bundle of synthetic blank-tape captures, as an archive would send one."""
+
+    out: str = "data:contributions/demo-tape.zip"
+    seed: int = 0
+    speeds: tuple[float, ...] = (7.5, 15.0)
+
+
+@dataclass(frozen=True)
+class IngestTapeOptions:
+    """Contribution bundles (each all-or-nothing), or capture files of one deck at one speed and their metadata."""
+
+    bundles: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()
+    device: str | None = None
+    speed_ips: float | None = None
+    tape_stock: str | None = None
+    format: str | None = None
+    noise_reduction: str = "none"
+    chain: str | None = None
+    contributor: str | None = None
+    license: str | None = None
+    new_device: bool = False
+    model: str | None = None  # classifier checkpoint for the content check; None: the shipped weights
+    progress: bool = True
+
+
+@dataclass(frozen=True)
+class DemoMusicOptions:
+    """Synthetic clean music for the demo's training and evaluation mixtures."""
+
+    out: str = "data:demo-music"
+    pieces: int = 12
+    duration_s: float = 20.0
+    seed: int = 3_000_000
+
+
+@dataclass(frozen=True)
+class CleanOptions:
+    """A folder of clean music indexed into clean.parquet, with grouped splits (a sub-folder is a group)."""
+
+    folder: str
+    valid: float = 0.1
+    test: float = 0.1
+    seed: int = 0
+    progress: bool = True
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """The report page's title (None: the data directory's name) and the evaluations folder it shows (a config
+    names it so that a new evaluation also refreshes the page)."""
+
+    title: str | None = None
+    evaluations: str | None = None
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """A training run: where, from which weights, for how long; every None is the preset's TrainConfig value."""
+
+    out: str = "data:runs/train"
+    preset: str = "small"
+    init: str | None = None  # a checkpoint, or "shipped" for the model in denoiser/weights/
+    device: str = "auto"
+    max_minutes: float | None = None
+    threads: int = 0  # torch CPU threads; 0: torch's default
+    steps: int | None = None
+    batch_size: int | None = None
+    lr: float | None = None
+    lr_step: int | None = None
+    crop_s: float | None = None
+    noise: str | None = None  # the mix preset (SNR and gain ranges): gramophone or tape
+    kinds: tuple[str, ...] | None = None  # None: the noise preset's kind
+    devices: tuple[str, ...] | None = None
+    snr_db: tuple[float, float] | None = None
+    gain_db: tuple[float, float] | None = None
+    seed: int | None = None
+    ckpt_every: int | None = None
+    val_every: int | None = None
+    val_examples: int | None = None
+    workers: int | None = None
+
+    def overrides(self) -> dict:
+        """The TrainConfig fields this run sets (None ones keep the preset's values)."""
+        names = ("steps", "batch_size", "lr", "lr_step", "crop_s", "noise", "devices", "snr_db", "gain_db", "seed")
+        values = {n: getattr(self, n) for n in (*names, "ckpt_every", "val_every", "val_examples", "workers")}
+        values["kinds"] = self.kinds or ((self.noise,) if self.noise else None)
+        values["max_seconds"] = self.max_minutes * 60.0 if self.max_minutes else None
+        return values
+
+
+@dataclass(frozen=True)
+class EvaluateOptions:
+    """Which model and baselines to score on which test mixtures (input SNRs, examples per noise kind, clip
+    length, seed, split, kinds), and where the report goes (None: DIR/runs/eval/<checkpoint name>)."""
+
+    checkpoint: str | None = None
+    out: str | None = None
+    snr: tuple[float, ...] = (3.0, 10.0, 16.0)
+    examples: int = 8
+    clip_s: float = 5.0
+    kinds: tuple[str, ...] = ("gramophone", "tape")
+    seed: int = 0
+    split: str = "test"
+    methods: tuple[str, ...] | None = None  # None: all
+    visqol: bool = True
+    keep_audio: bool = False
+    threads: int | None = None
+    progress: bool = True
+
+    def out_dir(self, runs: Path) -> Path:
+        """The report folder: `out`, else runs/eval/<checkpoint name or 'baselines'>."""
+        if self.out:
+            return Path(self.out)
+        return runs / "eval" / (Path(self.checkpoint).stem if self.checkpoint else "baselines")
