@@ -11,6 +11,7 @@ from pathlib import Path
 import pyarrow.compute as pc
 from noisekit.manifests import read_manifest
 
+from noisekit.archive.metadata import NOT_RECORDED
 from noisekit.datadir import DataDir
 from noisekit.fsutil import atomic_write
 
@@ -91,14 +92,28 @@ def render_dataset_card(datadir: DataDir) -> str:
         "",
     ]
     lines += _tape_section(tape_ok)
-    seconds = sum(v or 0.0 for v in noise_ok.column("duration_s").to_pylist()) if noise_ok.num_rows else 0.0
-    lines += [
-        "## Gramophone noise (`manifests/noise.parquet`)",
-        "",
-        f"{noise_ok.num_rows} segments, {_minutes(seconds)} minutes.",
-        "",
-    ]
+    lines += ["## Gramophone noise (`manifests/noise.parquet`)", ""]
+    lines += _gramophone_section(noise_ok.to_pylist())
     return "\n".join(lines)
+
+
+def _gramophone_section(rows: list[dict]) -> list[str]:
+    """Segments and minutes in all, then per licence as each source's archive metadata states it."""
+    seconds = sum(r["duration_s"] or 0.0 for r in rows)
+    out = [f"{len(rows)} segments, {_minutes(seconds)} minutes.", ""]
+    if not rows:
+        return out
+    by_license: dict[str, dict] = defaultdict(lambda: {"sources": set(), "seconds": 0.0})
+    for r in rows:
+        entry = by_license[r["license"] or NOT_RECORDED]
+        entry["sources"].add(r["source"])
+        entry["seconds"] += r["duration_s"] or 0.0
+    out += ["### Licences", "", "As each source's archive metadata states them (`licenseurl`, `rights`).", ""]
+    out += _table(
+        ["Licence", "Sources", "Minutes"],
+        [[lic, str(len(e["sources"])), _minutes(e["seconds"])] for lic, e in sorted(by_license.items())],
+    )
+    return out + [""]
 
 
 def write_dataset_card(datadir: DataDir) -> Path:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-UNKNOWN_LICENSE = "not recorded: check the terms on the item page before reuse"
+from noisekit.archive.metadata import NOT_RECORDED
+
 _FEATURES = [
     ("segment_id", "string"),
     ("source", "string"),
@@ -78,7 +79,7 @@ def _recordings(rows: list[dict], prov: dict[tuple[str, str], dict]) -> list[dic
                 "creator": rec.get("creator") if rec else None,
                 "year": segs[0].get("year"),
                 "label": segs[0].get("label"),
-                "license": "; ".join(licences) if licences else UNKNOWN_LICENSE,
+                "license": "; ".join(licences) if licences else NOT_RECORDED,
                 "segments": len(segs),
                 "seconds": sum(s["duration_s"] for s in segs),
                 "split": segs[0]["split"],
@@ -129,13 +130,14 @@ def dataset_card(
         "- `title`, `creator`, `year`, `label`: from the recording's metadata when known",
         "- `start_s`, `end_s`, `duration_s`: the cut within the source file, seconds",
         "- `p_noise`: the classifier's mean p(noise only) over the cut; `rms_dbfs`: the cut's level",
-        "- `license`: the licence recorded for the recording, when one was",
+        "- `license`: the recording's licence or rights as its archive metadata states them",
         "",
         "## Licence and provenance",
         "",
-        "Each segment keeps the licence of the recording it was cut from. Recordings from the Internet "
-        "Archive's Great 78 Project come with the terms shown on their item pages; where no licence was "
-        f'recorded at harvest the table says "{UNKNOWN_LICENSE}".',
+        "Each segment keeps the licence of the recording it was cut from, as the Internet Archive item's "
+        'metadata states it (`licenseurl`, `rights`), or "none stated in the item metadata". Local files '
+        'say "unknown (local file)"; recordings harvested before licences were kept say '
+        f'"{NOT_RECORDED}".',
         "",
         "| source | origin | file | checksum | title | creator | year | label | licence | split | segments | seconds |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",

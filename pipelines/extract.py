@@ -39,6 +39,7 @@ from noisekit.pipelines.options import ExtractOptions
 from noisekit.pipelines.splits import check_fractions
 from tqdm import tqdm
 
+from noisekit.archive.metadata import licence_statement
 from noisekit.datadir import DataDir
 from noisekit.discovery import expand_inputs
 from noisekit.errors import NoisekitError, UnsafePathError
@@ -60,6 +61,7 @@ class ExtractResult:
     noise_s: float = 0.0
     audio_s: float = 0.0
     too_short: int = 0
+    refused: int = 0
     elapsed_s: float = 0.0
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what the run changed besides its recordings (settings)
@@ -74,6 +76,7 @@ class ExtractResult:
             f"extract: {self.done} recordings done, {self.failed} failed, {self.skipped} already done; "
             f"{self.segments} segments, {self.noise_s / 60:.1f} min of noise"
             + (f" ({self.too_short} cuts too short to loop)" if self.too_short else "")
+            + (f"; {self.refused} cuts refused as not surface noise (see status/error)" if self.refused else "")
             + f"; {self.elapsed_s:.1f} s elapsed, {self.realtime_factor:.0f}x real time"
         )
 
@@ -105,6 +108,7 @@ def tasks_from_recordings(datadir: DataDir) -> list[RecordingTask]:
                 year=row["year"],
                 label=row["label"],
                 problem=problem,
+                license=licence_statement(row["license"], row["rights"]),
             )
         )
     return tasks
@@ -231,6 +235,7 @@ def settings_stamp(
 
     from noisekit.classifier.checkpoint import checkpoint_paths
     from noisekit.classifier.segmenter import SegmenterParams
+    from noisekit.pipelines.cut_checks import CutRules
 
     if uses_classifier:
         weights = checkpoint_paths(model)[0]
@@ -240,6 +245,7 @@ def settings_stamp(
     return {
         "finder": finder_id,
         "segmenter": asdict(params or SegmenterParams()),
+        "cut_rules": asdict(CutRules()),
         "rpm": rpm,
         "fractions": list(fractions),
     }
@@ -381,4 +387,5 @@ def _count(result: ExtractResult, s: TaskSummary) -> ExtractResult:
         result.noise_s += s.noise_s
         result.audio_s += s.audio_s
         result.too_short += s.too_short
+        result.refused += s.refused
     return result

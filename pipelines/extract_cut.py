@@ -3,8 +3,10 @@
 `run_task(task, config)` is the plain, picklable function each executor worker runs. It streams the
 recording's mono mix at 44.1 kHz through the segment finder (bounded memory), re-reads only the noise
 spans with soundfile seeks (all channels kept), writes each raw cut and its loop as FLAC, and writes the
-rows as the task's own Parquet part atomically: the part's presence marks the recording done. Any
-failure of a recording becomes one row with status='failed' and the reason, and the run goes on.
+rows as the task's own Parquet part atomically: the part's presence marks the recording done. A cut that
+is not surface noise (digital silence, near-silence, a fade, gating: `noisekit.pipelines.cut_checks`) is
+not written but kept as a row with status='refused' and the reason. Any failure of a recording becomes one
+row with status='failed' and the reason, and the run goes on.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 from noisekit.manifests import write_part
+from noisekit.pipelines.cut_checks import CutRules, FloorMeter, measure_cut, refusal
 from noisekit.pipelines.loop import LoopError, make_loop, min_loopable_samples
 from noisekit.pipelines.silence import sound_spans
 from noisekit.pipelines.splits import DEFAULT_FRACTIONS, split_for
@@ -34,6 +37,7 @@ from noisekit.seeding import stable_hash
 from noisekit.signal import rms_dbfs
 
 TABLE = "noise"
+LOCAL_LICENCE = "unknown (local file)"
 BLOCK_S = 30.0
 _SPAN_PAD_S = 0.05  # extra native-rate context read around a span so resampling has no edge effects
 
@@ -96,6 +100,7 @@ class RecordingTask:
     year: int | None = None
     label: str | None = None
     problem: str | None = None  # known before running (e.g. an unsafe path): the task fails with it
+    license: str = LOCAL_LICENCE  # the source's licence as its archive metadata states it (licence_statement)
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,7 @@ class ExtractConfig:
     rpm: float = 78.0
     fractions: tuple[float, float, float] = DEFAULT_FRACTIONS
     block_s: float = BLOCK_S
+    rules: CutRules = field(default_factory=CutRules)
 
 
 @dataclass(frozen=True)
@@ -119,6 +125,7 @@ class TaskSummary:
     noise_s: float = 0.0
     audio_s: float = 0.0
     too_short: int = 0
+    refused: int = 0
     error: str | None = None
 
 
@@ -175,6 +182,7 @@ def _base_row(task: RecordingTask, split: str) -> dict:
         "year": task.year,
         "label": task.label,
         "split": split,
+        "license": task.license,
     }
 
 
@@ -266,7 +274,9 @@ def extract_recording(task: RecordingTask, config: ExtractConfig) -> tuple[list[
         )
     checksum, sha256 = source_checksum(task)
     blocks = prefetch(iter_blocks(task.abs_path, block_s=config.block_s, sr=SAMPLE_RATE, mono=True))
-    segments = config.finder((b[0] for b in blocks), SAMPLE_RATE)
+    meter = FloorMeter(SAMPLE_RATE)
+    segments = config.finder((meter.feed(b[0]) for b in blocks), SAMPLE_RATE)
+    floor = meter.floor_db(config.rules.floor_percentile)
     folder = datadir.noise_gramophone / task.part
     split = split_for(task.source, config.fractions)
     total = int(round(info.duration_s * SAMPLE_RATE))
@@ -279,40 +289,61 @@ def extract_recording(task: RecordingTask, config: ExtractConfig) -> tuple[list[
                 too_short += 1
                 continue
             whole = read_span(task.abs_path, start, end)
-            for a, b in sound_spans(whole, SAMPLE_RATE):  # digital silence is not noise
+            for a, b, silent in _silence_split(whole, shortest):
                 cut, cut_start, cut_end = whole[:, a:b], start + a, start + b
+                sid = segment_id(checksum, cut_start, cut_end)
+                if any(r["segment_id"] == sid for r in rows):
+                    continue  # the finder returned the same span twice
+                row = {
+                    **_base_row(task, split),
+                    "segment_id": sid,
+                    "source_sha256": sha256,
+                    "start_s": cut_start / SAMPLE_RATE,
+                    "end_s": cut_end / SAMPLE_RATE,
+                    "duration_s": (cut_end - cut_start) / SAMPLE_RATE,
+                    "sample_rate": SAMPLE_RATE,
+                    "channels": int(cut.shape[0]),
+                    "p_noise": float(seg.p_noise),
+                    "rms_dbfs": rms_dbfs(cut),
+                }
+                if silent:
+                    rows.append({**row, "status": "refused", "error": "digital silence: no surface noise to loop"})
+                    continue
                 try:
                     loop = make_loop(cut, config.rpm)
                 except LoopError:
                     too_short += 1
                     continue
-                sid = segment_id(checksum, cut_start, cut_end)
-                if any(r["segment_id"] == sid for r in rows):
-                    continue  # the finder returned the same span twice
+                levels = measure_cut(cut, SAMPLE_RATE, floor, config.rules)
+                reason = refusal(levels, floor, row["duration_s"], config.rules)
+                if reason is not None:
+                    rows.append({**row, "status": "refused", "error": reason})
+                    continue
                 raw_file, loop_file = folder / "raw" / f"{sid}.flac", folder / f"{sid}.flac"
                 writer.write(raw_file, cut)
                 writer.write(loop_file, loop)
                 kept.update({raw_file, loop_file})
-                rows.append(
-                    {
-                        **_base_row(task, split),
-                        "segment_id": sid,
-                        "source_sha256": sha256,
-                        "start_s": cut_start / SAMPLE_RATE,
-                        "end_s": cut_end / SAMPLE_RATE,
-                        "path": datadir.relative(loop_file),
-                        "raw_path": datadir.relative(raw_file),
-                        "duration_s": (cut_end - cut_start) / SAMPLE_RATE,
-                        "sample_rate": SAMPLE_RATE,
-                        "channels": int(cut.shape[0]),
-                        "p_noise": float(seg.p_noise),
-                        "rms_dbfs": rms_dbfs(cut),
-                        "status": "ok",
-                    }
-                )
+                raw, looped = datadir.relative(raw_file), datadir.relative(loop_file)
+                rows.append({**row, "path": looped, "raw_path": raw, "status": "ok"})
     _remove_stale(folder, kept)
-    noise_s = sum(r["duration_s"] for r in rows)
-    return rows, TaskSummary(task.part, True, len(rows), noise_s, info.duration_s, too_short)
+    ok = [r for r in rows if r["status"] == "ok"]
+    noise_s = sum(r["duration_s"] for r in ok)
+    refused = len(rows) - len(ok)
+    return rows, TaskSummary(task.part, True, len(ok), noise_s, info.duration_s, too_short, refused)
+
+
+def _silence_split(whole: np.ndarray, shortest: int) -> list[tuple[int, int, bool]]:
+    """(a, b, silent) spans of a cut in order: its sound, and its digital silence long enough to loop
+    (silence is never looped; shorter silence is dropped unrecorded)."""
+    out, pos = [], 0
+    for a, b in sound_spans(whole, SAMPLE_RATE):
+        if a - pos >= shortest:
+            out.append((pos, a, True))
+        out.append((a, b, False))
+        pos = b
+    if whole.shape[-1] - pos >= shortest:
+        out.append((pos, whole.shape[-1], True))
+    return out
 
 
 def _remove_stale(folder: Path, kept: set[Path]) -> None:

@@ -101,6 +101,8 @@ class _Harvester:
             "md5": file.md5 if file else None,
             "size_bytes": file.size if file else None,
             "selection": self.options.selection,
+            "license": (info.license_url or "") if info else None,
+            "rights": (info.rights or "") if info else None,
             "error": None,
         }
         row.update(extra)

@@ -44,6 +44,20 @@ def _segments(data: DataDir) -> list[dict]:
     return sorted(rows, key=lambda r: (r["kind"], r["source"], r["start_s"] or 0.0))
 
 
+def _refused_table(data: DataDir, limit: int = 100) -> str:
+    """Cuts extract refused as not surface noise (silence, fades, gating), each with its reason."""
+    rows = [r for r in read_manifest(data, "noise").to_pylist() if r["status"] == "refused"]
+    if not rows:
+        return ""
+    body = "".join(
+        f"<tr><td>{html.escape(r['source'])}</td><td>{r['start_s']:.1f}–{r['end_s']:.1f} s</td>"
+        f"<td>{html.escape(r['error'] or '')}</td></tr>"
+        for r in sorted(rows, key=lambda r: (r["source"], r["start_s"]))[:limit]
+    )
+    more = f"<tr><td colspan=3 class=muted>… {len(rows) - limit} more</td></tr>" if len(rows) > limit else ""
+    return f"<table><tr><th>refused cut</th><th>span</th><th>why it is not surface noise</th></tr>{body}{more}</table>"
+
+
 def _minutes_by(rows: list[dict], key, by_label: bool = False) -> dict[str, float]:
     """Minutes of noise per group, largest first (or in label order, for decades)."""
     totals: dict[str, float] = {}
@@ -175,7 +189,7 @@ def build_report(data: DataDir, title: str | None = None, progress: bool = True)
         generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__,
         stats="".join(f'<div class="stat"><b>{v}</b>{html.escape(k)}</div>' for k, v in stats),
-        tables="".join(_html_table(k, v) for k, v in groups.items() if v),
+        tables="".join(_html_table(k, v) for k, v in groups.items() if v) + _refused_table(data),
         charts="".join(f'<img src="{uri}" alt="chart">' for uri in charts),
         kind_options="".join(f"<option>{html.escape(k)}</option>" for k in by_kind),
         evaluation=_evaluation_section(data, report_dir),

@@ -42,6 +42,8 @@ from noisekit.archive.layout import LayoutItem, great78_item  # noqa: E402
 from noisekit.archive.session import RetryPolicy  # noqa: E402
 
 _RANGE_RE = re.compile(r"bytes=(\d+)-(\d*)$")
+SAMPLE_LICENSE_URL = "https://creativecommons.org/publicdomain/mark/1.0/"
+SAMPLE_RIGHTS = "Public domain in the USA; rights elsewhere belong to the rights holders."
 
 
 def flac_bytes(seed: int, seconds: float = 0.25, sr: int = 44100, channels: int = 1, fmt: str = "FLAC") -> bytes:
@@ -56,8 +58,10 @@ def flac_bytes(seed: int, seconds: float = 0.25, sr: int = 44100, channels: int 
 def sample_item(
     index: int, seconds: float = 0.25, transfers: int = 2, mp3: bool = True, name: str | None = None, **meta
 ) -> LayoutItem:
-    """A Great-78-like item with a FLAC main track, `transfers` stylus transfers and an MP3 derivative."""
+    """A Great-78-like item with a FLAC main track, `transfers` stylus transfers and an MP3 derivative, and the
+    licence fields items carry (`licenseurl`, `rights`; pass None to leave one out)."""
     identifier = f"78_song-{index:05d}_artist_gbia{index:07d}a"
+    stated = {"licenseurl": meta.pop("licenseurl", SAMPLE_LICENSE_URL), "rights": meta.pop("rights", SAMPLE_RIGHTS)}
     slug = identifier[3:]
     audio = flac_bytes(index, seconds)
     item = great78_item(
@@ -77,6 +81,7 @@ def sample_item(
         mp3=flac_bytes(index, seconds, fmt="MP3") if mp3 else None,
         **meta,
     )
+    item.metadata.update({k: v for k, v in stated.items() if v is not None})
     return item
 
 

@@ -130,7 +130,7 @@ def test_hf_folder(data: DataDir, tmp_path: Path) -> None:
     assert f"md5 {md5_file(data.recordings / '78_one_gbia1' / 'side.flac')}" in one
     assert one.count(" | ") == 11  # the escaped pipe did not add a column
     local = next(line for line in table if "my disc.flac" in line)
-    assert "local file" in local and "sha256 " in local and "not recorded" in local
+    assert "local file" in local and "sha256 " in local and "unknown (local file)" in local
 
 
 def test_out_is_replaced_only_with_overwrite(data: DataDir, tmp_path: Path) -> None:

@@ -131,3 +131,13 @@ def test_page_in_headless_chromium(tmp_path):
     assert len(result["audio"]) == 63
     assert all(a["status"] == 200 and a["play"] in ("probably", "maybe") for a in result["audio"])
     assert shot.stat().st_size > 10_000
+
+
+def test_refused_cuts_are_listed_with_their_reason_and_not_in_the_gallery(tmp_path):
+    data = _dataset(tmp_path, 2, 0)
+    reason = "near silence: the cut's level -86.5 dBFS lies 40.5 dB under the file's noise floor (-46.0 dBFS)"
+    refused = {"segment_id": "r1", "kind": "gramophone", "source": "caruso<1>", "source_path": "c.ogg"}
+    merge_manifest(data, "noise", [{**refused, "start_s": 168.0, "end_s": 173.5, "status": "refused", "error": reason}])
+    page = build_report(data, progress=False).path.read_text()
+    assert len(_embedded_segments(page)) == 2
+    assert "caruso&lt;1&gt;" in page and "168.0–173.5 s" in page and "40.5 dB under the file&#x27;s noise floor" in page

@@ -1,5 +1,6 @@
 """Parse untrusted Internet Archive item metadata (the `/metadata/<identifier>` JSON shape) into checked
-records: identifiers and file names that pass the safety checks, and typed title/creator/year/label."""
+records: identifiers and file names that pass the safety checks, typed title/creator/year/label, and the
+licence and rights exactly as the item states them (`licenseurl`, `rights`), for provenance."""
 
 from __future__ import annotations
 
@@ -50,6 +51,8 @@ class ItemInfo:
     label: str | None
     collections: tuple[str, ...]
     files: tuple[ArchiveFileInfo, ...] = field(default_factory=tuple)
+    license_url: str | None = None  # metadata `licenseurl`
+    rights: str | None = None  # metadata `rights` (free text; several values joined with '; ')
 
 
 def check_identifier(identifier: Any) -> str:
@@ -165,4 +168,19 @@ def parse_item_metadata(identifier: str, data: Any) -> ItemInfo:
         label=first_text(meta.get("publisher")),
         collections=all_texts(meta.get("collection")),
         files=parsed,
+        license_url=first_text(meta.get("licenseurl")),
+        rights="; ".join(all_texts(meta.get("rights"))) or None,
     )
+
+
+NOT_RECORDED = "not recorded at harvest: check the terms on the item page before reuse"
+NONE_STATED = "none stated in the item metadata"
+
+
+def licence_statement(license_url: str | None, rights: str | None) -> str:
+    """An item's licence in one line for noise rows and dataset cards, from the recordings columns `license`
+    and `rights`: '' means the metadata stated none, None (both) that harvest did not record it."""
+    if license_url is None and rights is None:
+        return NOT_RECORDED
+    parts = [f"licenseurl {license_url}" if license_url else "", f"rights: {rights}" if rights else ""]
+    return "; ".join(p for p in parts if p) or NONE_STATED
