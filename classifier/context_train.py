@@ -33,6 +33,7 @@ from noisekit.classifier.sides import TRAIN_SIDE_SEEDS
 from noisekit.classifier.train import masked_loss
 from tqdm import tqdm
 
+from noisekit.errors import ConfigError
 from noisekit.fsutil import atomic_path
 from noisekit.seeding import rng_for
 
@@ -162,7 +163,7 @@ def build_examples(
         or cfg.variants < 1
         or cfg.steps < 1
     ):
-        raise ValueError(
+        raise ConfigError(
             f"nothing to train on: need sides + short sides + scenes >= 1, variants >= 1 and "
             f"steps >= 1 (got sides={cfg.sides}, short_sides={cfg.short_sides}, scenes={cfg.scenes}, "
             f"variants={cfg.variants}, steps={cfg.steps})"
@@ -170,11 +171,11 @@ def build_examples(
     from noisekit.synth.side import TRUTHS
 
     if cfg.truth not in TRUTHS:
-        raise ValueError(f"unknown truth {cfg.truth!r} for the side labels: choose one of {TRUTHS}")
+        raise ConfigError(f"unknown truth {cfg.truth!r} for the side labels: choose one of {TRUTHS}")
     seeds = range(cfg.first_seed, cfg.first_seed + cfg.sides)
     last = seeds.stop - 1 + cfg.short_sides
     if seeds.start not in TRAIN_SIDE_SEEDS or last not in TRAIN_SIDE_SEEDS:
-        raise ValueError(f"context sides {seeds.start}..{last} leave the training range {TRAIN_SIDE_SEEDS}")
+        raise ConfigError(f"context sides {seeds.start}..{last} leave the training range {TRAIN_SIDE_SEEDS}")
     jobs: list[tuple] = [("side", s, cfg.variants, cfg.truth, cfg.context.to_dict()) for s in seeds]
     jobs += [
         ("short", s, cfg.variants, cfg.truth, cfg.context.to_dict(), short_side_s(s))

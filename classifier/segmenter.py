@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 from noisekit.classifier.inference import NoiseClassifier, WindowProbs
 
+from noisekit.errors import ConfigError
+
 
 @dataclass(frozen=True)
 class SegmenterParams:
@@ -44,11 +46,11 @@ class SegmenterParams:
 
     def __post_init__(self) -> None:
         if self.smooth_windows < 1:
-            raise ValueError(f"smooth_windows must be >= 1, got {self.smooth_windows}")
+            raise ConfigError(f"smooth_windows must be >= 1, got {self.smooth_windows}")
         if not 0.0 <= self.low <= self.high <= 1.0:
-            raise ValueError(f"need 0 <= low <= high <= 1, got low={self.low} high={self.high}")
+            raise ConfigError(f"need 0 <= low <= high <= 1, got low={self.low} high={self.high}")
         if min(self.min_run_s, self.margin_s, self.tail_s, self.lead_s) < 0:
-            raise ValueError("min_run_s, margin_s, tail_s and lead_s must be >= 0")
+            raise ConfigError("min_run_s, margin_s, tail_s and lead_s must be >= 0")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ import numpy as np
 from noisekit.classifier.metrics import window_labels
 from noisekit.classifier.scenes import transfer_chain
 
+from noisekit.errors import ConfigError
+
 TRAIN_SIDE_SEEDS = range(0, 400_000)
 
 
@@ -30,7 +32,7 @@ class SidePool:
         side_s: float | None = None,
     ) -> None:
         if first_seed not in TRAIN_SIDE_SEEDS:
-            raise ValueError(f"side seed {first_seed} is outside the training range {TRAIN_SIDE_SEEDS}")
+            raise ConfigError(f"side seed {first_seed} is outside the training range {TRAIN_SIDE_SEEDS}")
         self.rng, self.scene_s, self.sr, self.seed = rng, scene_s, sr, first_seed
         self.crops_per_side = crops_per_side
         self.side_s = side_s  # None: the side's own drawn length

@@ -17,6 +17,7 @@ from noisekit.denoiser.stft import StftConfig, freq_encoding, spec_to_wave, wave
 from torch import nn
 
 from noisekit.audio import SAMPLE_RATE
+from noisekit.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def preset(name: str) -> ModelConfig:
     try:
         return PRESETS[name]
     except KeyError:
-        raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}") from None
+        raise ConfigError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}") from None
 
 
 def _conv(cin: int, cout: int, k: int, act: bool = True) -> nn.Module:

@@ -5,6 +5,7 @@ Arrays are float32 shaped (channels, samples). Every problem with a file raises 
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,8 +15,8 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from noisekit.errors import AudioError
-from noisekit.fsutil import atomic_path
+from noisekit.errors import AudioError, StorageError
+from noisekit.fsutil import atomic_path, storage_cause
 
 SAMPLE_RATE = 44100
 """The rate noisekit works at: noise segments, clean music, models and mixtures are all at 44.1 kHz."""
@@ -184,6 +185,22 @@ def write_audio(path: str | Path, audio: np.ndarray, sr: int, subtype: str | Non
     subtype = subtype or default_subtype
     if subtype != "FLOAT" and audio.size and np.abs(audio).max() > 1.0:
         raise AudioError(path, f"samples exceed full scale (peak {np.abs(audio).max():.3f}); scale first")
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp, write_errors(path):
         sf.write(str(tmp), audio.T, sr, format=fmt, subtype=subtype)
     return path
+
+
+@contextlib.contextmanager
+def write_errors(path: str | Path) -> Iterator[None]:
+    """Turn libsndfile's failures while writing `path` into errors naming it and the cause.
+
+    libsndfile reports a full or read-only disk as 'System error.' (WAV) or a FLAC encoder error, naming
+    neither file nor cause, so the cause is read from the state of the file system.
+    """
+    try:
+        yield
+    except sf.LibsndfileError as exc:
+        cause, code = storage_cause(Path(path).parent)
+        if code is not None:
+            raise StorageError(path, f"cannot write: {cause}", code) from exc
+        raise AudioError(path, f"cannot write: libsndfile: {exc.error_string}") from exc

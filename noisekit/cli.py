@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+import traceback
 
 import click
 
 from noisekit import __version__
 from noisekit.commands.classifier import classifier_group
 from noisekit.commands.clean import clean_command
+from noisekit.commands.common import BUG, USAGE
 from noisekit.commands.denoise import denoise_command
 from noisekit.commands.evaluate import evaluate_command
 from noisekit.commands.export import export_command
@@ -21,17 +23,40 @@ from noisekit.commands.run import run_command
 from noisekit.commands.tape import contribute_command, ingest_tape_command
 from noisekit.commands.train import train_command
 from noisekit.errors import NoisekitError
+from noisekit.fsutil import WRITE_ERRNOS
+
+
+def _one_line(exc: Exception) -> str | None:
+    """The message of an error the user can act on (bad input, the file system refusing a path); None for a bug."""
+    if isinstance(exc, NoisekitError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS and exc.filename is not None:
+        return f"{exc.filename}: {exc.strerror.lower() if exc.strerror else exc}"
+    return None
 
 
 class _Group(click.Group):
-    """Turns a NoisekitError anywhere in a command into one clear line on stderr and exit status 2."""
+    """The exit-code contract (README, 'Exit codes'): an error of input, configuration or the file system is one
+    line on stderr and status 2; any other exception is a bug in noisekit: its traceback and status 3."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except NoisekitError as exc:
-            click.secho(f"error: {exc}", fg="red", err=True)
-            sys.exit(2)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise  # click prints these itself (a usage error exits 2)
+        except Exception as exc:
+            message = _one_line(exc)
+            if message is not None:
+                click.secho(f"error: {message}", fg="red", err=True)
+                sys.exit(USAGE)
+            traceback.print_exc()
+            click.secho(
+                "noisekit: internal error (a bug in noisekit, not a problem with your input); "
+                "please report it with the traceback above",
+                fg="red",
+                err=True,
+            )
+            sys.exit(BUG)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -46,3 +46,20 @@ class CheckpointError(NoisekitError):
         self.path = str(path)
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
+
+
+class ConfigError(NoisekitError, ValueError):
+    """An option or configuration value that cannot be used, naming it and why.
+
+    Also a ValueError, so library callers that validate arguments with `except ValueError` keep working.
+    """
+
+
+class StorageError(NoisekitError, OSError):
+    """The operating system refused to read or write a path: disk full, read-only, permission denied..."""
+
+    def __init__(self, path: str | Path, reason: str, errno: int | None = None) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+        self.errno = errno

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import re
@@ -12,9 +13,11 @@ import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
-from noisekit.errors import NoisekitError, UnsafePathError
+from noisekit.errors import NoisekitError, StorageError, UnsafePathError
 
 _CHUNK = 1 << 20
+WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG, errno.EIO})
+"""The causes of a failed write that lie with the file system, not with the data or the code."""
 _TEMPORARY = re.compile(r"^\..+\.[0-9a-f]{8}\.tmp(\.[^.]+)?$")  # atomic_path's and staging_dir's names
 
 
@@ -25,7 +28,10 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     A crash at any moment leaves either the previous file or the new one, never a partial file.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise storage_error(exc.filename or path.parent, exc, "cannot create the folder") from exc
     while True:  # like mkstemp, but with mode 0666 so the umask gives the file the usual permissions
         tmp = path.parent / f".{path.stem}.{secrets.token_hex(4)}.tmp{path.suffix}"
         try:
@@ -33,15 +39,49 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             break
         except FileExistsError:
             continue
+        except OSError as exc:
+            raise storage_error(path, exc) from exc
     try:
         yield Path(tmp)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and _refused(exc, tmp):
+            raise storage_error(path, exc) from exc
         raise
+
+
+def _refused(exc: OSError, tmp: Path) -> bool:
+    """Whether `exc` is the file system refusing the temporary (not an error of the data or of other files)."""
+    if isinstance(exc, NoisekitError):
+        return False
+    if exc.filename is not None:
+        return str(exc.filename) == str(tmp)
+    return exc.errno in WRITE_ERRNOS
+
+
+def storage_error(path: str | Path, exc: OSError, doing: str = "cannot write") -> StorageError:
+    """The one-line error for an OS failure at `path`: the path, what failed, and the cause in words."""
+    cause = os.strerror(exc.errno).lower() if exc.errno else str(exc)
+    return StorageError(path, f"{doing}: {cause}", exc.errno)
+
+
+def storage_cause(folder: str | Path) -> tuple[str, int | None]:
+    """Why a write in `folder` may have failed when the writer (libsndfile) does not say: the file system's state."""
+    try:
+        stats = os.statvfs(folder)
+    except OSError as exc:
+        return os.strerror(exc.errno).lower() if exc.errno else str(exc), exc.errno
+    if stats.f_flag & os.ST_RDONLY:
+        return "read-only file system", errno.EROFS
+    if stats.f_bavail * stats.f_frsize < _CHUNK:
+        return f"no space left on device ({stats.f_bavail * stats.f_frsize} bytes free)", errno.ENOSPC
+    if not os.access(folder, os.W_OK):
+        return "permission denied", errno.EACCES
+    return "", None
 
 
 def remove_temporaries(folder: str | Path, stem: str = "*") -> int:

@@ -36,7 +36,7 @@ from tqdm import tqdm
 from noisekit import __version__
 from noisekit.audio import load_audio, write_audio
 from noisekit.datadir import DataDir
-from noisekit.errors import NoisekitError
+from noisekit.errors import ConfigError, NoisekitError
 from noisekit.fsutil import pid_alive, refuse_overlap
 from noisekit.seeding import stable_hash
 
@@ -141,7 +141,7 @@ def _staged(datadir: DataDir, out: Path, overwrite: bool) -> Iterator[Path]:
 
 def _audio_key(audio: str) -> str:
     if audio not in ("raw", "loop"):
-        raise ValueError(f"audio must be 'raw' or 'loop', got {audio!r}")
+        raise ConfigError(f"audio must be 'raw' or 'loop', got {audio!r}")
     return "raw_path" if audio == "raw" else "path"
 
 
@@ -296,4 +296,4 @@ def export(
         return export_moliner(datadir, out, audio or "raw", overwrite, progress)
     if fmt == "hf":
         return export_hf(datadir, out, audio or "loop", overwrite, progress)
-    raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    raise ConfigError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")

@@ -42,7 +42,7 @@ from tqdm import tqdm
 from noisekit.archive.metadata import licence_statement
 from noisekit.datadir import DataDir
 from noisekit.discovery import expand_inputs
-from noisekit.errors import NoisekitError, UnsafePathError
+from noisekit.errors import ConfigError, NoisekitError, UnsafePathError
 from noisekit.fsutil import atomic_write, remove_temporaries, sha256_file
 from noisekit.seeding import stable_hash
 
@@ -309,12 +309,12 @@ def segmenter_params(overrides: dict) -> object:
     values = {}
     for name, value in overrides.items():
         if name not in known:
-            raise ValueError(f"unknown segmenter parameter {name!r}; known: {', '.join(known)}")
+            raise ConfigError(f"unknown segmenter parameter {name!r}; known: {', '.join(known)}")
         default = getattr(SegmenterParams(), name)
         try:
             values[name] = type(default)(value)
         except (TypeError, ValueError):
-            raise ValueError(f"segmenter parameter {name}: {value!r} is not a {type(default).__name__}") from None
+            raise ConfigError(f"segmenter parameter {name}: {value!r} is not a {type(default).__name__}") from None
     return SegmenterParams(**values)
 
 

@@ -39,7 +39,7 @@ from noisekit.archive.session import RetryPolicy
 from noisekit.archive.sources import LocalSource, RemoteSource, Source
 from noisekit.audio import audio_info
 from noisekit.datadir import DataDir
-from noisekit.errors import AudioError, NoisekitError
+from noisekit.errors import AudioError, ConfigError, NoisekitError
 from noisekit.fsutil import md5_file, safe_join
 
 
@@ -54,6 +54,7 @@ class HarvestResult:
     bytes: int = 0
     elapsed_s: float = 0.0
     search_error: str | None = None
+    errors: tuple[str, ...] = ()  # "identifier/file: reason" of each file that failed
 
     def summary(self) -> str:
         """The one-line summary printed at the end of a run."""
@@ -170,6 +171,11 @@ class _Harvester:
         return row, how
 
 
+def _failure(row: dict) -> str:
+    """A failed row in one line: identifier/file: reason."""
+    return f"{row['identifier']}/{row['file']}".rstrip("/") + f": {row['error']}"
+
+
 def _identifiers(options: HarvestOptions, source: Source) -> Iterator[str]:
     if options.identifiers:
         unique = list(dict.fromkeys(options.identifiers))
@@ -196,11 +202,11 @@ def read_identifiers(path: str | Path) -> list[str]:
 def harvest(datadir: DataDir, options: HarvestOptions, source: Source | None = None) -> HarvestResult:
     """Run the harvest; returns the counts (the search's failure in `search_error`, rows already kept)."""
     if options.source_dir is not None and options.query:
-        raise ValueError("--query needs the archive's search; it cannot be used with --source-dir")
+        raise ConfigError("--query needs the archive's search; it cannot be used with --source-dir")
     if options.jobs < 1:
-        raise ValueError("jobs must be at least 1")
+        raise ConfigError("jobs must be at least 1")
     if options.limit is not None and options.limit < 0:
-        raise ValueError("limit must not be negative")
+        raise ConfigError("limit must not be negative")
     start = time.monotonic()
     datadir.ensure()
     if options.identifiers_file is not None:
@@ -209,7 +215,7 @@ def harvest(datadir: DataDir, options: HarvestOptions, source: Source | None = N
     clean_stale_temporaries(datadir)
     known = known_files(fold_parts(datadir))
     source = source or make_source(options)
-    identifiers = _identifiers(options, source)  # raises ValueError early for bad combinations
+    identifiers = _identifiers(options, source)  # raises ConfigError early for bad combinations
     result = HarvestResult()
     total = options.limit if not options.identifiers else len(list(dict.fromkeys(options.identifiers)))
     bar = tqdm(total=total, unit="item", desc="harvest", disable=not options.progress, dynamic_ncols=True)
@@ -230,6 +236,7 @@ def harvest(datadir: DataDir, options: HarvestOptions, source: Source | None = N
             result.items += 1
             result.ok, result.failed = result.ok + outcome.ok, result.failed + outcome.failed
             result.skipped += outcome.skipped
+            result.errors += tuple(_failure(r) for r in outcome.rows if r["error"])
             batch += 1
             bar.update(1)
         bar.set_postfix_str(f"{result.bytes / 1e6:.1f} MB, {result.failed} failed", refresh=False)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from noisekit.audio import SAMPLE_RATE, SEGMENT_S
+from noisekit.errors import ConfigError
 from noisekit.signal import crossfade
 
 CROSSFADE_S = 0.5
@@ -47,9 +48,9 @@ def parse_rpm(text: str | float) -> float:
         try:
             rpm = float(key)
         except ValueError:
-            raise ValueError(f"invalid rpm {text!r}: use 78, 45, 33 1/3 or a number") from None
+            raise ConfigError(f"invalid rpm {text!r}: use 78, 45, 33 1/3 or a number") from None
     if not np.isfinite(rpm) or rpm <= 0:
-        raise ValueError(f"invalid rpm {text!r}: must be a positive number")
+        raise ConfigError(f"invalid rpm {text!r}: must be a positive number")
     return rpm
 
 

@@ -26,7 +26,7 @@ from noisekit.denoiser.classical.inpaint import InpaintParams, detect_gaps, inpa
 from tqdm import tqdm
 
 from noisekit.audio import audio_info, load_audio, write_audio
-from noisekit.errors import NoisekitError
+from noisekit.errors import ConfigError, NoisekitError
 from noisekit.fsutil import atomic_write
 from noisekit.signal import fade_in, runs
 
@@ -51,9 +51,9 @@ class RestoreOptions:
         """Raise ValueError for unknown steps or impossible durations."""
         unknown = [s for s in self.steps if s not in STEPS]
         if unknown:
-            raise ValueError(f"unknown restore step(s) {unknown}; choose from {', '.join(STEPS)}")
+            raise ConfigError(f"unknown restore step(s) {unknown}; choose from {', '.join(STEPS)}")
         if self.stretch_s <= 0 or self.fade_s < 0:
-            raise ValueError("restore stretch_s must be > 0 and fade_s >= 0")
+            raise ConfigError("restore stretch_s must be > 0 and fade_s >= 0")
 
 
 @dataclass
@@ -346,14 +346,14 @@ def pick_denoiser(checkpoint: str | Path | None, kind: str = "auto") -> tuple[De
     from noisekit.denoiser.checkpoint import shipped_model_path
 
     if kind not in ("auto", "model", "lsa"):
-        raise ValueError(f"unknown denoiser {kind!r}; choose auto, model or lsa")
+        raise ConfigError(f"unknown denoiser {kind!r}; choose auto, model or lsa")
     if kind == "lsa":
         return lsa_denoiser, "classical LSA (Ephraim-Malah)"
     path = checkpoint or shipped_model_path()
     if path is not None:
         return model_denoiser(path), f"two-stage U-Net ({Path(path).name})"
     if kind == "model":
-        raise ValueError(
+        raise ConfigError(
             "no denoiser model: pass --checkpoint PATH (train one with `noisekit train`) or use --denoiser lsa"
         )
     return lsa_denoiser, "classical LSA (Ephraim-Malah): no --checkpoint given and no model shipped"

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from noisekit.manifests import SPLITS
 
+from noisekit.errors import ConfigError
 from noisekit.seeding import unit_interval
 
 DEFAULT_FRACTIONS = (0.8, 0.1, 0.1)
@@ -21,9 +22,9 @@ def check_fractions(fractions: Sequence[float]) -> tuple[float, float, float]:
     """Validate (train, valid, test) fractions: three non-negative numbers summing to 1."""
     values = tuple(float(f) for f in fractions)
     if len(values) != len(SPLITS):
-        raise ValueError(f"split fractions need {len(SPLITS)} values {SPLITS}, got {len(values)}")
+        raise ConfigError(f"split fractions need {len(SPLITS)} values {SPLITS}, got {len(values)}")
     if any(v < 0 for v in values) or abs(sum(values) - 1.0) > 1e-6:
-        raise ValueError(f"split fractions must be non-negative and sum to 1, got {values}")
+        raise ConfigError(f"split fractions must be non-negative and sum to 1, got {values}")
     return values  # type: ignore[return-value]
 
 

@@ -12,6 +12,8 @@ from noisekit.denoiser.classical.gate import (
 )
 from noisekit.denoiser.classical.signals import SR, add_noise, coloured_noise, notes, plant_clicks
 
+from noisekit.errors import CheckpointError
+
 
 @pytest.fixture(scope="module")
 def model():
@@ -68,7 +70,7 @@ def test_save_and_load_round_trip(tmp_path, model):
 def test_load_refuses_other_features(tmp_path):
     path = tmp_path / "gate.json"
     path.write_text('{"features": ["x"], "mean": [0], "scale": [1], "weights": [1], "bias": 0}')
-    with pytest.raises(ValueError, match="other features"):
+    with pytest.raises(CheckpointError, match="gate.json: gate model was trained on other features"):
         GateModel.load(path)
 
 

@@ -64,8 +64,8 @@ def test_denoise_bad_file_is_named_and_others_go_on(tmp_path):
         main,
         ["denoise", str(bad), str(good), "--out", str(tmp_path / "out"), "--checkpoint", str(ckpt), "--no-progress"],
     )
-    assert res.exit_code == 2
-    assert "bad.wav" in res.output and "1 failed" in res.output
+    assert res.exit_code == 1  # some items failed, each named; the others were done
+    assert "failed: " in res.output and "bad.wav" in res.output and "1 failed" in res.output
     assert (tmp_path / "out" / "good_denoised.wav").is_file()
     assert not (tmp_path / "out" / "bad_denoised.wav").exists()
 

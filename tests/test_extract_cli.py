@@ -5,11 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 from click.testing import CliRunner
-from extract_fakes import write_fake_side
-from noisekit.classifier import save_checkpoint
-from noisekit.classifier.model import ModelConfig, NoiseCNN
+from extract_fakes import random_classifier, write_fake_side
 from noisekit.classifier.segmenter import SegmenterParams
 from noisekit.manifests import part_names, read_manifest
 from noisekit.pipelines.extract_cut import ClassifierFinder
@@ -20,10 +17,7 @@ from noisekit.datadir import DataDir
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    torch.manual_seed(0)
-    out = tmp_path_factory.mktemp("ckpt")
-    save_checkpoint(NoiseCNN(ModelConfig()), out)
-    return out
+    return random_classifier(tmp_path_factory.mktemp("ckpt"))
 
 
 def _run(*args: str):

@@ -32,7 +32,7 @@ def _run(*args, env=None):
     return CliRunner().invoke(main, ["harvest", *args], env=env, catch_exceptions=False)
 
 
-def test_exit_0_with_summary_and_failures_as_rows(archive, tmp_path):
+def test_exit_1_names_each_failed_file_and_keeps_it_as_a_row(archive, tmp_path):
     ident = sorted(archive.items)[1]
     archive.items[ident].files[0].private = True
     result = _run(
@@ -45,7 +45,8 @@ def test_exit_0_with_summary_and_failures_as_rows(archive, tmp_path):
         "2",
         env={"NOISEKIT_IA_ENDPOINT": archive.url},
     )
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
+    assert f"failed: {ident}/" in result.output and "403" in result.output
     assert "harvest: 5 items, 4 ok, 1 failed, 0 skipped" in result.output
     rows = read_manifest(DataDir(tmp_path / "d"), "recordings")
     assert rows.num_rows == 5 and rows.column("status").to_pylist().count("failed") == 1

@@ -69,7 +69,7 @@ def test_refused_file_exits_1_and_names_the_check(tmp_path):
         ],
     )
     assert result.exit_code == 1
-    assert "refused short: length: 4.00 s" in result.output
+    assert "refused: short: length: 4.00 s" in result.output
 
 
 def test_usage_and_registry_errors(tmp_path):

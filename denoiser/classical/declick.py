@@ -26,6 +26,7 @@ from noisekit.denoiser.classical.spectral import check_signal
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.ndimage import binary_dilation
 
+from noisekit.errors import ConfigError
 from noisekit.signal import runs
 
 
@@ -47,13 +48,13 @@ class DeclickParams:
     def validate(self) -> None:
         """Raise ValueError for parameters that cannot work."""
         if self.order < 1 or self.long_order < 1:
-            raise ValueError(f"declick order and long_order must be >= 1, got {self.order}, {self.long_order}")
+            raise ConfigError(f"declick order and long_order must be >= 1, got {self.order}, {self.long_order}")
         if self.threshold <= 0:
-            raise ValueError(f"declick threshold must be > 0, got {self.threshold}")
+            raise ConfigError(f"declick threshold must be > 0, got {self.threshold}")
         if self.n_iter < 1:
-            raise ValueError(f"declick n_iter must be >= 1, got {self.n_iter}")
+            raise ConfigError(f"declick n_iter must be >= 1, got {self.n_iter}")
         if self.block_s <= 0 or self.max_click_s <= 0 or self.dilate_s < 0:
-            raise ValueError("declick block_s and max_click_s must be > 0 and dilate_s >= 0")
+            raise ConfigError("declick block_s and max_click_s must be > 0 and dilate_s >= 0")
 
 
 @dataclass

@@ -19,6 +19,7 @@ import numpy as np
 from noisekit.denoiser.classical.declick import detect, fit_block_models
 
 from noisekit.audio import SAMPLE_RATE, resample
+from noisekit.errors import CheckpointError
 
 WEIGHTS_PATH = Path(__file__).with_name("gate_weights.json")
 LOW_RATE_WEIGHTS_PATH = Path(__file__).with_name("gate_weights_lowrate.json")
@@ -116,7 +117,7 @@ class GateModel:
         """Read a model written by :meth:`save`; refuses one made for other features."""
         doc = json.loads(Path(path).read_text())
         if tuple(doc.get("features", ())) != FEATURES:
-            raise ValueError(f"{path}: gate model was trained on other features {doc.get('features')}")
+            raise CheckpointError(path, f"gate model was trained on other features {doc.get('features')}")
         return cls(
             np.array(doc["mean"]),
             np.array(doc["scale"]),

@@ -15,6 +15,7 @@ import numpy as np
 from noisekit.denoiser.classical.lpc import fill_gap
 from noisekit.denoiser.classical.spectral import check_signal
 
+from noisekit.errors import ConfigError
 from noisekit.signal import runs
 
 
@@ -35,11 +36,11 @@ class InpaintParams:
     def validate(self) -> None:
         """Raise ValueError for parameters that cannot work."""
         if self.min_gap_s <= 0 or self.max_gap_s <= 0:
-            raise ValueError("inpaint min_gap_s and max_gap_s must be > 0")
+            raise ConfigError("inpaint min_gap_s and max_gap_s must be > 0")
         if self.order < 1:
-            raise ValueError(f"inpaint order must be >= 1, got {self.order}")
+            raise ConfigError(f"inpaint order must be >= 1, got {self.order}")
         if self.silence_eps < 0:
-            raise ValueError(f"inpaint silence_eps must be >= 0, got {self.silence_eps}")
+            raise ConfigError(f"inpaint silence_eps must be >= 0, got {self.silence_eps}")
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from noisekit.archive.metadata import ArchiveFileInfo, ItemInfo
+from noisekit.errors import ConfigError
 
 FILE_CHOICES = ("main", "all-transfers")
 FORMAT_CHOICES = ("lossless", "mp3")
@@ -39,9 +40,9 @@ def choose_files(item: ItemInfo, files: str = "main", fmt: str = "lossless") -> 
     its MP3 derivative instead (originals without one are left out).
     """
     if files not in FILE_CHOICES:
-        raise ValueError(f"files must be one of {FILE_CHOICES}, not {files!r}")
+        raise ConfigError(f"files must be one of {FILE_CHOICES}, not {files!r}")
     if fmt not in FORMAT_CHOICES:
-        raise ValueError(f"format must be one of {FORMAT_CHOICES}, not {fmt!r}")
+        raise ConfigError(f"format must be one of {FORMAT_CHOICES}, not {fmt!r}")
     originals = [
         f
         for f in item.files

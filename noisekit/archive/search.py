@@ -10,7 +10,7 @@ from typing import Any
 import requests
 
 from noisekit.archive.session import NoisekitArchiveSession, RetryPolicy
-from noisekit.errors import NoisekitError
+from noisekit.errors import ConfigError, NoisekitError
 
 
 class SearchError(NoisekitError):
@@ -25,7 +25,7 @@ def build_query(collection: str | None, query: str | None) -> str:
     if query:
         clauses.append(f"({query})")
     if not clauses:
-        raise ValueError("a search needs a collection or a query")
+        raise ConfigError("a search needs a collection or a query")
     return " AND ".join(clauses)
 
 

@@ -22,6 +22,7 @@ from internetarchive import ArchiveSession
 from requests.adapters import HTTPAdapter
 
 from noisekit import PROJECT_URL, __version__
+from noisekit.errors import ConfigError
 
 DEFAULT_ENDPOINT = "https://archive.org"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -104,7 +105,7 @@ class EndpointAdapter(HTTPAdapter):
         super().__init__(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
         parts = urlsplit(endpoint.rstrip("/"))
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"endpoint {endpoint!r} is not an http(s) URL")
+            raise ConfigError(f"endpoint {endpoint!r} is not an http(s) URL")
         self.endpoint = parts
         self.policy = policy
         self.limiter = limiter

@@ -14,7 +14,7 @@ from noisekit.archive.layout import list_item_dirs, read_item_dir
 from noisekit.archive.metadata import ArchiveFileInfo, all_texts
 from noisekit.archive.search import build_query, fetch_metadata, iter_identifiers
 from noisekit.archive.session import RetryPolicy, make_session
-from noisekit.errors import NoisekitError
+from noisekit.errors import ConfigError, NoisekitError
 from noisekit.fsutil import safe_join
 
 OnBytes = Callable[[int], None]
@@ -75,7 +75,7 @@ class LocalSource:
     def identifiers(self, collection: str | None, query: str | None, limit: int | None) -> Iterator[str]:
         """Item folders (sorted) whose metadata names `collection`; unreadable ones are kept, to fail."""
         if query:
-            raise ValueError("--query needs the archive's search; it cannot be used with --source-dir")
+            raise ConfigError("--query needs the archive's search; it cannot be used with --source-dir")
         matching = (i for i in list_item_dirs(self.root) if self._in_collection(i, collection))
         return itertools.islice(matching, limit)
 

@@ -291,10 +291,7 @@ def train_context_cmd(
         workers=workers,
         threads=threads,
     )
-    try:
-        res = train_context(cfg, out, base=model, command="noisekit " + " ".join(sys.argv[1:]), cache=cache)
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+    res = train_context(cfg, out, base=model, command="noisekit " + " ".join(sys.argv[1:]), cache=cache)
     summary(
         f"context stage: {steps} steps on {sides} + {short_sides} short sides × {variants} and {scenes} scenes: "
         f"loss {res['first_loss']:.3f} → {res['final_loss']:.3f}; weights in {Path(out) / 'noise_cnn.safetensors'}"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
 
 import click
 
@@ -27,9 +28,24 @@ data_option = click.option(
 )
 
 
+OK, FAILED, USAGE, BUG = 0, 1, 2, 3
+"""Every command's exit status: all done; some items failed (each named); a usage, input or file-system error
+that stopped the command; a bug in noisekit (with its traceback). README.md, 'Exit codes', says the same."""
+
+
 def summary(text: str) -> None:
     """The one-line summary a command prints at the end of its work."""
     click.secho(text, bold=True)
+
+
+def finish(text: str, failures: Sequence[str] = (), label: str = "failed") -> None:
+    """End a command that works item by item: name each failed item on stderr, print the summary, and exit
+    with FAILED when any item failed (the others were done)."""
+    for failure in failures:
+        click.secho(f"{label}: {failure}", fg="yellow", err=True)
+    summary(text)
+    if failures:
+        sys.exit(FAILED)
 
 
 def locks_data(exclusive: bool = True) -> Callable[[Callable], Callable]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from noisekit.commands.common import summary
+from noisekit.commands.common import finish
 from noisekit.discovery import expand_inputs
 
 
@@ -57,7 +57,7 @@ def denoise_command(
     from noisekit.audio import audio_info  # noqa: PLC0415
     from noisekit.denoiser.inference import denoise_file, resolve_model, wave_fn  # noqa: PLC0415
     from noisekit.denoiser.train import pick_device  # noqa: PLC0415
-    from noisekit.errors import NoisekitError  # noqa: PLC0415
+    from noisekit.errors import ConfigError, NoisekitError  # noqa: PLC0415
 
     if threads:
         torch.set_num_threads(threads)
@@ -65,14 +65,14 @@ def denoise_command(
     loaded = resolve_model(checkpoint, dev)
     fn = wave_fn(loaded.model.to(dev), dev)
     files = expand_inputs(inputs)
-    sizes = {}
+    sizes, failures = {}, []
     for f in files:
         try:
             sizes[f] = audio_info(f).duration_s
         except NoisekitError as exc:
             sizes[f] = None
-            click.secho(f"skipped: {exc}", fg="yellow", err=True)
-    done, failed, audio_s, work_s = 0, 0, 0.0, 0.0
+            failures.append(str(exc))
+    done, audio_s, work_s = 0, 0.0, 0.0
     total = sum(s for s in sizes.values() if s)
     with tqdm(
         total=round(total, 1),
@@ -83,7 +83,6 @@ def denoise_command(
     ) as bar:
         for f, dur in sizes.items():
             if dur is None:
-                failed += 1
                 continue
             base = bar.n
             info = audio_info(f)
@@ -94,9 +93,10 @@ def denoise_command(
 
             try:
                 result = denoise_file(f, out_dir, fn, chunk_s=chunk_s, batch_size=batch_size, progress=tick)
+            except ConfigError:
+                raise  # a setting that fits no file stops the run
             except NoisekitError as exc:
-                failed += 1
-                click.secho(f"failed: {exc}", fg="yellow", err=True)
+                failures.append(str(exc))
                 continue
             bar.n = round(base + dur, 1)
             bar.refresh()
@@ -104,11 +104,10 @@ def denoise_command(
             audio_s += result.duration_s
             work_s += result.elapsed_s
     speed = audio_s / work_s if work_s else 0.0
-    summary(
+    finish(
         f"denoised {done} file(s), {audio_s / 60:.1f} min of audio in {work_s:.1f} s "
         f"({speed:.2f}× real time, {loaded.source.name} on {dev.type})"
-        + (f"; {failed} failed" if failed else "")
-        + f" -> {out_dir}"
+        + (f"; {len(failures)} failed" if failures else "")
+        + f" -> {out_dir}",
+        failures,
     )
-    if failed:
-        raise SystemExit(2)

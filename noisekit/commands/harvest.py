@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from noisekit.archive.choose import FILE_CHOICES
-from noisekit.commands.common import data_option, locks_data, summary
+from noisekit.commands.common import FAILED, data_option, finish, locks_data
 from noisekit.datadir import DataDir
 from noisekit.pipelines.options import HarvestOptions
 
@@ -95,8 +94,8 @@ def harvest_command(
     """Download Great 78 recordings, md5-verified, into DIR/recordings/<identifier>/<file>.
 
     Resumable: a rerun skips verified files without a request and resumes partial downloads. Writes
-    manifests/recordings.parquet (failures are rows). Exit 0 when the run completed, 1 when the search
-    failed, 2 for usage errors.
+    manifests/recordings.parquet (failures are rows). Exit 0 when every file is verified, 1 when some failed
+    or the search broke off, 2 for usage errors.
     """
     from noisekit.archive.session import DEFAULT_ENDPOINT  # noqa: PLC0415 (keeps `--help` fast)
     from noisekit.pipelines.harvest import harvest  # noqa: PLC0415
@@ -115,11 +114,9 @@ def harvest_command(
         rate=rate or None,
         progress=progress,
     )
-    try:
-        result = harvest(data, options)
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
-    summary(result.summary())
+    result = harvest(data, options)
     if result.search_error:
         click.secho(f"error: {result.search_error}", fg="red", err=True)
-        sys.exit(1)
+    finish(result.summary(), result.errors)
+    if result.search_error:
+        raise SystemExit(FAILED)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from noisekit.commands.common import summary
+from noisekit.commands.common import finish
 from noisekit.discovery import expand_inputs
 
 
@@ -114,25 +114,19 @@ def restore_command(
     options.inpaint = replace(options.inpaint, max_gap_s=max_gap_ms / 1000)
     denoise_fn = None
     if "denoise" in steps:
-        try:
-            denoise_fn, options.denoiser_name = pick_denoiser(checkpoint, denoiser_kind)
-        except ValueError as exc:
-            raise click.UsageError(str(exc)) from None
+        denoise_fn, options.denoiser_name = pick_denoiser(checkpoint, denoiser_kind)
         click.echo(f"denoiser: {options.denoiser_name}", err=True)
     files = expand_inputs(inputs)
     results, failed = restore_files(files, out_dir, denoise_fn, options)
-    for reason in failed.values():
-        click.secho(f"error: {reason}", fg="red", err=True)
     seconds = sum(r.report["duration_s"] for r in results)
     spent = sum(sum(r.report["seconds"].values()) for r in results)
     clicks = sum(r.report.get("declick", {}).get("clicks", 0) for r in results)
     filled = sum(r.report.get("inpaint", {}).get("filled", 0) for r in results)
     noisy = sum(r.report["gate"].get("noisy_s", r.report["duration_s"]) for r in results)
     speed = f"{seconds / spent:.1f}x real time" if spent > 0 else "-"
-    summary(
+    finish(
         f"restore: {len(results)} file(s), {seconds:.1f} s of audio ({noisy:.1f} s processed, "
         f"{seconds - noisy:.1f} s passed through), {clicks} clicks removed, {filled} gaps filled, "
-        f"{len(failed)} failed, {speed} -> {out_dir}"
+        f"{len(failed)} failed, {speed} -> {out_dir}",
+        list(failed.values()),
     )
-    if failed:
-        raise SystemExit(2)

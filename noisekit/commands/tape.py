@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 
 import click
 
-from noisekit.commands.common import data_option, locks_data, summary
+from noisekit.commands.common import data_option, finish, locks_data, summary
 from noisekit.datadir import DataDir
 
 NR_CHOICES = (
@@ -126,11 +125,7 @@ def ingest_tape_command(
         )
     for name in result.skipped:
         click.echo(f"skipped {name}: already in the dataset")
-    for name, reason in result.refused:
-        click.secho(f"refused {name}: {reason}", fg="red", err=True)
-    summary(result.summary())
-    if result.refused:
-        sys.exit(1)
+    finish(result.summary(), [f"{name}: {reason}" for name, reason in result.refused], label="refused")
 
 
 @click.command("contribute")

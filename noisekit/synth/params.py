@@ -7,15 +7,17 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from noisekit.errors import ConfigError
+
 T = TypeVar("T")
 
 
 def apply_overrides(params: T, overrides: dict[str, Any], who: str) -> T:
-    """Set each ``overrides`` field on the dataclass ``params``; an unknown name is a ValueError naming ``who``."""
+    """Set each ``overrides`` field on the dataclass ``params``; an unknown name is a ConfigError naming ``who``."""
     names = {f.name for f in dataclasses.fields(params)}  # type: ignore[arg-type]
     for key, value in overrides.items():
         if key not in names:
-            raise ValueError(f"{who}: unknown parameter {key!r} (known: {', '.join(sorted(names))})")
+            raise ConfigError(f"{who}: unknown parameter {key!r} (known: {', '.join(sorted(names))})")
         setattr(params, key, value)
     return params
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from noisekit.audio import SAMPLE_RATE
+from noisekit.errors import ConfigError
 from noisekit.seeding import rng_for
 from noisekit.synth import dsp
 from noisekit.synth.audibility import AUDIBLE_BELOW_DB, inaudible_intervals
@@ -98,7 +99,7 @@ class SyntheticSide:
     def truth(self, kind: str = "audible") -> list[tuple[float, float]]:
         """The noise-only intervals of one of :data:`TRUTHS`: "audible" (the default) or "exact" (music == 0)."""
         if kind not in TRUTHS:
-            raise ValueError(f"unknown truth {kind!r}: choose one of {TRUTHS}")
+            raise ConfigError(f"unknown truth {kind!r}: choose one of {TRUTHS}")
         return self.audible_noise_intervals() if kind == "audible" else list(self.noise_intervals)
 
 
@@ -199,7 +200,7 @@ def synth_side(
     """
     unknown = set(overrides) - _KNOWN
     if unknown:
-        raise ValueError(f"synth_side: unknown override(s) {sorted(unknown)}; known: {sorted(_KNOWN)}")
+        raise ConfigError(f"synth_side: unknown override(s) {sorted(unknown)}; known: {sorted(_KNOWN)}")
     if channels < 1 or sr <= 0 or rpm <= 0:
         raise ValueError(f"synth_side: need channels ≥ 1, sr > 0, rpm > 0 (got {channels}, {sr}, {rpm})")
     rng = rng_for(seed, "side", "layout")
