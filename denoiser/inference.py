@@ -21,8 +21,8 @@ import soundfile as sf
 import soxr
 import torch
 
-from noisekit.audio import SAMPLE_RATE, audio_info, iter_blocks, resample
-from noisekit.errors import NoisekitError
+from noisekit.audio import SAMPLE_RATE, audio_info, iter_blocks, resample, write_errors
+from noisekit.errors import ConfigError, NoisekitError
 from noisekit.fsutil import atomic_path, check_safe_name
 from noisekit.signal import crossfade
 
@@ -82,9 +82,9 @@ class ChunkedDenoiser:
     ) -> None:
         self.chunk = int(round(chunk_s * sr))
         if overlap < 1 or self.chunk <= 2 * overlap:
-            raise ValueError(f"chunk of {self.chunk} samples must exceed twice the overlap ({overlap})")
+            raise ConfigError(f"chunk of {self.chunk} samples must exceed twice the overlap ({overlap})")
         if channels < 1 or batch_size < 1:
-            raise ValueError("channels and batch_size must be at least 1")
+            raise ConfigError("channels and batch_size must be at least 1")
         self.fn, self.channels, self.overlap, self.batch_size = fn, channels, overlap, batch_size
         self.hop = self.chunk - overlap
         self.fade_in, self.fade_out = (w.astype(np.float32) for w in crossfade(overlap))
@@ -267,7 +267,7 @@ def denoise_file(
         written += y.shape[1]
 
     Path(out_dir).mkdir(parents=True, exist_ok=True)
-    with atomic_path(den_path) as den_tmp, atomic_path(res_path) as res_tmp:
+    with atomic_path(den_path) as den_tmp, atomic_path(res_path) as res_tmp, write_errors(den_path):
         opts = dict(mode="w", samplerate=info.sample_rate, channels=info.channels, format="WAV", subtype="FLOAT")
         with sf.SoundFile(str(den_tmp), **opts) as den, sf.SoundFile(str(res_tmp), **opts) as res:
             for block in iter_blocks(in_path, block_s=block_s, sr=model_sr):

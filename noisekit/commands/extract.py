@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from noisekit.commands.common import data_option, locks_data, summary
+from noisekit.commands.common import data_option, finish, locks_data
 from noisekit.datadir import DataDir
 from noisekit.pipelines.options import ExtractOptions
 
@@ -117,16 +117,7 @@ def extract_command(
         retry_failed=retry_failed,
         progress=progress,
     )
-    try:
-        result = extract(data, options)
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+    result = extract(data, options)
     for note in result.notes:
         click.secho(note, fg="cyan", err=True)
-    for error in result.errors[:5]:
-        click.secho(f"failed: {error}", fg="yellow", err=True)
-    if len(result.errors) > 5:
-        click.secho(
-            f"... and {len(result.errors) - 5} more failures (error rows in noise.parquet)", fg="yellow", err=True
-        )
-    summary(result.summary())
+    finish(result.summary(), result.errors)
