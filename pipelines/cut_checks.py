@@ -30,7 +30,7 @@ class CutRules:
     floor_percentile: float = 5.0  # the file's noise floor: this percentile of its non-silent frame levels
     max_under_floor_db: float = 12.0  # a cut whose median frame level is further under the floor is refused
     max_quiet_fraction: float = 0.10  # ... and one with more of its frames that far under the floor (gating)
-    max_drift_db: float = 4.0  # a cut whose level changes more than this from its first to its last third
+    max_drift_db: float = 5.0  # a cut whose level changes more than this from its first to its last third
 
 
 class FloorMeter:
@@ -63,8 +63,8 @@ class FloorMeter:
 def frame_levels_db(mono: np.ndarray, hop: int) -> np.ndarray:
     """RMS level in dBFS of each whole frame of `hop` samples (SILENCE_DB for an all-zero frame)."""
     n = len(mono) // hop
-    frames = np.asarray(mono[: n * hop], dtype=np.float64).reshape(n, hop)
-    return power_db(np.mean(np.square(frames), axis=1))
+    frames = np.asarray(mono[: n * hop], dtype=np.float32).reshape(n, hop)
+    return power_db(np.einsum("ij,ij->i", frames, frames, dtype=np.float64) / hop)  # 4x faster than float64 copies
 
 
 @dataclass(frozen=True)
