@@ -218,9 +218,10 @@ class DenoiseResult:
         return self.duration_s / self.elapsed_s if self.elapsed_s > 0 else math.inf
 
 
-def output_paths(in_path: str | Path, out_dir: str | Path) -> tuple[Path, Path]:
-    """``out_dir/<stem>_denoised.wav`` and ``out_dir/<stem>_residual.wav`` for an input file."""
-    stem = check_safe_name(Path(in_path).stem or "audio")
+def output_paths(in_path: str | Path, out_dir: str | Path, stem: str | None = None) -> tuple[Path, Path]:
+    """``out_dir/<stem>_denoised.wav`` and ``out_dir/<stem>_residual.wav`` for an input file; `stem` (which
+    may hold folders, see noisekit.outputs) defaults to the input's own."""
+    stem = check_safe_name(stem, allow_subdirs=True) if stem else check_safe_name(Path(in_path).stem or "audio")
     return Path(out_dir) / f"{stem}_denoised.wav", Path(out_dir) / f"{stem}_residual.wav"
 
 
@@ -234,6 +235,7 @@ def denoise_file(
     block_s: float = 30.0,
     model_sr: int = SAMPLE_RATE,
     progress: Callable[[int], None] | None = None,
+    stem: str | None = None,
 ) -> DenoiseResult:
     """Stream one file through the model, writing ``<stem>_denoised.wav`` and ``<stem>_residual.wav``.
 
@@ -243,7 +245,7 @@ def denoise_file(
     the number of input frames handled after each block.
     """
     info = audio_info(in_path)
-    den_path, res_path = output_paths(in_path, out_dir)
+    den_path, res_path = output_paths(in_path, out_dir, stem)
     fn = model if not isinstance(model, torch.nn.Module) else wave_fn(model)
     runner = ChunkedDenoiser(fn, info.channels, model_sr, chunk_s, overlap, batch_size)
     back = (
@@ -266,7 +268,7 @@ def denoise_file(
         res.write(np.ascontiguousarray((x - y).T))
         written += y.shape[1]
 
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    den_path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(den_path) as den_tmp, atomic_path(res_path) as res_tmp, write_errors(den_path):
         opts = dict(mode="w", samplerate=info.sample_rate, channels=info.channels, format="WAV", subtype="FLOAT")
         with sf.SoundFile(str(den_tmp), **opts) as den, sf.SoundFile(str(res_tmp), **opts) as res:

@@ -15,7 +15,7 @@ import csv
 import io
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -272,9 +272,10 @@ def restore_array(
     return RestoreResult(out, x - out, clicks, report)
 
 
-def output_paths(in_path: str | Path, out_dir: str | Path) -> dict[str, Path]:
-    """Where :func:`restore_file` writes: restored, residual, click map (CSV) and report (JSON)."""
-    stem = Path(in_path).stem
+def output_paths(in_path: str | Path, out_dir: str | Path, stem: str | None = None) -> dict[str, Path]:
+    """Where :func:`restore_file` writes: restored, residual, click map (CSV) and report (JSON); `stem` (which
+    may hold folders, see noisekit.outputs) defaults to the input's own."""
+    stem = stem or Path(in_path).stem
     out_dir = Path(out_dir)
     return {
         "restored": out_dir / f"{stem}_restored.wav",
@@ -301,12 +302,13 @@ def restore_file(
     denoise_fn: DenoiseFn | None = None,
     options: RestoreOptions | None = None,
     on_step: Callable[[str], None] | None = None,
+    stem: str | None = None,
 ) -> RestoreResult:
     """Restore one file at its own rate and channels; writes the four outputs of :func:`output_paths`."""
     info = audio_info(in_path)
     audio, sr = load_audio(in_path, sr=None)
     result = restore_array(audio, sr, denoise_fn, options, on_step)
-    paths = output_paths(in_path, out_dir)
+    paths = output_paths(in_path, out_dir, stem)
     subtype = "PCM_24" if info.subtype in ("PCM_16", "PCM_24") else "FLOAT"  # both keep clean input exact
     peak = max(float(np.abs(result.audio).max()), float(np.abs(result.residual).max()))
     if peak > 1.0:
@@ -360,9 +362,14 @@ def pick_denoiser(checkpoint: str | Path | None, kind: str = "auto") -> tuple[De
 
 
 def restore_files(
-    paths: list[Path], out_dir: Path, denoise_fn: DenoiseFn | None, options: RestoreOptions
+    paths: list[Path],
+    out_dir: Path,
+    denoise_fn: DenoiseFn | None,
+    options: RestoreOptions,
+    stems: Mapping[Path, str] | None = None,
 ) -> tuple[list[RestoreResult], dict[str, str]]:
-    """Restore several files in turn with a progress bar; a bad file is recorded (path: reason) and skipped."""
+    """Restore several files in turn with a progress bar; a bad file is recorded (path: reason) and skipped.
+    `stems` names each file's outputs (noisekit.outputs.output_stems), by default its own stem."""
     results, failed = [], {}
     for path in tqdm(paths, desc="restore", unit="file"):
         steps = tqdm(total=len(options.steps), desc=Path(path).name, unit="step", leave=False, position=1)
@@ -374,6 +381,7 @@ def restore_files(
                     denoise_fn,
                     options,
                     lambda step, bar=steps: bar.set_postfix_str(step) or bar.update(),
+                    stem=(stems or {}).get(path),
                 )
             )
         except NoisekitError as exc:

@@ -68,3 +68,34 @@ def test_cli_command(tmp_path) -> None:
     assert result.exit_code == 0, result.output
     assert "clean.parquet: 4 files" in result.output
     assert np.isclose(read_manifest(DataDir(tmp_path / "d"), "clean").column("duration_s").to_pylist()[0], 0.5)
+
+
+def test_a_second_folder_of_the_same_name_replaces_the_first_import_and_says_so(tmp_path, capsys) -> None:
+    data = DataDir(tmp_path / "d")
+    a, b = tmp_path / "a" / "music", tmp_path / "b" / "music"
+    write_audio(a / "w" / "same.flac", tone(220, 0.5, sr=22050), 22050)
+    write_audio(a / "w" / "only_a.flac", tone(230, 0.5, sr=22050), 22050)
+    write_audio(b / "w" / "same.flac", tone(440, 1.5, sr=22050), 22050)  # same name, other audio and length
+    build_clean_manifest(a, data, progress=False)
+    capsys.readouterr()
+    rows = {r["path"]: r for r in build_clean_manifest(b, data, progress=False).to_pylist()}
+    assert list(rows) == ["clean/music/w/same.flac"]  # a's other file left with its row
+    assert abs(rows["clean/music/w/same.flac"]["duration_s"] - 1.5) < 1e-6
+    stored = data.resolve("clean/music/w/same.flac")
+    assert stored.read_bytes() == (b / "w" / "same.flac").read_bytes()  # b's audio under b's duration
+    assert sorted(p.name for p in (data.root / "clean").rglob("*.flac")) == ["same.flac"]
+    assert "1 file(s) of an earlier scan replaced and 1 row(s) removed" in capsys.readouterr().out
+    again = build_clean_manifest(b, data, progress=False)  # a rescan changes nothing and says nothing
+    assert again.equals(read_manifest(data, "clean")) and capsys.readouterr().out == ""
+    write_audio(tmp_path / "other" / "x.flac", tone(300, 0.5, sr=22050), 22050)
+    build_clean_manifest(tmp_path / "other", data, progress=False)  # another folder name: kept beside
+    assert read_manifest(data, "clean").num_rows == 2
+
+
+def test_the_data_directorys_noise_is_refused_as_clean_music(tmp_path) -> None:
+    data = DataDir(tmp_path / "d").ensure()
+    write_audio(data.noise_gramophone / "x" / "a.flac", tone(220, 0.5, sr=22050), 22050)
+    for folder in (data.root, data.noise_gramophone):
+        with pytest.raises(NoisekitError, match="the data directory's noise folder"):
+            build_clean_manifest(folder, data, progress=False)
+    assert not data.manifest_path("clean").exists()

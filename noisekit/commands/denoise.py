@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from noisekit.commands.common import finish
-from noisekit.discovery import expand_inputs
+from noisekit.outputs import output_stems
 
 
 @click.command("denoise")
@@ -64,7 +64,8 @@ def denoise_command(
     dev = pick_device(device)
     loaded = resolve_model(checkpoint, dev)
     fn = wave_fn(loaded.model.to(dev), dev)
-    files = expand_inputs(inputs)
+    stems = output_stems(inputs, out_dir)  # one name per input; an --out inside an input folder is refused
+    files = list(stems)
     sizes, failures = {}, []
     for f in files:
         try:
@@ -92,7 +93,9 @@ def denoise_command(
                 bar.refresh()
 
             try:
-                result = denoise_file(f, out_dir, fn, chunk_s=chunk_s, batch_size=batch_size, progress=tick)
+                result = denoise_file(
+                    f, out_dir, fn, chunk_s=chunk_s, batch_size=batch_size, progress=tick, stem=stems[f]
+                )
             except ConfigError:
                 raise  # a setting that fits no file stops the run
             except NoisekitError as exc:

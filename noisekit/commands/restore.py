@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from noisekit.commands.common import finish
-from noisekit.discovery import expand_inputs
+from noisekit.outputs import output_stems
 
 
 def _steps(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[str, ...]:
@@ -116,8 +116,8 @@ def restore_command(
     if "denoise" in steps:
         denoise_fn, options.denoiser_name = pick_denoiser(checkpoint, denoiser_kind)
         click.echo(f"denoiser: {options.denoiser_name}", err=True)
-    files = expand_inputs(inputs)
-    results, failed = restore_files(files, out_dir, denoise_fn, options)
+    stems = output_stems(inputs, out_dir)  # one name per input; an --out inside an input folder is refused
+    results, failed = restore_files(list(stems), out_dir, denoise_fn, options, stems)
     seconds = sum(r.report["duration_s"] for r in results)
     spent = sum(sum(r.report["seconds"].values()) for r in results)
     clicks = sum(r.report.get("declick", {}).get("clicks", 0) for r in results)
