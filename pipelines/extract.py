@@ -326,14 +326,14 @@ def extract(
     `changes` replace fields of `options` (e.g. `jobs=1`); `options.segmenter` overrides fields of
     noisekit.classifier.segmenter.SegmenterParams (high, low, margin_s, ...) for the default classifier finder.
     """
+    o = replace(options or ExtractOptions(), **changes)
+    inputs, model, jobs, segmenter, rpm = o.inputs, o.model, o.jobs, o.segmenter, o.rpm
     started = time.perf_counter()
     fractions = check_fractions(o.splits)
     rpm = parse_rpm(rpm)
     params = segmenter_params(segmenter) if segmenter else None
     for given in inputs or ():
         datadir.refuse_as_input(given)  # never the data directory's own noise: noise of noise
-    o = replace(options or ExtractOptions(), **changes)
-    inputs, model, jobs, segmenter, rpm = o.inputs, o.model, o.jobs, o.segmenter, o.rpm
     datadir.ensure()
     tasks = _unique(tasks_from_inputs(inputs) if inputs else tasks_from_recordings(datadir))
     jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
