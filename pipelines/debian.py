@@ -12,10 +12,12 @@ import fnmatch
 import re
 import shutil
 import subprocess
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from noisekit.errors import NoisekitError
+from noisekit.errors import NoisekitError, UnsafePathError
+from noisekit.fsutil import safe_join
 
 _PACKAGE_NAME = re.compile(r"[a-z0-9][a-z0-9+.-]+")
 
@@ -71,6 +73,35 @@ def unpack_deb(deb: Path, dest: Path) -> Path:
     if done.returncode != 0:
         raise NoisekitError(f"{deb}: not a readable Debian package: {done.stderr.strip()}")
     return dest
+
+
+CONTAINERS = ("*.pk3", "*.zip")  # zip archives that games ship their sounds in
+MAX_MEMBER_BYTES = 1 << 30  # a member that claims more is refused unread (a zip bomb, not a sound)
+
+
+def expand_containers(root: Path, include: tuple[str, ...]) -> Path:
+    """Unpack, beside each zip container in `root` (a `.pk3` of a game, say), its members matching `include`,
+    into `<container>.d/`; returns `root`. Unsafe member names and oversized members are skipped."""
+    for container in sorted(p for p in root.rglob("*") if p.is_file() and any(p.match(c) for c in CONTAINERS)):
+        try:
+            archive = zipfile.ZipFile(container)
+        except zipfile.BadZipFile as exc:
+            raise NoisekitError(f"{container.relative_to(root)}: not a readable zip container: {exc}") from None
+        with archive:
+            for info in archive.infolist():
+                name = info.filename
+                if info.is_dir() or not any(fnmatch.fnmatchcase(Path(name).name, p) for p in include):
+                    continue
+                if info.file_size > MAX_MEMBER_BYTES:
+                    continue
+                try:
+                    target = safe_join(container.with_name(container.name + ".d"), name, allow_subdirs=True)
+                except UnsafePathError:
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with archive.open(info) as src, open(target, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+    return root
 
 
 def _paragraphs(text: str) -> list[dict[str, str]]:

@@ -154,3 +154,23 @@ def test_licence_from_the_prose_of_an_old_copyright_file(tmp_path: Path) -> None
     expected = Licence("GPL-2+ (from the copyright text)", "2004 Oliver Vogel & others")
     assert read_licence(tmp_path, "old", "x.wav") == expected
     assert read_licence(tmp_path, "absent", "x.wav").name.startswith("unknown")
+
+
+def test_sounds_inside_zip_containers_are_taken_and_hostile_members_are_not(tmp_path: Path) -> None:
+    """Games ship sounds in .pk3 (zip) files; their members are decoded like any other, never written outside."""
+    import io
+    import zipfile
+
+    from noisekit.pipelines.debian import expand_containers
+
+    root = tmp_path / "pkg"
+    (root / "usr/share/game").mkdir(parents=True)
+    buf = io.BytesIO()
+    sf.write(buf, _tone(0.5, 330), 44100, format="WAV")
+    with zipfile.ZipFile(root / "usr/share/game/0sound.pk3", "w") as archive:
+        archive.writestr("sound/bird.wav", buf.getvalue())
+        archive.writestr("../../evil.wav", buf.getvalue())
+        archive.writestr("maps/level.bsp", b"not wanted")
+    expand_containers(root, ("*.wav",))
+    found = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert found == ["pkg/usr/share/game/0sound.pk3", "pkg/usr/share/game/0sound.pk3.d/sound/bird.wav"]
