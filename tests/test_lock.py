@@ -199,3 +199,33 @@ def test_extract_pool_workers_die_with_a_killed_parent(tmp_path):
     finally:
         proc.kill()
         proc.wait()
+
+
+@pytest.mark.slow
+def test_two_ingest_tape_at_once_lose_nothing_reported_accepted(tmp_path):
+    import pyarrow.parquet as pq
+    from tape_helpers import blank_noise, write_capture
+
+    data = tmp_path / "data"
+    caps = [write_capture(tmp_path / f"cap{i}.wav", blank_noise(i, duration_s=11.0)) for i in range(2)]
+    driver = Path(__file__).with_name("soak_driver.py")
+
+    def argv(cap: Path) -> list[str]:
+        return [sys.executable, str(driver), "ingest-tape", "--data", str(data), "--device", "Revox A77 (HS)"] + [
+            "--speed",
+            "7.5",
+            "--no-progress",
+            str(cap),
+        ]
+
+    procs = [subprocess.Popen(argv(cap), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for cap in caps]
+    outs = [(*p.communicate(timeout=300), p.returncode) for p in procs]
+    assert sorted(rc for *_, rc in outs) == [0, 2], outs
+    (won, _, _), (_, busy, _) = sorted(outs, key=lambda o: o[2])
+    loser = caps[[rc for *_, rc in outs].index(2)]
+    assert "1 capture(s) accepted" in won and "another noisekit run (pid" in busy
+    rerun = subprocess.run(argv(loser), capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0 and "1 capture(s) accepted" in rerun.stdout
+    table = pq.read_table(data / "manifests" / "tape.parquet")
+    assert sorted(set(table.column("source").to_pylist())) == ["cap0", "cap1"]
+    assert set(table.column("status").to_pylist()) == {"ok"}
