@@ -15,6 +15,8 @@ from click.testing import CliRunner
 from noisekit.pipelines.export import remove_stale_staging
 
 from noisekit.cli import main
+from noisekit.commands.common import lock_if_inside
+from noisekit.datadir import DataDir
 from noisekit.lock import LOCK_NAME, DataDirBusy, datadir_lock
 
 _HOLD = """
@@ -229,3 +231,15 @@ def test_two_ingest_tape_at_once_lose_nothing_reported_accepted(tmp_path):
     table = pq.read_table(data / "manifests" / "tape.parquet")
     assert sorted(set(table.column("source").to_pylist())) == ["cap0", "cap1"]
     assert set(table.column("status").to_pylist()) == {"ok"}
+
+
+def test_train_locks_the_data_directory_only_for_an_out_inside_it(tmp_path, holder, monkeypatch):
+    data = DataDir(tmp_path / "data")
+    holder(data.root, "extract")
+    with lock_if_inside(data, tmp_path / "elsewhere", "train"):
+        pass
+    with pytest.raises(DataDirBusy, match="`extract`"), lock_if_inside(data, data.runs / "train", "train"):
+        pass
+    monkeypatch.setenv("RANK", "1")  # torchrun's other ranks: rank 0 holds it for them
+    with lock_if_inside(data, data.runs / "train", "train"):
+        pass

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import click
 
@@ -62,3 +65,11 @@ def locks_data(exclusive: bool = True) -> Callable[[Callable], Callable]:
         return wrapper
 
     return decorate
+
+
+def lock_if_inside(data: DataDir, out: str | Path, command: str) -> contextlib.AbstractContextManager:
+    """The data directory's write lock when `out` lies inside it (train --out DIR/runs/x), else nothing; under
+    torchrun only rank 0 takes it, for all ranks."""
+    inside = Path(out).expanduser().resolve().is_relative_to(data.root)
+    first_rank = os.environ.get("RANK", "0") == "0"
+    return datadir_lock(data.root, command) if inside and first_rank else contextlib.nullcontext()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from noisekit.commands.common import summary
+from noisekit.commands.common import lock_if_inside, summary
 from noisekit.datadir import DataDir
 from noisekit.pipelines.options import TrainOptions
 
@@ -104,7 +104,8 @@ def train_command(
     options = TrainOptions(
         out=out, preset=preset, **{k: tuple(v) or None if isinstance(v, tuple) else v for k, v in opts.items()}
     )
-    result = run_train(DataDir(data), Path(out), options, resume=resume)
+    with lock_if_inside(DataDir(data), out, "train"):
+        result = run_train(DataDir(data), Path(out), options, resume=resume)
     val = result.val
     val_text = f", val ΔSNR {val['val_dsnr']:.2f} dB" if val else ""
     summary(
