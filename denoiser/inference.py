@@ -1,11 +1,19 @@
-"""Chunked inference on recordings of any length, rate and channel count (the official recipe).
+"""Chunked inference on recordings of any length, rate and channel count, with no seam in the output.
 
-Audio is resampled to the model's rate (44.1 kHz), every channel is cut into chunks of ``chunk_s``
-seconds that overlap by ``overlap`` samples, and the denoised chunks are joined by overlap-add with
-complementary Hann half-windows (sin² fade-in, cos² fade-out, which sum to exactly 1), so that seams
-carry no level change. :class:`ChunkedDenoiser` does this incrementally: :func:`denoise_file` streams a
-one-hour side through it in bounded memory and writes the denoised signal and the residual (input minus
-denoised) with the input's length, rate and channels.
+Audio is resampled to the model's rate (44.1 kHz) and every channel is cut into chunks of ``chunk_s``
+seconds. A chunk's edges see zero or reflected padding that the whole recording would not, so the
+model's output there differs from what it would give on the unbroken signal; that difference fades
+within ``context`` samples of the edge (0.5 s: beyond it the shipped ``small`` model's output changes by
+less than −100 dB). So, as in demucs' ``apply_model``, chunks overlap by ``2·context + overlap`` samples:
+each inner edge's ``context`` samples are discarded and the kept parts of neighbours are joined with
+complementary sin²/cos² ramps of ``overlap`` samples (summing to exactly 1). The recording's own ends
+are extended by ``context`` samples of their mirror image, whose output is dropped, so that no chunk
+edge effect reaches the output there either. Chunk starts are a multiple
+of the model's STFT hop times 2^depth apart, so every chunk sees the same STFT frames and U-Net grid as
+the whole recording would: the output does not depend on the chunk length. :class:`ChunkedDenoiser`
+does this incrementally; :func:`denoise_file` streams a one-hour side through it in bounded memory and
+writes the denoised signal and the residual (input minus denoised) with the input's length, rate and
+channels.
 """
 
 from __future__ import annotations
@@ -30,21 +38,41 @@ WaveFn = Callable[[torch.Tensor], torch.Tensor]
 """A denoiser on waveforms: ``(batch, samples)`` float32 tensor in, the same shape out."""
 
 CHUNK_S = 5.0
-OVERLAP = 2048
-MIN_CHUNK = 2048  # a final chunk shorter than this is zero-padded so the STFT has a full window
+CONTEXT_S = 0.5  # discarded at each inner chunk edge; measured in docs/denoiser.md ("Seam-free chunks")
+OVERLAP = 4096  # crossfade between the kept parts of neighbouring chunks
+MIN_CHUNK = 2048  # an input shorter than this is zero-padded so the STFT has a full window
 
 
-def wave_fn(model: torch.nn.Module | WaveFn, device: str | torch.device = "cpu") -> WaveFn:
-    """Wrap a model as a no-grad :data:`WaveFn`: the two-stage U-Net via ``denoise_wave``, else its call."""
-    call = getattr(model, "denoise_wave", model)
-    if isinstance(model, torch.nn.Module):
-        model.eval()
+@dataclass(frozen=True)
+class Geometry:
+    """How a denoiser must be chunked: chunk starts ``align`` samples apart (a multiple), ``context`` discarded."""
 
-    def run(wave: torch.Tensor) -> torch.Tensor:
+    align: int = 1
+    context: int = 0
+
+
+class ModelWave:
+    """A model as a no-grad :data:`WaveFn`, with the chunk :class:`Geometry` its STFT and U-Net need."""
+
+    def __init__(self, model: torch.nn.Module | WaveFn, device: str | torch.device = "cpu") -> None:
+        self.call = getattr(model, "denoise_wave", model)
+        self.device = device
+        if isinstance(model, torch.nn.Module):
+            model.eval()
+        cfg = getattr(model, "cfg", None)
+        has_grid = all(hasattr(cfg, k) for k in ("hop", "depth", "sample_rate"))
+        self.geometry = (
+            Geometry(cfg.hop * 2**cfg.depth, int(round(CONTEXT_S * cfg.sample_rate))) if has_grid else Geometry()
+        )
+
+    def __call__(self, wave: torch.Tensor) -> torch.Tensor:
         with torch.inference_mode():
-            return call(wave.to(device)).float().cpu()
+            return self.call(wave.to(self.device)).float().cpu()
 
-    return run
+
+def wave_fn(model: torch.nn.Module | WaveFn, device: str | torch.device = "cpu") -> ModelWave:
+    """Wrap a model as a no-grad :data:`WaveFn`: the two-stage U-Net via ``denoise_wave``, else its call."""
+    return model if isinstance(model, ModelWave) else ModelWave(model, device)
 
 
 NO_MODEL_HELP = (
@@ -65,10 +93,14 @@ def resolve_model(checkpoint: str | Path | None, device: str | torch.device = "c
 
 
 class ChunkedDenoiser:
-    """Incremental overlap-add inference on ``(channels, samples)`` blocks at the model's rate.
+    """Incremental overlapping-chunk inference on ``(channels, samples)`` blocks at the model's rate.
 
-    :meth:`push` takes input and returns the output samples that are final; :meth:`finish` flushes the
-    rest. The concatenated outputs have exactly the length of the concatenated inputs.
+    Chunk ``i`` covers input ``[i·hop, i·hop + chunk)``; its weight is 0 on the first and last ``context``
+    samples, a sin²/cos² ramp over the next ``overlap`` samples inwards and 1 between, except at the
+    start and end of the input (first extended by ``context`` mirrored samples, whose output is dropped),
+    which no other chunk covers. :meth:`push` takes input and returns the
+    output samples that are final; :meth:`finish` flushes the rest. The concatenated outputs have exactly
+    the length of the concatenated inputs. ``geometry`` defaults to the one of a :class:`ModelWave`.
     """
 
     def __init__(
@@ -79,18 +111,27 @@ class ChunkedDenoiser:
         chunk_s: float = CHUNK_S,
         overlap: int = OVERLAP,
         batch_size: int = 4,
+        geometry: Geometry | None = None,
     ) -> None:
-        self.chunk = int(round(chunk_s * sr))
-        if overlap < 1 or self.chunk <= 2 * overlap:
-            raise ConfigError(f"chunk of {self.chunk} samples must exceed twice the overlap ({overlap})")
+        geo = geometry or (fn.geometry if isinstance(fn, ModelWave) else Geometry())
+        wanted = int(round(chunk_s * sr))
+        self.hop = (wanted - 2 * geo.context - overlap) // geo.align * geo.align
+        if overlap < 1 or geo.context < 0 or self.hop < 1:
+            raise ConfigError(
+                f"a chunk of {wanted} samples leaves no hop (a multiple of {geo.align}) after discarding "
+                f"2 × {geo.context} context samples and crossfading {overlap}: use a longer chunk"
+            )
         if channels < 1 or batch_size < 1:
             raise ConfigError("channels and batch_size must be at least 1")
         self.fn, self.channels, self.overlap, self.batch_size = fn, channels, overlap, batch_size
-        self.hop = self.chunk - overlap
+        self.context = geo.context
+        self.chunk = self.hop + 2 * geo.context + overlap
         self.fade_in, self.fade_out = (w.astype(np.float32) for w in crossfade(overlap))
-        self._buf = np.zeros((channels, 0), dtype=np.float32)
-        self._pending = np.zeros((channels, overlap), dtype=np.float32)  # faded tail of the last chunk
+        self._buf = np.zeros((channels, 0), dtype=np.float32)  # input from the next chunk's start
+        self._pending = np.zeros((channels, overlap), dtype=np.float32)  # weighted output in the next fade-in
         self._first = True
+        self._mirrored = False  # whether the input's start has been extended by its mirror image
+        self._drop = geo.context  # output samples of that extension still to drop
         self.chunks_done = 0
 
     def _run(self, chunks: np.ndarray, length: int) -> np.ndarray:
@@ -105,27 +146,48 @@ class ChunkedDenoiser:
         self.chunks_done += n
         return result.reshape(n, self.channels, length)
 
-    def _emit(self, outs: np.ndarray, last: bool) -> np.ndarray:
-        """Overlap-add denoised chunks (hop apart) onto the pending tail; return the final samples."""
+    def _weight(self, length: int, first: bool, final: bool) -> np.ndarray:
+        """A chunk's weight: zero over each inner edge's context, ramps over ``overlap``, one between."""
+        c, f = self.context, self.overlap
+        w = np.ones(length, dtype=np.float32)
+        if not first:
+            w[:c] = 0.0
+            w[c : c + f] = self.fade_in
+        if not final:
+            w[length - c - f : length - c] = self.fade_out
+            w[length - c :] = 0.0
+        return w
+
+    def _mirror(self, audio: np.ndarray, before: bool) -> np.ndarray:
+        """``audio`` extended by ``context`` samples of its mirror image before (else after) it."""
+        return np.pad(audio, ((0, 0), (self.context, 0) if before else (0, self.context)), mode="reflect")
+
+    def _trim(self, out: np.ndarray, final: bool) -> np.ndarray:
+        """Drop the output of the mirrored extensions: what remains aligns with the input."""
+        out, self._drop = out[:, self._drop :], max(0, self._drop - out.shape[1])
+        return out[:, : out.shape[1] - self.context] if final else out
+
+    def _emit(self, outs: np.ndarray, final: bool) -> np.ndarray:
+        """Weight and add denoised chunks (hop apart) onto the pending fade; return the final samples.
+
+        Positions are relative to the first chunk's start; the samples before ``context`` (after it, once
+        a first chunk has run) were returned by the previous call, which kept what lies in this chunk's
+        fade-in as ``_pending``.
+        """
         n, _, length = outs.shape
-        if not self._first:
-            outs[0, :, : self.overlap] *= self.fade_in
-        if n > 1:
-            outs[1:, :, : self.overlap] *= self.fade_in
-            outs[:-1, :, self.hop :] *= self.fade_out
-        if not last:
-            outs[-1, :, self.hop :] *= self.fade_out
         total = (n - 1) * self.hop + length
-        acc = np.zeros((self.channels, max(total, self.overlap)), dtype=np.float32)
+        acc = np.zeros((self.channels, max(total, self.context + self.overlap)), dtype=np.float32)
         for i in range(n):
-            acc[:, i * self.hop : i * self.hop + length] += outs[i]
-        acc[:, : self.overlap] += self._pending
+            w = self._weight(length, self._first and i == 0, final and i == n - 1)
+            acc[:, i * self.hop : i * self.hop + length] += outs[i] * w
+        begin = 0 if self._first else self.context
+        acc[:, begin : begin + self.overlap] += self._pending
         self._first = False
-        if last:
-            return acc[:, :total]
-        emitted = n * self.hop
-        self._pending = acc[:, emitted : emitted + self.overlap].copy()
-        return acc[:, :emitted]
+        if final:
+            return acc[:, begin:total]
+        end = n * self.hop + self.context  # the next chunk's weight is zero before this
+        self._pending = acc[:, end : end + self.overlap].copy()
+        return acc[:, begin:end]
 
     def push(self, block: np.ndarray) -> np.ndarray:
         """Add ``(channels, samples)`` input; return the output samples that no later chunk will touch."""
@@ -133,27 +195,33 @@ class ChunkedDenoiser:
         if block.ndim != 2 or block.shape[0] != self.channels:
             raise ValueError(f"expected ({self.channels}, samples) input, got shape {block.shape}")
         self._buf = np.concatenate((self._buf, block), axis=1)
-        # a chunk runs only once input extends past it, so the true last chunk never gets a fade-out
+        if not self._mirrored:
+            if self._buf.shape[1] <= self.context:
+                return np.zeros((self.channels, 0), dtype=np.float32)
+            self._buf, self._mirrored = self._mirror(self._buf, before=True), True
+        # a chunk runs only once input extends past it, so the recording's last chunk is never faded out
         ready = (self._buf.shape[1] - self.chunk - 1) // self.hop + 1 if self._buf.shape[1] > self.chunk else 0
         if ready < 1:
             return np.zeros((self.channels, 0), dtype=np.float32)
-        starts = np.arange(ready) * self.hop
-        chunks = np.stack([self._buf[:, s : s + self.chunk] for s in starts])
-        out = self._emit(self._run(chunks, self.chunk), last=False)
+        chunks = np.stack([self._buf[:, i * self.hop : i * self.hop + self.chunk] for i in range(ready)])
+        out = self._emit(self._run(chunks, self.chunk), final=False)
         self._buf = self._buf[:, ready * self.hop :].copy()
-        return out
+        return self._trim(out, final=False)
 
     def finish(self) -> np.ndarray:
-        """Run the last (possibly short) chunk without a fade-out and return the remaining output."""
-        n = self._buf.shape[1]
-        if n == 0:
+        """Run the last chunk (longer than ``2·context + overlap`` unless it is the only one); return the rest."""
+        if self._buf.shape[1] == 0:
             return np.zeros((self.channels, 0), dtype=np.float32)
+        if not self._mirrored:
+            self._buf, self._mirrored = self._mirror(self._buf, before=True), True
+        self._buf = self._mirror(self._buf, before=False)
+        n = self._buf.shape[1]
         length = max(n, MIN_CHUNK)
         padded = np.zeros((1, self.channels, length), dtype=np.float32)
         padded[0, :, :n] = self._buf
-        out = self._emit(self._run(padded, length)[:, :, :n], last=True)
+        out = self._emit(self._run(padded, length)[:, :, :n], final=True)
         self._buf = self._buf[:, :0]
-        return out
+        return self._trim(out, final=True)
 
 
 def denoise_array(
