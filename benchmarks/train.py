@@ -4,7 +4,8 @@
     python benchmarks/train.py --preset paper --device cuda --steps 20
 
 Random waveforms of the preset's crop length stand in for data (the cost does not depend on the audio),
-so no data directory is needed. Prints the machine, the settings and the figures (for docs/denoiser.md).
+so no data directory is needed; the step is the training loop's own (``Trainer.step``).
+Prints the machine, the settings and the figures (for docs/denoiser.md).
 """
 
 from __future__ import annotations
@@ -20,10 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
-from noisekit.denoiser.model import TwoStageUNet  # noqa: E402
-from noisekit.denoiser.stft import wave_to_spec  # noqa: E402
-from noisekit.denoiser.train import PRESET_RECIPES, pick_device, train_config  # noqa: E402
-from noisekit.denoiser.validation import mae_loss  # noqa: E402
+from noisekit.denoiser.train import PRESET_RECIPES, Trainer, pick_device, train_config  # noqa: E402
 
 
 def _cpu_name() -> str:
@@ -44,9 +42,7 @@ def run(preset: str, device: str, steps: int, warmup: int, batch: int | None, cr
     """Time ``steps`` optimisation steps after ``warmup`` ones; returns the figures."""
     cfg = train_config(preset, batch_size=batch, crop_s=crop_s)
     dev = pick_device(device)
-    torch.manual_seed(0)
-    model = TwoStageUNet(cfg.model_config()).to(dev, memory_format=torch.channels_last)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=cfg.betas)
+    trainer = Trainer(cfg, dev)
     n = int(round(cfg.crop_s * 44100))
     x = torch.randn(cfg.batch_size, n, device=dev) * 0.1
     y = x * 0.5
@@ -54,24 +50,13 @@ def run(preset: str, device: str, steps: int, warmup: int, batch: int | None, cr
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats(dev)
 
-    def step() -> float:
-        sx = wave_to_spec(x).contiguous(memory_format=torch.channels_last)
-        sy = wave_to_spec(y)
-        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dev.type == "cuda"):
-            y2, y1 = model(sx)
-        loss = mae_loss(y2, y1, sy)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        return float(loss.detach())
-
     for _ in range(warmup):
-        step()
+        trainer.step(x, y)
     if dev.type == "cuda":
         torch.cuda.synchronize(dev)
     t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(steps):
-        step()
+        trainer.step(x, y)
     if dev.type == "cuda":
         torch.cuda.synchronize(dev)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0

@@ -174,8 +174,111 @@ class TrainResult:
     checkpoint: Path
 
 
-def _rng_state() -> dict:
-    return {"torch": torch.get_rng_state()}
+class Trainer:
+    """A run's model, optimiser and schedule on one device, and its one training step (the benchmark's too).
+
+    ``state`` (a checkpoint) resumes it exactly; otherwise ``init`` names weights to start from.
+    """
+
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        dev: torch.device,
+        world: int = 1,
+        init: str | Path | None = None,
+        state: dict | None = None,
+    ) -> None:
+        torch.manual_seed(cfg.seed)
+        model = TwoStageUNet(cfg.model_config())
+        if state is None and init is not None:
+            start_from = load_model(init)
+            if start_from.config != cfg.model_config():
+                msg = f"{init}: its model config differs from preset '{cfg.preset}'; cannot start from it"
+                raise NoisekitError(msg)
+            model.load_state_dict(start_from.model.state_dict())
+        self.cfg, self.dev = cfg, dev
+        self.model = model.to(dev, memory_format=torch.channels_last)
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=cfg.lr, betas=cfg.betas)
+        self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, _lr_lambda(cfg))
+        self.start, self.used = 0, {"wall_s": 0.0, "cpu_s": 0.0}
+        if state is not None:
+            self.used = {k: float(v) for k, v in state.get("usage", self.used).items()}
+            self.model.load_state_dict(state["model"])
+            self.opt.load_state_dict(state["optimizer"])
+            self.sched.load_state_dict(state["scheduler"])
+            torch.set_rng_state(state["rng"]["torch"])
+            self.start = int(state["step"])
+        self.net: torch.nn.Module = self.model
+        if world > 1:
+            from torch.nn.parallel import DistributedDataParallel
+
+            self.net = DistributedDataParallel(self.model, device_ids=[dev.index] if dev.type == "cuda" else None)
+        self.model.train()
+
+    def step(self, x: torch.Tensor, y: torch.Tensor) -> float:
+        """One optimisation step on a batch of (noisy, clean) waveforms; returns its loss."""
+        x, y = x.to(self.dev, non_blocking=True), y.to(self.dev, non_blocking=True)
+        stft = self.model.cfg.stft
+        spec_x = wave_to_spec(x, stft).contiguous(memory_format=torch.channels_last)
+        spec_y = wave_to_spec(y, stft)
+        with torch.autocast(self.dev.type, dtype=torch.bfloat16, enabled=self.dev.type == "cuda"):
+            y2, y1 = self.net(spec_x)
+        loss = mae_loss(y2, y1, spec_y)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        self.sched.step()
+        return float(loss.detach())
+
+    def state(self, step: int, usage: dict) -> dict:
+        """Everything a checkpoint needs to resume exactly after ``step``."""
+        return {
+            "model_config": self.cfg.model_config().to_dict(),
+            "train_config": self.cfg.to_dict(),
+            "model": self.model.state_dict(),
+            "optimizer": self.opt.state_dict(),
+            "scheduler": self.sched.state_dict(),
+            "rng": {"torch": torch.get_rng_state()},
+            "step": step,
+            "usage": usage,
+        }
+
+
+def _resume_state(out: Path, cfg: TrainConfig, resume: bool, main: bool) -> tuple[dict | None, TrainConfig]:
+    """The checkpoint to resume and the run's config: the saved one, with this call's length and limits."""
+    ckpt_path = out / "last.pt"
+    if resume and ckpt_path.exists():
+        state = load_checkpoint(ckpt_path)
+        saved = TrainConfig.from_dict(state["train_config"])
+        if saved.model_config() != cfg.model_config():
+            raise NoisekitError(f"{ckpt_path}: its model config differs from the requested one")
+        keep = {k: getattr(cfg, k) for k in ("steps", "max_seconds", "max_cpu_seconds", "workers")}
+        return state, replace(saved, **keep)
+    if main and ckpt_path.exists():
+        raise NoisekitError(f"{out}: a run already exists there; pass --resume to continue it")
+    return None, cfg
+
+
+def _data(data, cfg: TrainConfig, start: int, rank: int, world: int, dev: torch.device, main: bool):
+    """The loader of this rank's training batches from ``start``, and (on the main rank) the validation set."""
+    train_ds = open_split(data, "train", cfg.mix_config(), cfg.seed, cfg.kinds, cfg.devices)
+    loader = DataLoader(
+        train_ds,
+        batch_sampler=StepBatches(start, cfg.steps, cfg.batch_size, rank, world),
+        num_workers=cfg.workers,
+        pin_memory=dev.type == "cuda",
+    )
+    val_set = None
+    if main and cfg.val_examples > 0:
+        val_ds = open_split(data, "valid", cfg.mix_config(validation=True), cfg.seed, cfg.kinds, cfg.devices)
+        val_set = fixed_set(val_ds, cfg.val_examples)
+    return loader, val_set
+
+
+def _checkpoint(out: Path, state: dict) -> Path:
+    """Write ``step-N.pt`` and ``last.pt``."""
+    save_checkpoint(out / f"step-{state['step']:08d}.pt", state)
+    return save_checkpoint(out / "last.pt", state)
 
 
 def train(
@@ -192,97 +295,24 @@ def train(
     ``init`` starts a new run from the weights of another model (fine-tuning), e.g. the shipped ``small``.
     """
     out = Path(out)
-    dev = pick_device(device)
-    rank, world, dev, joined = _dist_setup(dev)
+    rank, world, dev, joined = _dist_setup(pick_device(device))
     main = rank == 0
-    ckpt_path = out / "last.pt"
-    state = None
-    if resume and ckpt_path.exists():
-        state = load_checkpoint(ckpt_path)
-        saved = TrainConfig.from_dict(state["train_config"])
-        if saved.model_config() != cfg.model_config():
-            raise NoisekitError(f"{ckpt_path}: its model config differs from the requested one")
-        cfg = replace(
-            saved,
-            steps=cfg.steps,
-            max_seconds=cfg.max_seconds,
-            max_cpu_seconds=cfg.max_cpu_seconds,
-            workers=cfg.workers,
-        )
-    elif main and ckpt_path.exists():
-        raise NoisekitError(f"{out}: a run already exists there; pass --resume to continue it")
-    torch.manual_seed(cfg.seed)
-    model = TwoStageUNet(cfg.model_config())
-    if state is None and init is not None:
-        start_from = load_model(init)
-        if start_from.config != cfg.model_config():
-            raise NoisekitError(f"{init}: its model config differs from preset '{cfg.preset}'; cannot start from it")
-        model.load_state_dict(start_from.model.state_dict())
-    model = model.to(dev, memory_format=torch.channels_last)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=cfg.betas)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(cfg))
-    start, used = 0, {"wall_s": 0.0, "cpu_s": 0.0}
-    if state is not None:
-        used = {k: float(v) for k, v in state.get("usage", used).items()}
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        sched.load_state_dict(state["scheduler"])
-        torch.set_rng_state(state["rng"]["torch"])
-        start = int(state["step"])
-    net: torch.nn.Module = model
-    if world > 1:
-        from torch.nn.parallel import DistributedDataParallel
-
-        net = DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
-    train_ds = open_split(data, "train", cfg.mix_config(), cfg.seed, cfg.kinds, cfg.devices)
-    loader = DataLoader(
-        train_ds,
-        batch_sampler=StepBatches(start, cfg.steps, cfg.batch_size, rank, world),
-        num_workers=cfg.workers,
-        pin_memory=dev.type == "cuda",
-    )
-    val_set = None
-    if main and cfg.val_examples > 0:
-        val_ds = open_split(data, "valid", cfg.mix_config(validation=True), cfg.seed, cfg.kinds, cfg.devices)
-        val_set = fixed_set(val_ds, cfg.val_examples)
-    log = RunLog(out, enabled=main, resume_step=start if state is not None else None)
+    state, cfg = _resume_state(out, cfg, resume, main)
+    tr = Trainer(cfg, dev, world, init, state)
+    loader, val_set = _data(data, cfg, tr.start, rank, world, dev, main)
+    log = RunLog(out, enabled=main, resume_step=tr.start if state is not None else None)
+    t0, c0, step, loss_v, val = time.monotonic(), time.process_time(), tr.start, math.nan, {}
 
     def usage() -> dict:
-        return {"wall_s": used["wall_s"] + time.monotonic() - t0, "cpu_s": used["cpu_s"] + time.process_time() - c0}
+        wall, cpu = tr.used["wall_s"] + time.monotonic() - t0, tr.used["cpu_s"] + time.process_time() - c0
+        return {"wall_s": wall, "cpu_s": cpu}
 
-    def checkpoint(step: int) -> Path:
-        st = {
-            "model_config": cfg.model_config().to_dict(),
-            "train_config": cfg.to_dict(),
-            "model": model.state_dict(),
-            "optimizer": opt.state_dict(),
-            "scheduler": sched.state_dict(),
-            "rng": _rng_state(),
-            "step": step,
-            "usage": usage(),
-        }
-        save_checkpoint(out / f"step-{step:08d}.pt", st)
-        return save_checkpoint(ckpt_path, st)
-
-    amp = dev.type == "cuda"
-    t0, c0, step, loss_v, val = time.monotonic(), time.process_time(), start, math.nan, {}
-    bar = tqdm(total=cfg.steps, initial=start, disable=not (progress and main), unit="step", dynamic_ncols=True)
-    model.train()
-    for step, (x, y) in enumerate(loader, start=start + 1):
-        x, y = x.to(dev, non_blocking=True), y.to(dev, non_blocking=True)
-        spec_x = wave_to_spec(x, model.cfg.stft).contiguous(memory_format=torch.channels_last)
-        spec_y = wave_to_spec(y, model.cfg.stft)
-        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp):
-            y2, y1 = net(spec_x)
-        loss = mae_loss(y2, y1, spec_y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-        loss_v = float(loss.detach())
+    bar = tqdm(total=cfg.steps, initial=tr.start, disable=not (progress and main), unit="step", dynamic_ncols=True)
+    for step, (x, y) in enumerate(loader, start=tr.start + 1):
+        loss_v = tr.step(x, y)
         if not math.isfinite(loss_v):
             raise NoisekitError(f"{out}: the loss became {loss_v} at step {step}; lower the learning rate")
-        rate = (step - start) / max(time.monotonic() - t0, 1e-9)
+        rate = (step - tr.start) / max(time.monotonic() - t0, 1e-9)
         bar.update(1)
         bar.set_postfix(loss=f"{loss_v:.4f}", steps_s=f"{rate:.2f}")
         now = usage()
@@ -290,23 +320,23 @@ def train(
             _over(cfg.max_seconds, now["wall_s"]) or _over(cfg.max_cpu_seconds, now["cpu_s"]), world, dev
         )
         last = step == cfg.steps or timed_out
-        row = {"step": step, "loss": loss_v, "lr": sched.get_last_lr()[0], "steps_per_s": rate}
+        row = {"step": step, "loss": loss_v, "lr": tr.sched.get_last_lr()[0], "steps_per_s": rate}
         if val_set is not None and (step % cfg.val_every == 0 or last):
-            val = validate_model(model, val_set, cfg.batch_size, dev)
+            val = validate_model(tr.model, val_set, cfg.batch_size, dev)
             row.update(val)
             bar.write(f"step {step}: val_loss {val['val_loss']:.4f}  val ΔSNR {val['val_dsnr']:.2f} dB")
         if main and (step % cfg.ckpt_every == 0 or last):
-            checkpoint(step)
+            _checkpoint(out, tr.state(step, usage()))
         log.add(row, force=step % cfg.log_every == 0 or last or "val_loss" in row)
         if timed_out:
             break
     bar.close()
     log.close()
-    rate = (step - start) / max(time.monotonic() - t0, 1e-9)
+    rate = (step - tr.start) / max(time.monotonic() - t0, 1e-9)
     if world > 1:
         import torch.distributed as dist
 
         dist.barrier()
         if joined:
             dist.destroy_process_group()
-    return TrainResult(out, step, loss_v, val, rate, ckpt_path)
+    return TrainResult(out, step, loss_v, val, rate, out / "last.pt")
