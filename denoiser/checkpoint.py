@@ -133,3 +133,20 @@ def shipped_model_path(name: str = "small") -> Path | None:
     """The weights shipped with the project (``denoiser/weights/NAME.safetensors``), or None if absent."""
     path = SHIPPED_DIR / f"{name}.safetensors"
     return path if path.is_file() and path.with_suffix(".json").is_file() else None
+
+
+def find_model(name_or_path: str | Path | None = None) -> Path | None:
+    """The weights to load, the one place that picks "the checkpoint, else the shipped model": an existing file as
+    given, a shipped model by name ('small'), or for None the shipped 'small' (None if not shipped)."""
+    if name_or_path is None:
+        return shipped_model_path("small")
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    if path.name == str(name_or_path) and not path.suffix:
+        shipped = shipped_model_path(path.name)
+        if shipped is None:
+            names = sorted(p.stem for p in SHIPPED_DIR.glob("*.safetensors"))
+            raise CheckpointError(path, f"no shipped model of that name (shipped: {', '.join(names) or 'none'})")
+        return shipped
+    raise CheckpointError(path, "checkpoint not found")

@@ -3,14 +3,18 @@
 Every example is a pure function of (seed, split, index): its parameters are *drawn* by
 :func:`draw_mix_params` into a :class:`MixParams` and *applied* by :func:`apply_mix`, so a run is
 deterministic whatever the number of DataLoader workers or processes, and a resumed run sees the
-same examples as an uninterrupted one.
+same examples as an uninterrupted one. :class:`MixDataset` draws from :class:`Items`: files named by
+the manifests (:class:`ClipItems`, what `noisekit train` uses) or any indexable dataset of audio
+(:class:`DatasetItems`, what the Python API's ``noisekit.Mixer`` adds), through the same code.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import pyarrow as pa
@@ -80,16 +84,20 @@ def _split_of(row: dict) -> str:
     return "train" if u < 0.8 else ("valid" if u < 0.9 else "test")
 
 
+def usable(row: dict) -> bool:
+    """Whether a manifest row names a file to train on: status ok (or unset) and a path."""
+    return bool(row.get("path")) and (row.get("status") or "ok") == "ok"
+
+
+def clip_of(data: DataDir, row: dict) -> Clip:
+    """The file of a row, sized from its header: a noise row's duration_s is its raw cut, its path the 5-s loop."""
+    info = audio_info(data.resolve(row["path"]))
+    return Clip(info.path, info.sample_rate, info.frames, info.channels)
+
+
 def _clips(data: DataDir, rows: list[dict]) -> list[Clip]:
-    """The files of the ok rows, sized from their headers: a noise row's duration_s is its raw cut, while
-    its path is the 5-s loop."""
-    clips = []
-    for row in rows:
-        if not row.get("path") or (row.get("status") or "ok") != "ok":
-            continue
-        info = audio_info(data.resolve(row["path"]))
-        clips.append(Clip(info.path, info.sample_rate, info.frames, info.channels))
-    return clips
+    """The files of the usable rows."""
+    return [clip_of(data, row) for row in rows if usable(row)]
 
 
 def clean_clips(data: DataDir, split: str) -> list[Clip]:
@@ -98,33 +106,153 @@ def clean_clips(data: DataDir, split: str) -> list[Clip]:
     return _clips(data, rows)
 
 
+def noise_rows(data: DataDir) -> list[dict]:
+    """The rows of noise.parquet then tape.parquet, each with its split (a stable hash split where none is set)."""
+    rows: list[dict] = []
+    for table in ("noise", "tape"):
+        t: pa.Table = read_manifest(data, table)
+        rows += t.to_pylist()
+    return [{**r, "split": _split_of(r)} for r in rows]
+
+
 def noise_clips(
     data: DataDir, split: str, kinds: tuple[str, ...] = ("gramophone",), devices: tuple[str, ...] = ()
 ) -> list[Clip]:
     """Noise segments of one split from noise.parquet (gramophone) and/or tape.parquet, by kind and device."""
-    rows: list[dict] = []
-    for table in ("noise", "tape"):
-        t: pa.Table = read_manifest(data, table)
-        rows += [r for r in t.to_pylist() if r["kind"] in kinds]
+    rows = [r for r in noise_rows(data) if r["kind"] in kinds and r["split"] == split]
     if devices:
         rows = [r for r in rows if r.get("device") in devices]
-    return _clips(data, [r for r in rows if _split_of(r) == split])
+    return _clips(data, rows)
 
 
-def draw_mix_params(rng: np.random.Generator, clean: list[Clip], noise: list[Clip], cfg: MixConfig) -> MixParams:
-    """Draw one example: a clean file (weighted by length), a noise segment, offsets, channels, SNR and gain."""
-    lengths = np.array([c.frames * cfg.sample_rate / c.sample_rate for c in clean], dtype=np.float64)
+@runtime_checkable
+class Items(Protocol):
+    """Audio items a mixture is drawn from, at the mix rate: their lengths and channels, and crops of them."""
+
+    def __len__(self) -> int: ...
+
+    def lengths(self) -> np.ndarray:
+        """Every item's length in samples at the mix rate (float64: the draw weights clean items by it)."""
+        ...
+
+    def channels(self, i: int) -> int: ...
+
+    def span(self, i: int, start: int, n: int, channel: int) -> np.ndarray:
+        """Samples [start, start + n) of one channel of item ``i``, zero-padded past its end."""
+        ...
+
+    def loop(self, i: int, start: int, n: int, channel: int) -> np.ndarray:
+        """``n`` samples of one channel of item ``i`` read circularly from ``start`` (noise loops are seamless)."""
+        ...
+
+
+class ClipItems(Sequence):
+    """Audio files (:class:`Clip`) read in spans at rate ``sr``: the items of `noisekit train`."""
+
+    def __init__(self, clips: Sequence[Clip], sr: int = SAMPLE_RATE) -> None:
+        self.clips, self.sr = list(clips), sr
+        self._lengths = np.array([c.frames * sr / c.sample_rate for c in self.clips], dtype=np.float64)
+
+    def __len__(self) -> int:
+        return len(self.clips)
+
+    def __getitem__(self, i):
+        return self.clips[i]
+
+    def lengths(self) -> np.ndarray:
+        return self._lengths
+
+    def channels(self, i: int) -> int:
+        return self.clips[i].channels
+
+    def span(self, i: int, start: int, n: int, channel: int) -> np.ndarray:
+        return read_span(self.clips[i], start, n, channel, self.sr)
+
+    def loop(self, i: int, start: int, n: int, channel: int) -> np.ndarray:
+        return looped(self.clips[i], start, n, channel, self.sr)
+
+
+def as_array(item: Any) -> np.ndarray:
+    """An item of an audio dataset as float32 (channels, samples): an array or tensor, (samples,) or
+    (channels, samples), or a tuple or list whose first element is one (e.g. (audio, metadata))."""
+    if isinstance(item, tuple | list):
+        item = item[0]
+    if isinstance(item, torch.Tensor):
+        item = item.detach().cpu().numpy()
+    audio = np.asarray(item, dtype=np.float32)
+    audio = audio[None, :] if audio.ndim == 1 else audio
+    if audio.ndim != 2 or audio.shape[0] < 1:
+        raise NoisekitError(f"a dataset item must be (samples,) or (channels, samples) audio, got shape {audio.shape}")
+    return audio
+
+
+class DatasetItems:
+    """Any indexable dataset of audio at the mix rate (see :func:`as_array`) as :class:`Items`.
+
+    ``lengths`` (samples per item) spares the one pass over the dataset that measures them otherwise; the
+    item last read is kept, since a draw asks for its channels and then for its crop.
+    """
+
+    def __init__(self, dataset: Any, lengths: Sequence[int] | None = None) -> None:
+        self.dataset = dataset
+        self._lengths = None if lengths is None else np.asarray(lengths, dtype=np.float64)
+        self._last: tuple[int, np.ndarray] | None = None
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def _audio(self, i: int) -> np.ndarray:
+        if self._last is None or self._last[0] != i:
+            self._last = (i, as_array(self.dataset[i]))
+        return self._last[1]
+
+    def lengths(self) -> np.ndarray:
+        if self._lengths is None:
+            self._lengths = np.array([self._audio(i).shape[1] for i in range(len(self))], dtype=np.float64)
+        return self._lengths
+
+    def channels(self, i: int) -> int:
+        return self._audio(i).shape[0]
+
+    def span(self, i: int, start: int, n: int, channel: int) -> np.ndarray:
+        out = np.zeros(n, dtype=np.float32)
+        x = self._audio(i)[channel, start : start + n]
+        out[: len(x)] = x
+        return out
+
+    def loop(self, i: int, start: int, n: int, channel: int) -> np.ndarray:
+        whole = self._audio(i)[channel]
+        if len(whole) == 0:
+            raise NoisekitError(f"noise item {i} is empty")
+        return whole[(start + np.arange(n)) % len(whole)]
+
+
+def as_items(source: Any, sr: int = SAMPLE_RATE) -> Items:
+    """:class:`Items` of a source: itself, a list of :class:`Clip`, a set with ``clips`` (noisekit.NoiseSet,
+    noisekit.CleanSet: their files), or any other dataset of audio (:class:`DatasetItems`)."""
+    if isinstance(source, Items):
+        return source
+    clips = getattr(source, "clips", source)
+    if isinstance(clips, list | tuple) and all(isinstance(c, Clip) for c in clips):
+        return ClipItems(clips, sr)
+    return DatasetItems(source)
+
+
+def draw_mix_params(rng: np.random.Generator, clean: Any, noise: Any, cfg: MixConfig) -> MixParams:
+    """Draw one example: a clean item (weighted by length), a noise item, offsets, channels, SNR and gain."""
+    clean, noise = as_items(clean, cfg.sample_rate), as_items(noise, cfg.sample_rate)
+    lengths = clean.lengths()
     ci = int(rng.choice(len(clean), p=lengths / lengths.sum()))
     cn = int(lengths[ci])
     ni = int(rng.integers(len(noise)))
-    nn_ = int(noise[ni].frames * cfg.sample_rate / noise[ni].sample_rate)
+    nn_ = int(noise.lengths()[ni])
     return MixParams(
         clean_index=ci,
         clean_start=int(rng.integers(max(cn - cfg.crop, 0) + 1)),
-        clean_channel=int(rng.integers(clean[ci].channels)),
+        clean_channel=int(rng.integers(clean.channels(ci))),
         noise_index=ni,
         noise_start=int(rng.integers(max(nn_, 1))),
-        noise_channel=int(rng.integers(noise[ni].channels)),
+        noise_channel=int(rng.integers(noise.channels(ni))),
         snr_db=float(rng.uniform(*cfg.snr_db)),
         gain_db=float(rng.uniform(*cfg.gain_db)),
     )
@@ -171,16 +299,18 @@ def apply_mix(clean: np.ndarray, noise: np.ndarray, p: MixParams) -> tuple[np.nd
 
 
 class MixDataset(Dataset):
-    """Example ``i`` of a split: (noisy, clean) float32 waveforms of ``cfg.crop`` samples, pure in (seed, i)."""
+    """Example ``i`` of a split: (noisy, clean) float32 waveforms of ``cfg.crop`` samples, pure in (seed, i).
 
-    def __init__(
-        self, clean: list[Clip], noise: list[Clip], cfg: MixConfig, seed: int, split: str, length: int = 1 << 62
-    ) -> None:
-        if not clean:
+    ``clean`` and ``noise`` are anything :func:`as_items` takes (lists of :class:`Clip` for `noisekit train`).
+    """
+
+    def __init__(self, clean: Any, noise: Any, cfg: MixConfig, seed: int, split: str, length: int = 1 << 62) -> None:
+        if not len(clean):
             raise NoisekitError(f"no clean music in split '{split}': run `noisekit manifest clean` first")
-        if not noise:
+        if not len(noise):
             raise NoisekitError(f"no noise segments in split '{split}' for the chosen kinds/devices")
-        self.clean, self.noise, self.cfg, self.seed, self.split, self.length = clean, noise, cfg, seed, split, length
+        self.clean, self.noise = as_items(clean, cfg.sample_rate), as_items(noise, cfg.sample_rate)
+        self.cfg, self.seed, self.split, self.length = cfg, seed, split, length
 
     def __len__(self) -> int:
         return self.length
@@ -191,9 +321,9 @@ class MixDataset(Dataset):
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
         p = self.params(i)
-        n, sr = self.cfg.crop, self.cfg.sample_rate
-        y = read_span(self.clean[p.clean_index], p.clean_start, n, p.clean_channel, sr)
-        noise = looped(self.noise[p.noise_index], p.noise_start, n, p.noise_channel, sr)
+        n = self.cfg.crop
+        y = self.clean.span(p.clean_index, p.clean_start, n, p.clean_channel)
+        noise = self.noise.loop(p.noise_index, p.noise_start, n, p.noise_channel)
         x, y = apply_mix(y, noise, p)
         return torch.from_numpy(x), torch.from_numpy(y)
 
