@@ -12,7 +12,7 @@ import json
 import re
 import tempfile
 import zipfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from noisekit.pipelines.devices import resolve_for_capture
@@ -70,12 +70,12 @@ class Contribution:
         return CaptureMeta(
             self.device,
             speed_ips,
-            self.tape_stock,
-            self.format,
-            self.noise_reduction,
-            self.chain,
-            self.contributor,
-            self.license,
+            tape_stock=self.tape_stock,
+            format=self.format,
+            noise_reduction=self.noise_reduction,
+            chain=self.chain,
+            contributor=self.contributor,
+            license=self.license,
         )
 
     def to_json(self) -> str:
@@ -230,18 +230,7 @@ def build_bundle(
     per_file = _pair_speeds(files, list(speeds) if speeds else [meta.speed_ips])
     devices = {s: resolve_for_capture(meta.device, datadir, s, meta.format, new_device) for s in set(per_file)}
     for s in per_file:
-        check_meta(
-            CaptureMeta(
-                meta.device,
-                s,
-                meta.tape_stock,
-                meta.format,
-                meta.noise_reduction,
-                meta.chain,
-                meta.contributor,
-                meta.license,
-            )
-        )
+        check_meta(replace(meta, speed_ips=s))
     device = next(iter(devices.values()))
     date = date or dt.datetime.now(dt.UTC).date().isoformat()
     if classifier is None:

@@ -2,7 +2,7 @@
 
 A *group* is the folder a file sits in (relative to the scanned folder; files directly in it form
 their own group each), so that the movements of one work, or the takes of one session, never straddle
-the training and test splits. Splits are drawn by a stable hash of the group (80/10/10 by default).
+the training and test splits. Splits are drawn by a stable hash of the group (CleanOptions' fractions by default).
 Files outside the data directory are hard-linked (or copied) into ``D/clean/<folder name>/`` because
 manifest paths are relative to the data directory. A scan replaces what clean.parquet held under that
 folder: after it, ``D/clean/<folder name>/`` and its rows mirror the folder scanned, and a file of an
@@ -19,6 +19,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 from noisekit.manifests import read_manifest, to_table, write_manifest
+from noisekit.pipelines.options import CleanOptions
 from tqdm import tqdm
 
 from noisekit.audio import audio_info
@@ -29,7 +30,9 @@ from noisekit.fsutil import atomic_path, check_safe_name
 from noisekit.seeding import unit_interval
 
 
-def assign_split(group: str, valid: float = 0.1, test: float = 0.1, seed: int = 0) -> str:
+def assign_split(
+    group: str, valid: float = CleanOptions.valid, test: float = CleanOptions.test, seed: int = CleanOptions.seed
+) -> str:
     """The split of a group by a stable hash: ``test`` and ``valid`` fractions, the rest ``train``."""
     u = unit_interval("clean-split", seed, group)
     return "test" if u < test else ("valid" if u < test + valid else "train")
@@ -82,7 +85,12 @@ def _balance(groups: dict[str, str]) -> dict[str, str]:
 
 
 def build_clean_manifest(
-    folder: str | Path, data: DataDir, valid: float = 0.1, test: float = 0.1, seed: int = 0, progress: bool = True
+    folder: str | Path,
+    data: DataDir,
+    valid: float = CleanOptions.valid,
+    test: float = CleanOptions.test,
+    seed: int = CleanOptions.seed,
+    progress: bool = CleanOptions.progress,
 ) -> pa.Table:
     """Scan ``folder`` for audio, import it under the data directory if needed, write clean.parquet."""
     folder = data.refuse_as_input(folder)  # the data directory's noise is not clean music

@@ -2,7 +2,7 @@
 
 The offline demo harvests it with `--source-dir`. Each side's exact noise-only intervals are kept in
 `ground_truth.json` beside the items, so the extracted noise can be scored (purity and recall).
-Seeds start at DEMO_SEED_START, a range that neither the classifier's training nor its evaluation uses.
+Seeds start at DemoArchiveOptions.seed_start, a range that neither the classifier's training nor its evaluation uses.
 """
 
 from __future__ import annotations
@@ -12,13 +12,14 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from noisekit.pipelines.options import DemoArchiveOptions
+
 from noisekit.archive.layout import great78_item, write_archive_dir
 from noisekit.audio import write_audio
 from noisekit.fsutil import atomic_write
 from noisekit.seeding import rng_for
 from noisekit.synth.side import synth_side
 
-DEMO_SEED_START = 2_000_000
 GROUND_TRUTH = "ground_truth.json"
 
 _TITLES = [
@@ -69,7 +70,10 @@ def _describe(seed: int, era: str) -> tuple[str, str, str, int, str]:
 
 
 def build_demo_archive(
-    root: str | Path, sides: int = 6, duration_s: float | None = 60.0, seed_start: int = DEMO_SEED_START
+    root: str | Path,
+    sides: int = DemoArchiveOptions.sides,
+    duration_s: float | None = DemoArchiveOptions.duration_s,
+    seed_start: int = DemoArchiveOptions.seed_start,
 ) -> list[DemoSide]:
     """Write `sides` synthetic Great 78 items (main-track FLAC plus the files real items carry) under `root`."""
     root = Path(root)

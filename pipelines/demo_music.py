@@ -9,16 +9,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from noisekit.pipelines.options import DemoMusicOptions
 
 from noisekit.audio import SAMPLE_RATE, write_audio
 from noisekit.seeding import rng_for
 from noisekit.synth.music import draw_music_params, render_music
 
-DEMO_MUSIC_SEED = 3_000_000
-
 
 def write_demo_music(
-    folder: str | Path, pieces: int = 12, duration_s: float = 20.0, seed: int = DEMO_MUSIC_SEED
+    folder: str | Path,
+    pieces: int = DemoMusicOptions.pieces,
+    duration_s: float = DemoMusicOptions.duration_s,
+    seed: int = DemoMusicOptions.seed,
 ) -> list[Path]:
     """Render `pieces` stereo pieces into `folder/piece-NNN/piece-NNN.flac` (skipping ones already there)."""
     folder = Path(folder)

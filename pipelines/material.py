@@ -20,42 +20,15 @@ from pathlib import Path
 import numpy as np
 from noisekit.manifests import merge_manifest, read_manifest
 from noisekit.pipelines.clean import _balance, assign_split
-from noisekit.pipelines.debian import check_package_name, obtain_deb, read_licence, unpack_deb
+from noisekit.pipelines.debian import expand_containers, obtain_deb, read_licence, unpack_deb
+from noisekit.pipelines.options import MaterialOptions, MaterialSource
 from tqdm import tqdm
 
 from noisekit.audio import load_audio, write_audio
 from noisekit.datadir import DataDir
 from noisekit.errors import AudioError, NoisekitError
 
-KINDS = ("music", "speech", "effects")
-DEFAULT_INCLUDE = ("*.ogg", "*.opus", "*.wav", "*.flac", "*.mp3")
 HEADROOM = 0.999  # decoded lossy audio can overshoot full scale; such a track is scaled to this peak
-
-
-@dataclass(frozen=True)
-class MaterialSource:
-    """One Debian package and which of its audio files to take."""
-
-    package: str
-    kind: str
-    include: tuple[str, ...] = DEFAULT_INCLUDE  # fnmatch patterns over the member's path in the package
-    max_files: int | None = None  # the first N matching members (sorted by path); None = all
-
-    def __post_init__(self) -> None:
-        check_package_name(self.package)
-        if self.kind not in KINDS:
-            raise NoisekitError(f"{self.package}: kind {self.kind!r} is not one of {', '.join(KINDS)}")
-
-
-@dataclass(frozen=True)
-class MaterialOptions:
-    """What `fetch_material` fetches and where it keeps the downloaded packages."""
-
-    sources: tuple[MaterialSource, ...]
-    cache: Path | None = None  # folder of .deb files (read first, downloads land here); None = D/material/.debs
-    valid: float = 0.1  # fractions of each package's tracks kept for validation and test
-    test: float = 0.2
-    progress: bool = True
 
 
 @dataclass
@@ -111,7 +84,7 @@ def fetch_source(data: DataDir, source: MaterialSource, options: MaterialOptions
     shutil.rmtree(staging, ignore_errors=True)  # a killed run's leftover
     rows: list[dict] = []
     try:
-        root = unpack_deb(deb, staging)
+        root = expand_containers(unpack_deb(deb, staging), source.include)
         members = _members(root, source.include)[: source.max_files]
         if not members:
             raise NoisekitError(f"{source.package}: no member matches {', '.join(source.include)}")

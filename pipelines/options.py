@@ -9,11 +9,15 @@ A path in a config may be written `data:REL` (inside the data directory); the de
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import typing
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from noisekit.pipelines.debian import check_package_name
 from noisekit.pipelines.splits import DEFAULT_FRACTIONS
+
+from noisekit.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -77,23 +81,49 @@ class DemoTapeBundleOptions:
     speeds: tuple[float, ...] = (7.5, 15.0)
 
 
+@dataclass(frozen=True, kw_only=True)
+class CaptureDetails:
+    """What a contributor says about blank-tape captures besides the deck and speed: the metadata ingest-tape,
+    contribute and CaptureMeta share (keyword-only, so each subclass puts its own fields first)."""
+
+    tape_stock: str | None = None
+    format: str | None = None  # open-reel or cassette; None: the device registry's format for the deck
+    noise_reduction: str = "none"
+    chain: str | None = None
+    contributor: str | None = None
+    license: str | None = None  # an SPDX identifier
+
+    def details(self) -> dict[str, Any]:
+        """These fields by name, to build another CaptureDetails (e.g. a CaptureMeta) from them."""
+        return {f.name: getattr(self, f.name) for f in fields(CaptureDetails)}
+
+
 @dataclass(frozen=True)
-class IngestTapeOptions:
+class IngestTapeOptions(CaptureDetails):
     """Contribution bundles (each all-or-nothing), or capture files of one deck at one speed and their metadata."""
 
     bundles: tuple[str, ...] = ()
     files: tuple[str, ...] = ()
     device: str | None = None
     speed_ips: float | None = None
-    tape_stock: str | None = None
-    format: str | None = None
-    noise_reduction: str = "none"
-    chain: str | None = None
-    contributor: str | None = None
-    license: str | None = None
     new_device: bool = False
     model: str | None = None  # classifier checkpoint for the content check; None: the shipped weights
     progress: bool = True
+
+
+@dataclass(frozen=True)
+class ContributeOptions(CaptureDetails):
+    """A contribution bundle to write: capture files of one deck at one or more speeds (one for all files, or one
+    per file in order), their metadata, the date (None: today) and free-text notes."""
+
+    out: str
+    device: str
+    speeds: tuple[float, ...]
+    files: tuple[str, ...]
+    date: str | None = None
+    notes: str | None = None
+    new_device: bool = False
+    model: str | None = None  # classifier checkpoint for the content check; None: the shipped weights
 
 
 @dataclass(frozen=True)
@@ -114,6 +144,50 @@ class CleanOptions:
     valid: float = 0.1
     test: float = 0.1
     seed: int = 0
+    progress: bool = True
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """The noise dataset exported as `format` (moliner: the official code's layout; hf: a Hugging Face folder;
+    lhotse: RecordingSet/CutSet manifests) to `out`, with the raw cuts or the 5-s loops (None: raw for moliner,
+    loops for hf and lhotse); `out` is replaced only with `overwrite`."""
+
+    format: Literal["moliner", "hf", "lhotse"]
+    out: str
+    audio: Literal["raw", "loop"] | None = None
+    overwrite: bool = False
+    progress: bool = True
+
+
+MaterialKind = Literal["music", "speech", "effects"]
+
+
+@dataclass(frozen=True)
+class MaterialSource:
+    """One Debian package of real programme, its kind, and which of its audio files to take."""
+
+    package: str
+    kind: MaterialKind
+    include: tuple[str, ...] = ("*.ogg", "*.opus", "*.wav", "*.flac", "*.mp3")  # fnmatch over member paths
+    max_files: int | None = None  # the first N matching members (sorted by path); None: all
+
+    def __post_init__(self) -> None:
+        check_package_name(self.package)
+        kinds = typing.get_args(MaterialKind)
+        if self.kind not in kinds:
+            raise ConfigError(f"{self.package}: kind {self.kind!r} is not one of {', '.join(kinds)}")
+
+
+@dataclass(frozen=True)
+class MaterialOptions:
+    """Which packages `fetch_material` fetches, where it keeps the .debs (None: D/material/.debs) and the
+    fractions of each package's tracks kept for validation and test."""
+
+    sources: tuple[MaterialSource, ...]
+    cache: str | Path | None = None
+    valid: float = 0.1
+    test: float = 0.2
     progress: bool = True
 
 

@@ -7,6 +7,7 @@ of failing (or silently misbehaving) hours into a run.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import sys
 import types
@@ -62,6 +63,8 @@ def _fits(value: Any, hint: Any) -> bool:
         return isinstance(value, int | float) and not isinstance(value, bool)
     if hint in (str, Path):
         return isinstance(value, str)
+    if dataclasses.is_dataclass(hint):
+        return isinstance(value, dict)  # its keys and values: check_params, through _tables
     if hint is dict or origin is dict:
         return isinstance(value, dict) and (not args or all(_fits(v, args[1]) for v in value.values()))
     if origin in (tuple, list, Sequence) or hint in (tuple, list):
@@ -82,6 +85,8 @@ def describe(hint: Any) -> str:
         return "one of " + ", ".join(repr(a) for a in args)
     if origin in (tuple, list, Sequence):
         return f"a list of {describe(args[0]).removeprefix('a ').removeprefix('an ')}" if args else "a list"
+    if dataclasses.is_dataclass(hint):
+        return "a table"
     words = {bool: "true or false", int: "an integer", float: "a number", str: "text", Path: "a path"}
     return words.get(hint, "a table" if hint is dict or origin is dict else getattr(hint, "__name__", str(hint)))
 
@@ -93,6 +98,9 @@ def check_params(where: str, cls: type, params: dict) -> list[str]:
     for key, value in params.items():
         if key in hints and not _fits(value, hints[key]):
             problems.append(f"{where}: '{key}' = {value!r} is not {describe(hints[key])}")
+        elif key in hints:
+            for i, (item, table) in enumerate(_tables(hints[key], value)):
+                problems += check_params(f"{where}: {key}[{i + 1}]", item, table)
     for f in fields(cls):
         if f.default is MISSING and f.default_factory is MISSING and f.name not in params:
             problems.append(f"{where}: '{f.name}' is required")
@@ -107,7 +115,27 @@ def _wants_tuple(hint: Any) -> bool:
     return hint is tuple or typing.get_origin(hint) is tuple
 
 
+def _tables(hint: Any, value: Any) -> list[tuple[type, dict]]:
+    """The TOML tables in `value` that stand for dataclasses of `hint` (a list of tables for `tuple[Source, ...]`,
+    one table for `Source`), each with its dataclass."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return next((t for a in typing.get_args(hint) if (t := _tables(a, value))), [])
+    if dataclasses.is_dataclass(hint) and isinstance(value, dict):
+        return [(typing.cast(type, hint), value)]
+    args = typing.get_args(hint)
+    if _wants_tuple(hint) and args and dataclasses.is_dataclass(args[0]) and isinstance(value, list):
+        return [(args[0], v) for v in value if isinstance(v, dict)]
+    return []
+
+
 def build_options(cls: type, params: dict) -> Any:
-    """An instance of `cls` from checked `params` (see check_params)."""
+    """An instance of `cls` from checked `params` (see check_params); tables become their dataclasses."""
     hints = {f.name: _hint(cls, f) for f in fields(cls)}
-    return cls(**{k: tuple(v) if isinstance(v, list) and _wants_tuple(hints[k]) else v for k, v in params.items()})
+    values = {}
+    for key, value in params.items():
+        tables = _tables(hints[key], value)
+        if tables:
+            built = [build_options(item, table) for item, table in tables]
+            value = built[0] if isinstance(value, dict) else built
+        values[key] = tuple(value) if isinstance(value, list) and _wants_tuple(hints[key]) else value
+    return cls(**values)

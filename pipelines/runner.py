@@ -14,7 +14,7 @@ import logging
 import re
 import time
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,12 +33,13 @@ PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")  # a stage's name is its 
 
 @dataclass(frozen=True)
 class StageType:
-    """What a stage does (`run(data, options)`), the dataclass its params fill (`options`), which manifests it
-    reads and writes, which params name input files or folders (part of its fingerprint) and which name
-    outputs (anchored, not fingerprinted); `outputs(data, options)` lists the files it writes."""
+    """What a stage does (`run(data, options)`, returning the items that failed, each named with its reason), the
+    dataclass its params fill (`options`), which manifests it reads and writes, which params name input files or
+    folders (part of its fingerprint) and which name outputs (anchored, not fingerprinted); `outputs(data,
+    options)` lists the files it writes."""
 
     name: str
-    run: Callable[[DataDir, Any], object]
+    run: Callable[[DataDir, Any], Sequence[str]]
     options: type
     reads: tuple[str, ...] = ()
     writes: tuple[str, ...] = ()
@@ -60,9 +61,9 @@ def stage_type(
     outputs: Callable[[DataDir, Any], list[Path]] | None = None,
 ):
     """Register `fn(data, options)` as the stage type `name` (`uses = "name"` in configs); a config's params
-    are the fields of the dataclass `options`."""
+    are the fields of the dataclass `options`, and `fn` returns the items that failed (empty: all done)."""
 
-    def register(fn: Callable[[DataDir, Any], object]) -> Callable[[DataDir, Any], object]:
+    def register(fn: Callable[[DataDir, Any], Sequence[str]]) -> Callable[[DataDir, Any], Sequence[str]]:
         STAGE_TYPES[name] = StageType(name, fn, options, reads, writes, path_params, out_params, outputs)
         return fn
 
@@ -154,7 +155,11 @@ def _load_stage(path: Path, i: int, raw: dict, seen: set[str]) -> tuple[Stage | 
     for key in kind.path_params + kind.out_params:
         if key in params:
             params[key] = _anchor(params[key], path.parent)
-    return Stage(name, uses, params, build_options(kind.options, params)), []
+    try:
+        options = build_options(kind.options, params)
+    except NoisekitError as exc:  # a value the options type itself refuses, e.g. a bad package name
+        return None, [f"{where} ({uses}): {exc}"]
+    return Stage(name, uses, params, options), []
 
 
 def _anchor(value: object, base: Path) -> object:
@@ -231,9 +236,12 @@ def _save_state(data: DataDir, state: dict) -> None:
 
 @dataclass
 class StageOutcome:
+    """How a stage went: ran or skipped, how long it took, and the items that failed (each named)."""
+
     name: str
     status: str  # "ran" | "skipped"
     seconds: float
+    failed: list[str] = field(default_factory=list)
 
 
 def select(pipeline: Pipeline, start: str | None, stop: str | None) -> list[Stage]:
@@ -255,7 +263,10 @@ def run_pipeline(
     force: tuple[str, ...] = (),
     echo: Callable[[str], None] = print,
 ) -> list[StageOutcome]:
-    """Run the selected stages in order, skipping up-to-date ones; each stage logs to DIR/logs/<stage>.log."""
+    """Run the selected stages in order, skipping up-to-date ones; each stage logs to DIR/logs/<stage>.log.
+
+    A stage whose items partly failed does not stop the run, and is not recorded as done: the next run does it
+    again (each stage resumes, so only what is missing is redone) and reports what still fails."""
     data.ensure()
     data.logs.mkdir(parents=True, exist_ok=True)
     unknown = set(force) - {s.name for s in pipeline.stages}
@@ -276,9 +287,17 @@ def run_pipeline(
         started = time.perf_counter()
         with _stage_log(data.logs / f"{stage.name}.log"):
             log.info("stage %s (%s) params=%s", stage.name, stage.uses, json.dumps(stage.params, default=str))
-            stage.type.run(data, stage.options)
+            failed = list(stage.type.run(data, stage.options))
+            for item in failed:
+                log.warning("failed: %s", item)
             log.info("stage %s finished in %.1f s", stage.name, time.perf_counter() - started)
         elapsed = time.perf_counter() - started
+        if failed:
+            echo(f"[{stage.name}] {len(failed)} item(s) failed; the stage runs again next time")
+            if state.pop(key, None) is not None:
+                _save_state(data, state)
+            outcomes.append(StageOutcome(stage.name, "ran", elapsed, failed))
+            continue
         state[key] = {
             "fingerprint": fp,
             "outputs": _output_sums(stage, data),

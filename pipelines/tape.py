@@ -22,6 +22,7 @@ from noisekit.manifests.io import upsert
 from noisekit.manifests.schemas import schema_for
 from noisekit.pipelines.dataset_card import write_dataset_card
 from noisekit.pipelines.devices import Device, add_device, check_speed_value, resolve_for_capture
+from noisekit.pipelines.options import CaptureDetails
 from noisekit.pipelines.splits import split_for
 from noisekit.pipelines.tape_checks import CaptureCheck, ClassifierLike, check_decoded, check_readable
 from tqdm import tqdm
@@ -61,17 +62,11 @@ class CaptureRefused(NoisekitError):
 
 
 @dataclass(frozen=True)
-class CaptureMeta:
-    """What the contributor tells us about a capture (one deck, one speed)."""
+class CaptureMeta(CaptureDetails):
+    """What the contributor tells us about a capture (one deck, one speed; the rest by keyword)."""
 
     device: str
     speed_ips: float
-    tape_stock: str | None = None
-    format: str | None = None
-    noise_reduction: str = "none"
-    chain: str | None = None
-    contributor: str | None = None
-    license: str | None = None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from noisekit.pipelines.bundle import Contribution, build_bundle
+from noisekit.pipelines.options import DemoTapeBundleOptions
 from noisekit.pipelines.tape import CaptureMeta
 from noisekit.pipelines.tape_checks import ClassifierLike
 
@@ -37,9 +38,9 @@ def synth_blank_capture(
 
 def make_demo_bundle(
     out: str | Path,
-    seed: int = 0,
+    seed: int = DemoTapeBundleOptions.seed,
     device: str = "Revox A77 (HS)",
-    speeds: tuple[float, ...] = (7.5, 15.0),
+    speeds: tuple[float, ...] = DemoTapeBundleOptions.speeds,
     duration_s: float = 12.0,
     contributor: str = "noisekit demo (synthetic)",
     license: str = "CC0-1.0",

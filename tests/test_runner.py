@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from noisekit.manifests import merge_manifest, read_manifest, write_manifest
 from noisekit.pipelines.runner import PipelineError, load_pipeline, run_pipeline, stage_type
 
+from noisekit.cli import main
 from noisekit.datadir import DataDir
 
 CALLS: list[str] = []
@@ -27,17 +29,18 @@ class NoOptions:
 
 
 @stage_type("test-labels", LabelsOptions, writes=("labels",), path_params=("source",))
-def _make_labels(data: DataDir, options: LabelsOptions) -> None:
+def _make_labels(data: DataDir, options: LabelsOptions) -> list[str]:
     CALLS.append("labels")
     n = options.n
     text = Path(options.source).read_text() if options.source else ""
     write_manifest(
         data, "labels", [{"path": f"{text}{i}.wav", "start_s": 0.0, "end_s": 1.0, "label": "noise"} for i in range(n)]
     )
+    return []
 
 
 @stage_type("test-count", NoOptions, reads=("labels",), writes=("clean",))
-def _count(data: DataDir, options: NoOptions) -> None:
+def _count(data: DataDir, options: NoOptions) -> list[str]:
     CALLS.append("count")
     n = read_manifest(data, "labels").num_rows
     merge_manifest(
@@ -45,6 +48,7 @@ def _count(data: DataDir, options: NoOptions) -> None:
         "clean",
         [{"path": "x", "group": "g", "duration_s": float(n), "sample_rate": 1, "channels": 1, "split": "train"}],
     )
+    return []
 
 
 def _config(tmp_path, n: int = 2) -> str:
@@ -162,3 +166,51 @@ def test_shipped_pipeline_configs_load(config: Path) -> None:
 
     pipeline = load_pipeline(config)
     assert pipeline.stages and pipeline.description
+
+
+@dataclass(frozen=True)
+class FailOptions:
+    fail: tuple[str, ...] = ()
+
+
+@stage_type("test-fails", FailOptions)
+def _fails(data: DataDir, options: FailOptions) -> list[str]:
+    CALLS.append("fails")
+    return list(options.fail)
+
+
+def _failing_config(tmp_path: Path, fail: str) -> str:
+    path = tmp_path / "f.toml"
+    path.write_text(f"""
+[pipeline]
+name = "f"
+[[stage]]
+name = "fails"
+uses = "test-fails"
+params = {{ fail = [{fail}] }}
+[[stage]]
+name = "make"
+uses = "test-labels"
+""")
+    return str(path)
+
+
+def test_failed_items_exit_1_named_and_the_stage_runs_again(tmp_path):
+    """Items that failed in a stage do not stop the run; `noisekit run` names them, exits 1, and reruns that stage
+    (only that one) until nothing fails."""
+    data = tmp_path / "data"
+    config = _failing_config(tmp_path, '"a.wav: unreadable", "b.wav: too short"')
+    first = CliRunner().invoke(main, ["run", config, "--data", str(data)])
+    assert first.exit_code == 1, first.output
+    assert "failed: fails: a.wav: unreadable" in first.stderr and "failed: fails: b.wav: too short" in first.stderr
+    assert "2 item(s) failed" in first.stdout
+    assert CALLS == ["fails", "labels"]  # the next stage still ran
+    assert "failed: a.wav: unreadable" in (data / "logs" / "fails.log").read_text()
+
+    second = CliRunner().invoke(main, ["run", config, "--data", str(data)])
+    assert second.exit_code == 1 and CALLS == ["fails", "labels", "fails"]  # 'make' was done, so skipped
+
+    config = _failing_config(tmp_path, "")
+    assert CliRunner().invoke(main, ["run", config, "--data", str(data)]).exit_code == 0
+    assert CliRunner().invoke(main, ["run", config, "--data", str(data)]).exit_code == 0
+    assert CALLS == ["fails", "labels", "fails", "fails"]  # done once nothing failed, then skipped

@@ -8,14 +8,19 @@ import click
 
 from noisekit.commands.common import data_option, locks_data, summary
 from noisekit.datadir import DataDir
+from noisekit.pipelines.options import CleanOptions
 
 
 @click.command("clean")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False))
 @data_option
-@click.option("--valid", type=float, default=0.1, show_default=True, help="Fraction of groups for validation.")
-@click.option("--test", type=float, default=0.1, show_default=True, help="Fraction of groups for testing.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the group split.")
+@click.option(
+    "--valid", type=float, default=CleanOptions.valid, show_default=True, help="Fraction of groups for validation."
+)
+@click.option(
+    "--test", type=float, default=CleanOptions.test, show_default=True, help="Fraction of groups for testing."
+)
+@click.option("--seed", type=int, default=CleanOptions.seed, show_default=True, help="Seed of the group split.")
 @locks_data()
 def clean_command(folder: str, data: DataDir, valid: float, test: float, seed: int) -> None:
     """Index the clean music in FOLDER (e.g. MusicNet) into clean.parquet; a sub-folder is one group.

@@ -6,11 +6,12 @@ import click
 
 from noisekit.commands.common import data_option, locks_data, summary
 from noisekit.datadir import DataDir
+from noisekit.pipelines.options import ReportOptions
 
 
 @click.command("report")
 @data_option
-@click.option("--title", help="Title of the page (default: the data directory's name).")
+@click.option("--title", default=ReportOptions.title, help="Title of the page (default: the data directory's name).")
 @locks_data()
 def report_command(data: DataDir, title: str | None) -> None:
     """Write DIR/report/index.html: minutes of noise by kind, decade, label, device and speed, a

@@ -6,7 +6,7 @@ import time
 
 import click
 
-from noisekit.commands.common import data_option, locks_data, summary
+from noisekit.commands.common import data_option, finish, locks_data
 from noisekit.datadir import DataDir
 
 
@@ -22,7 +22,8 @@ def run_command(config: str, data: DataDir, start: str | None, stop: str | None,
 
     A stage is skipped when the manifests it reads, the files it names and its parameters are unchanged
     since it last succeeded, and the manifests it wrote are as it left them. Each stage logs to
-    DIR/logs/<stage>.log.
+    DIR/logs/<stage>.log. A stage whose items partly failed does not stop the run; the run exits 1 naming
+    each failed item, and that stage runs again next time.
     """
     from noisekit.pipelines import stages  # noqa: F401  (registers the stage types)
     from noisekit.pipelines.runner import load_pipeline, run_pipeline
@@ -33,7 +34,9 @@ def run_command(config: str, data: DataDir, start: str | None, stop: str | None,
     ran = sum(o.status == "ran" for o in outcomes)
     report = data.root / "report" / "index.html"
     where = f"report: {report}" if report.exists() else f"data in {data.root}"
-    summary(
-        f"pipeline '{pipeline.name}': {ran} stage(s) ran, {len(outcomes) - ran} skipped, "
-        f"{time.perf_counter() - started:.1f} s; {where}"
+    failed = [f"{o.name}: {item}" for o in outcomes for item in o.failed]
+    finish(
+        f"pipeline '{pipeline.name}': {ran} stage(s) ran, {len(outcomes) - ran} skipped, {len(failed)} item(s) "
+        f"failed, {time.perf_counter() - started:.1f} s; {where}",
+        failed,
     )
