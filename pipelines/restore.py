@@ -64,6 +64,7 @@ class RestoreResult:
     residual: np.ndarray
     clicks: list[tuple[int, int, int]]
     report: dict
+    click_kinds: list[str] = field(default_factory=list)  # per click: how it was repaired (lsar or refill)
 
 
 def fade_weights(active: np.ndarray, fade: int) -> np.ndarray:
@@ -192,6 +193,7 @@ def restore_array(
     gaps = [detect_gaps(x[c], sr, options.inpaint) if want_gaps else [] for c in range(channels)]
 
     clicks: list[tuple[int, int, int]] = []
+    kinds: list[str] = []
     if "declick" in options.steps:
         t0 = time.perf_counter()
         margin = options.declick.order + int(options.declick.dilate_s * sr) + 2
@@ -206,6 +208,7 @@ def restore_array(
                 result = declick(out[c, lo:hi], sr, options.declick, ignore=keep)
                 out[c, lo:hi] = result.audio
                 clicks += [(c, int(s) + lo, int(e) + lo) for s, e in result.clicks]
+                kinds += result.kinds
         done("declick", t0)
         report["declick"] = {
             "clicks": len(clicks),
@@ -269,7 +272,7 @@ def restore_array(
     report["cpu_seconds"] = round(cpu, 3)
     report["x_realtime_cpu"] = round(n / sr / cpu, 2) if cpu > 0 else None
     report["bit_exact"] = bool(np.array_equal(out, x))
-    return RestoreResult(out, x - out, clicks, report)
+    return RestoreResult(out, x - out, clicks, report, kinds)
 
 
 def output_paths(in_path: str | Path, out_dir: str | Path, stem: str | None = None) -> dict[str, Path]:
@@ -285,13 +288,14 @@ def output_paths(in_path: str | Path, out_dir: str | Path, stem: str | None = No
     }
 
 
-def write_click_map(path: Path, clicks: list[tuple[int, int, int]], sr: int) -> None:
-    """CSV of the replaced sample ranges: channel, start, stop (samples, stop exclusive) and seconds."""
+def write_click_map(path: Path, clicks: list[tuple[int, int, int]], sr: int, kinds: list[str] | None = None) -> None:
+    """CSV of the replaced sample ranges: channel, start, stop (samples, stop exclusive), seconds and repair kind."""
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(["channel", "start", "stop", "start_s", "duration_ms"])
-    for c, s, e in clicks:
-        writer.writerow([c, s, e, f"{s / sr:.6f}", f"{(e - s) / sr * 1000:.3f}"])
+    writer.writerow(["channel", "start", "stop", "start_s", "duration_ms", "kind"])
+    for i, (c, s, e) in enumerate(clicks):
+        kind = kinds[i] if kinds else ""
+        writer.writerow([c, s, e, f"{s / sr:.6f}", f"{(e - s) / sr * 1000:.3f}", kind])
     with atomic_write(path, "w") as handle:
         handle.write(buf.getvalue())
 
@@ -315,7 +319,7 @@ def restore_file(
         subtype = "FLOAT"
     write_audio(paths["restored"], result.audio, sr, subtype=subtype)
     write_audio(paths["residual"], result.residual, sr, subtype=subtype)
-    write_click_map(paths["clicks"], result.clicks, sr)
+    write_click_map(paths["clicks"], result.clicks, sr, result.click_kinds)
     result.report["input"] = str(in_path)
     result.report["outputs"] = {k: str(v) for k, v in paths.items()}
     with atomic_write(paths["report"], "w") as handle:
@@ -345,13 +349,13 @@ def model_denoiser(checkpoint: str | Path) -> DenoiseFn:
 
 def pick_denoiser(checkpoint: str | Path | None, kind: str = "auto") -> tuple[DenoiseFn, str]:
     """The denoiser for the chain and its name: a given checkpoint, else the shipped model, else (auto) LSA."""
-    from noisekit.denoiser.checkpoint import shipped_model_path
+    from noisekit.denoiser.checkpoint import find_model
 
     if kind not in ("auto", "model", "lsa"):
         raise ConfigError(f"unknown denoiser {kind!r}; choose auto, model or lsa")
     if kind == "lsa":
         return lsa_denoiser, "classical LSA (Ephraim-Malah)"
-    path = checkpoint or shipped_model_path()
+    path = find_model(checkpoint)
     if path is not None:
         return model_denoiser(path), f"two-stage U-Net ({Path(path).name})"
     if kind == "model":

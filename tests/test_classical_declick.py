@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from noisekit.denoiser.classical.declick import DeclickParams, declick, fit_block_models, lsar_interpolate
+from noisekit.denoiser.classical.declick import MUSIC_SAFE, DeclickParams, declick, fit_block_models, lsar_interpolate
 from noisekit.denoiser.classical.lpc import coefficient_autocorrelation
 from noisekit.denoiser.classical.signals import SR, plant_clicks, sinusoids
 
@@ -75,6 +75,25 @@ def test_overlong_bursts_are_reported_and_left_alone():
         reported[start:stop] = True
     assert reported[20000:20882].mean() >= 0.8  # the AR model adapts inside the burst: a few gaps remain
     np.testing.assert_array_equal(result.audio[reported], x[reported])
+
+
+def test_a_noise_burst_is_not_a_click_and_is_left_alone():
+    x = sinusoids(1.0, seed=10)
+    burst = np.random.default_rng(0).uniform(-0.5, 0.5, 882).astype(np.float32)
+    x[20000:20882] += burst
+    result = declick(x, SR, MUSIC_SAFE)
+    # 20 ms of noise raises the local error scale: no sample in it is an outlier against its surroundings
+    np.testing.assert_array_equal(result.audio[19000:21900], x[19000:21900])
+
+
+def test_clicks_on_steady_tones_are_repaired_above_15_db():
+    tone = sinusoids(4.0, seed=7)
+    clicked, planted = plant_clicks(tone, 16, seed=8, widths=(2, 40), peaks=(0.1, 0.5))
+    result = declick(clicked, SR, MUSIC_SAFE)
+    assert all(result.mask[s:e].any() for s, e in planted)
+    assert snr_db(tone, result.audio) >= snr_db(tone, clicked) + 15.0
+    assert set(result.kinds) <= {"lsar", "refill"} and len(result.kinds) == len(result.clicks)
+    assert "refill" in result.kinds  # clicks wider than refill_over samples are refilled from both sides
 
 
 def test_ignore_mask_protects_samples():

@@ -109,7 +109,8 @@ def test_restore_file_writes_outputs_with_input_shape(tmp_path, clean, noisy):
     report = json.loads(paths["report"].read_text())
     assert report["declick"]["clicks"] >= 15 and report["channels"] == 2
     header = paths["clicks"].read_text().splitlines()[0]
-    assert header == "channel,start,stop,start_s,duration_ms"
+    assert header == "channel,start,stop,start_s,duration_ms,kind"
+    assert {row.split(",")[-1] for row in paths["clicks"].read_text().splitlines()[1:]} <= {"lsar", "refill"}
     assert len(paths["clicks"].read_text().splitlines()) == report["declick"]["clicks"] + 1
 
 

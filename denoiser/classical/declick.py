@@ -10,6 +10,9 @@ the values that minimise the prediction-error energy ``||A x||^2`` given the oth
 separated by more than p samples are independent systems; they are solved in batches of equal padded size.
 Detections that recur at a pitch period (five in a row, equally spaced) are a periodic waveform's sharp
 feature, not surface damage, and are dropped (``reject_periodic``).
+Which error bursts are clicks and which are the music (an attack persists, a click does not) is decided
+against a local robust scale in ``noisekit.denoiser.classical.clickdetect``; a confirmed core is grown to
+the run where both errors exceed ``extent_threshold`` (a click's tail).
 Detection and interpolation are repeated ``n_iter`` times, re-fitting the model on the restored signal.
 A contiguous run longer than ``2 p`` (merged crackle, a short scratch) is beyond what an order-p LSAR
 bridges well (the estimate sags toward zero mid-gap); such runs are refilled like inpainting gaps, with
@@ -21,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from noisekit.denoiser.classical.clickdetect import EventRule, Events, judge, local_scale
 from noisekit.denoiser.classical.lpc import burg_batch, coefficient_autocorrelation, fill_gap
 from noisekit.denoiser.classical.spectral import check_signal
 from numpy.lib.stride_tricks import sliding_window_view
@@ -37,6 +41,11 @@ class DeclickParams:
     order: int = 32
     block_s: float = 0.05
     threshold: float = 5.0
+    detector: str = "block"  # "block": block-MAD scale, every candidate a click; "local": see clickdetect
+    extent_threshold: float = 3.0
+    refill_over: int = 64
+    rise_db: float = 6.0
+    strong: float = 4.0
     dilate_s: float = 0.0001
     max_click_s: float = 0.005
     n_iter: int = 2
@@ -66,6 +75,7 @@ class DeclickResult:
     clicks: np.ndarray
     too_long: np.ndarray
     stats: dict = field(default_factory=dict)
+    kinds: list[str] = field(default_factory=list)  # per click: "lsar" (short, AR interpolation) or "refill"
 
 
 def close_gaps(mask: np.ndarray, longest: int) -> np.ndarray:
@@ -240,17 +250,101 @@ def periodic_runs(found: np.ndarray, min_lag: int, max_lag: int, chain: int = 5)
     return periodic
 
 
-def _refill_long_runs(y: np.ndarray, found: np.ndarray, longer_than: int, order: int, sr: int) -> np.ndarray:
-    """Refill contiguous runs longer than ``longer_than`` samples from both sides (see the module docstring)."""
+REFILL_CONTEXT_S = 0.05
+
+
+def _fill(y: np.ndarray, start: int, stop: int, order: int, sr: int) -> np.ndarray | None:
+    """Two-sided Burg prediction of ``y[start:stop]`` from its context (None without 16 samples either side)."""
+    ctx = max(4 * (stop - start), int(REFILL_CONTEXT_S * sr), 2 * order)
+    left, right = y[max(0, start - ctx) : start], y[stop : stop + ctx]
+    if len(left) < 16 and len(right) < 16:
+        return None
+    left, right = (left if len(left) >= 16 else left[:0]), (right if len(right) >= 16 else right[:0])
+    return fill_gap(left, right, stop - start, order)
+
+
+def _refill_long_runs(
+    x: np.ndarray, y: np.ndarray, found: np.ndarray, longer_than: int, order: int, sr: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Refill runs longer than ``longer_than`` from both sides; keep a fill only where it beats the click.
+
+    Replacing a run trades the click's error for the fill's. The fill's error is estimated by filling a
+    stretch of the same width just before and just after the run, where the signal is known; where the data
+    differ from the fill by less than twice that (the click is smaller than the fill's own error), the run is
+    left as it was. Returns the signal and which runs were kept.
+    """
     y = y.copy()
-    for start, stop in found[(found[:, 1] - found[:, 0]) > longer_than]:
-        ctx = max(4 * (stop - start), int(0.02 * sr), 2 * order)
-        left, right = y[max(0, start - ctx) : start], y[stop : stop + ctx]
-        if len(left) >= 16 or len(right) >= 16:
-            y[start:stop] = fill_gap(
-                left if len(left) >= 16 else left[:0], right if len(right) >= 16 else right[:0], stop - start, order
-            )
-    return y
+    kept = np.ones(len(found), dtype=bool)
+    for i, (start, stop) in enumerate(found):
+        width = stop - start
+        if width <= longer_than:
+            continue
+        guess = _fill(y, start, stop, order, sr)
+        if guess is None:
+            continue
+        errors = []
+        for s in (start - 2 * width - 16, stop + width + 16):
+            if s >= 16 and s + width + 16 <= len(y):
+                probe = _fill(y, s, s + width, order, sr)
+                errors.append(np.sum((probe - y[s : s + width]) ** 2))
+        if errors and np.sum((x[start:stop] - guess) ** 2) <= 2 * np.mean(errors):
+            y[start:stop] = x[start:stop]
+            kept[i] = False
+        else:
+            y[start:stop] = guess
+    return y, kept
+
+
+def _candidates(
+    x: np.ndarray, a: np.ndarray, sr: int, params: DeclickParams, ignore: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, Events]:
+    """Extent mask (hysteresis at ``extent_threshold``), candidate runs and the click-or-music verdict on each."""
+    p, n_block = a.shape[1] - 1, _block_len(sr, params)
+    rule = EventRule(threshold=params.threshold, rise_db=params.rise_db, strong=params.strong)
+    e_fwd = block_fir(x, a[:, ::-1], p, n_block)
+    e_bwd = block_fir(x, a, 0, n_block)
+    hop = max(1, int(round(rule.frame_s * sr)))
+    width = max(1, int(round(rule.scale_s * sr / hop))) | 1
+    scale = np.repeat(local_scale(e_fwd, hop, width, rule.floor), hop)[: len(x)]
+    widen = np.ones(5, dtype=bool)
+
+    def both_exceed(level: float) -> np.ndarray:
+        over = binary_dilation(np.abs(e_fwd) > level * scale, structure=widen)
+        return over & binary_dilation(np.abs(e_bwd) > level * scale, structure=widen)
+
+    if params.detector == "block":
+        hits = detect(x, a, n_block, params.threshold)
+        extent = hits.copy()
+    else:
+        hits = both_exceed(params.threshold)
+        extent = both_exceed(params.extent_threshold) | hits
+    dilate = int(round(params.dilate_s * sr))
+    if dilate:
+        extent = binary_dilation(extent, structure=np.ones(2 * dilate + 1, dtype=bool))
+    extent = close_gaps(extent, int(round(params.merge_s * sr)))
+    if ignore is not None:
+        hits &= ~np.asarray(ignore, dtype=bool)
+        extent &= ~np.asarray(ignore, dtype=bool)
+    found = runs(hits)
+    if params.detector == "block":
+        return extent, found, Events(found, np.ones(len(found), bool), np.zeros(len(found)), np.zeros(len(found)))
+    return extent, found, judge(x, e_fwd, e_bwd, found, p, sr, rule)
+
+
+def grow(seeds: np.ndarray, extent: np.ndarray) -> np.ndarray:
+    """The runs of ``extent`` that contain a seed sample: a click's full width from its confirmed core."""
+    spans = runs(extent)
+    if not len(spans):
+        return np.zeros(len(extent), dtype=bool)
+    counts = np.array([seeds[s:e].any() for s, e in spans])
+    out = np.zeros(len(extent), dtype=bool)
+    for start, stop in spans[counts]:
+        out[start:stop] = True
+    return out
+
+
+MUSIC_SAFE = DeclickParams(detector="local", threshold=10.0, long_order=256, refill_over=8)
+"""The detector that leaves clean music alone (issue #18); misses faint clicks in hiss the block detector finds."""
 
 
 def declick(
@@ -271,35 +365,34 @@ def declick(
             empty,
             {"clicks": 0, "samples_replaced": 0, "note": "signal shorter than two blocks"},
         )
-    dilate = int(round(params.dilate_s * sr))
     max_len = max(1, int(round(params.max_click_s * sr)))
-    merge = int(round(params.merge_s * sr))
     restored = xd
     mask = np.zeros(len(x), dtype=bool)
     too_long = empty
     for _ in range(params.n_iter):
         a = fit_block_models(restored, n_block, params.order)
         c = coefficient_autocorrelation(a)
-        hits = detect(xd, a, n_block, params.threshold)
-        if dilate:
-            hits = binary_dilation(hits, structure=np.ones(2 * dilate + 1, dtype=bool))
-        hits = close_gaps(hits, merge)
-        if ignore is not None:
-            hits &= ~np.asarray(ignore, dtype=bool)
-        found = runs(hits)
-        long_runs = (found[:, 1] - found[:, 0]) > max_len
-        too_long = found[long_runs]
-        for start, stop in too_long:
-            hits[start:stop] = False
-        found = found[~long_runs]
-        if params.reject_periodic and len(found):
+        extent, found, events = _candidates(xd, a, sr, params, ignore)
+        seeds = np.zeros(len(x), dtype=bool)
+        for start, stop in found[events.is_click]:
+            seeds[start:stop] = True
+        mask = grow(seeds, extent)
+        grown = runs(mask)
+        long_runs = (grown[:, 1] - grown[:, 0]) > max_len
+        too_long = grown[long_runs]
+        grown = grown[~long_runs]
+        if params.reject_periodic and len(grown):
             lags = sorted(int(sr / f) for f in params.pitch_hz)
-            for start, stop in found[periodic_runs(found, lags[0], lags[1])]:
-                hits[start:stop] = False
-        mask = hits
+            long_runs[~long_runs] = periodic_runs(grown, lags[0], lags[1])
+        for start, stop in runs(mask)[long_runs]:
+            mask[start:stop] = False
         restored = lsar_interpolate(xd, mask, c, n_block)
     clicks = runs(mask)
-    restored = _refill_long_runs(restored, clicks, 2 * params.order, params.long_order, sr)
+    restored, kept = _refill_long_runs(xd, restored, clicks, params.refill_over, params.long_order, sr)
+    for start, stop in clicks[~kept]:
+        mask[start:stop] = False
+    clicks = clicks[kept]
+    kinds = ["refill" if stop - start > params.refill_over else "lsar" for start, stop in clicks]
     out = x.copy()
     out[mask] = restored[mask].astype(x.dtype)
     stats = {
@@ -308,4 +401,4 @@ def declick(
         "too_long": int(len(too_long)),
         "clicks_per_s": float(len(clicks) / (len(x) / sr)),
     }
-    return DeclickResult(out, mask, clicks, too_long, stats)
+    return DeclickResult(out, mask, clicks, too_long, stats, kinds)

@@ -58,16 +58,22 @@ def add_noise(clean: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray
     return (clean + g * noise).astype(np.float32)
 
 
-def plant_clicks(x: np.ndarray, count: int, seed: int = 5) -> tuple[np.ndarray, list[tuple[int, int]]]:
-    """Add ``count`` decaying clicks (1-11 samples, 0.05-0.5 peak, either sign); returns signal and ranges."""
+def plant_clicks(
+    x: np.ndarray,
+    count: int,
+    seed: int = 5,
+    widths: tuple[int, int] = (1, 11),
+    peaks: tuple[float, float] = (0.05, 0.5),
+) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Add ``count`` decaying clicks (``widths`` samples, ``peaks`` peak, either sign); returns signal and ranges."""
     rng = np.random.default_rng(seed)
     y = x.copy()
     spacing = len(x) // count
     planted = []
     for i in range(count):
         start = i * spacing + int(rng.integers(200, spacing - 200))
-        width = int(rng.integers(1, 12))
-        amp = rng.uniform(0.05, 0.5) * rng.choice([-1.0, 1.0])
+        width = int(rng.integers(widths[0], widths[1] + 1))
+        amp = rng.uniform(*peaks) * rng.choice([-1.0, 1.0])
         shape = amp * np.exp(-np.arange(width) / max(width / 3, 1)) * rng.uniform(0.5, 1.0, width)
         y[start : start + width] += shape.astype(y.dtype)
         planted.append((start, start + width))
