@@ -1,9 +1,10 @@
 """One writer per data directory: an flock on DIR/.noisekit.lock, re-entrant within a process.
 
 The kernel releases an flock when its holder dies, so a killed run never leaves a stale lock; the file
-keeps the last writer's pid, host, command and start time only to say who holds it. Taking the exclusive
-lock proves no other noisekit writer is at work, so that is when the temporaries and bundle staging
-folders killed writers left in the data directory are removed.
+keeps the last writer's pid, host, command, start time and state (running, done) to say who holds it. A
+writer that finds the last one never got to "done" (it was killed) removes the temporaries and staging
+folders it left anywhere in the data directory: holding the exclusive lock proves no other writer is at
+work. A clean start costs no walk of the directory (benchmarks/lock_sweep.py measures the walk).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ class DataDirBusy(NoisekitError):
 @dataclass
 class _Hold:
     fd: int
-    exclusive: bool
+    info: dict | None  # what a writer wrote in the lock file; None for a reader
     depth: int = 1
 
 
@@ -40,18 +41,28 @@ _held: dict[Path, _Hold] = {}
 _guard = threading.Lock()
 
 
-def _holder(fd: int, root: Path) -> str:
-    """Who holds the lock, in words, from the lock file (written by the last exclusive holder)."""
-    reader = f"a noisekit command reading {root} (e.g. export) holds it"
+def _read(fd: int) -> dict:
+    """The last writer's record in the lock file, {} when there is none (a new file, or one being written)."""
     try:
         info = json.loads(os.pread(fd, 4096, 0).decode() or "{}")
-        pid, command, since, host = info["pid"], info["command"], info["since"], info["host"]
-    except (ValueError, KeyError, OSError):
-        return reader  # no writer ever wrote its name: only readers have held it
-    if host == socket.gethostname() and not pid_alive(pid):
-        return reader
-    where = "" if host == socket.gethostname() else f" on {host}"
-    return f"another noisekit run (pid {pid}{where}, `{command}`) holds {root} since {since}"
+    except (ValueError, OSError):
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
+def _write(fd: int, info: dict) -> None:
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, json.dumps(info).encode(), 0)
+
+
+def _holder(fd: int, root: Path) -> str:
+    """Who holds the lock, in words: the writer the lock file names, unless it is done or gone (a reader)."""
+    info = _read(fd)
+    here = info.get("host") == socket.gethostname()
+    if info.get("state") != "running" or (here and not pid_alive(info.get("pid", 0))):
+        return f"a noisekit command reading {root} (e.g. export) holds it"
+    who = f"pid {info.get('pid')}{'' if here else ' on ' + str(info.get('host'))}, `{info.get('command')}`"
+    return f"another noisekit run ({who}) holds {root} since {info.get('since')}"
 
 
 def _open(path: Path, exclusive: bool) -> int | None:
@@ -75,7 +86,7 @@ def datadir_lock(root: str | Path, command: str, exclusive: bool = True) -> Iter
     with _guard:
         hold = _held.get(root)
         if hold is not None:
-            if exclusive and not hold.exclusive:
+            if exclusive and hold.info is None:
                 raise RuntimeError(f"{root}: cannot take the write lock inside a read lock")
             hold.depth += 1
         else:
@@ -90,6 +101,9 @@ def datadir_lock(root: str | Path, command: str, exclusive: bool = True) -> Iter
                 hold.depth -= 1
                 if hold.depth == 0:
                     del _held[root]
+                    if hold.info is not None:
+                        with contextlib.suppress(OSError):  # (if it cannot say so, the next writer sweeps)
+                            _write(hold.fd, {**hold.info, "state": "done"})
                     os.close(hold.fd)  # closing the last descriptor releases the flock
 
 
@@ -103,14 +117,16 @@ def _acquire(root: Path, command: str, exclusive: bool) -> _Hold | None:
         message = _holder(fd, root)
         os.close(fd)
         raise DataDirBusy(f"{message}; wait for it to finish (or stop it) and run this again") from None
-    if exclusive:
-        since = datetime.now(UTC).astimezone().isoformat(timespec="seconds")
-        info = {"pid": os.getpid(), "host": socket.gethostname(), "command": command, "since": since}
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(info).encode(), 0)
-        try:
+    if not exclusive:
+        return _Hold(fd, None)
+    since = datetime.now(UTC).astimezone().isoformat(timespec="seconds")
+    info = {"pid": os.getpid(), "host": socket.gethostname(), "command": command, "since": since, "state": "running"}
+    try:
+        killed = _read(fd).get("state") != "done"  # (also a first start: sweep what older versions left)
+        _write(fd, info)
+        if killed:
             remove_stale_temporaries(root)
-        except BaseException:
-            os.close(fd)
-            raise
-    return _Hold(fd, exclusive)
+    except BaseException:
+        os.close(fd)
+        raise
+    return _Hold(fd, info)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -119,6 +120,21 @@ def test_taking_the_write_lock_sweeps_killed_writers_leftovers(tmp_path):
     with datadir_lock(tmp_path, "extract"):
         assert not any(p.exists() for p in stale) and not bundle.exists()
         assert all(p.exists() for p in kept)
+
+
+def test_a_writer_after_a_killed_one_sweeps_and_one_after_a_clean_finish_need_not(tmp_path, holder):
+    with datadir_lock(tmp_path, "extract"):
+        pass
+    assert json.loads((tmp_path / LOCK_NAME).read_text())["state"] == "done"
+    proc = holder(tmp_path, "ingest-tape")
+    left = tmp_path / "noise" / "tape" / ".seg_0.deadbeef.tmp.flac"  # as if the holder were writing it
+    left.parent.mkdir(parents=True)
+    left.write_bytes(b"x")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert json.loads((tmp_path / LOCK_NAME).read_text())["state"] == "running"
+    with datadir_lock(tmp_path, "ingest-tape"):
+        assert not left.exists()
 
 
 def test_a_reader_sweeps_nothing(tmp_path):
