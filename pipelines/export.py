@@ -9,6 +9,9 @@ test). The raw cuts are exported by default, since that code loops them itself b
 `datasets` Audio feature, declared in the Parquet metadata and the card), and a README.md dataset card
 with the provenance and licence of every recording. The 5-s loops are exported by default.
 
+`lhotse`: RecordingSet and CutSet manifests per split with the audio beside them
+(noisekit.pipelines.export_lhotse). The 5-s loops are exported by default.
+
 The whole export is built in a temporary folder beside OUT and renamed into place at the end.
 """
 
@@ -40,7 +43,7 @@ from noisekit.errors import ConfigError, NoisekitError
 from noisekit.fsutil import pid_alive, refuse_overlap
 from noisekit.seeding import stable_hash
 
-FORMATS = ("moliner", "hf")
+FORMATS = ("moliner", "hf", "lhotse")
 SPLIT_NAMES = {"train": "train", "valid": "validation", "test": "test"}  # ours -> the official / HF names
 MAX_SHARD_BYTES = 256 << 20
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -283,6 +286,21 @@ def export_hf(
     return ExportResult(out, "hf", len({r["source"] for r in rows}), len(rows), seconds, files + 1)
 
 
+def export_lhotse(
+    datadir: DataDir, out: str | Path, audio: str = "loop", overwrite: bool = False, progress: bool = True
+) -> ExportResult:
+    """Write lhotse RecordingSet and CutSet manifests per split, with the audio, to `out`."""
+    from noisekit.pipelines.export_lhotse import write_lhotse
+
+    key = _audio_key(audio)
+    rows = _segments(datadir)
+    names = {r["source"]: recording_name(r["source"]) for r in rows}
+    out = Path(out)
+    with _staged(datadir, out, overwrite) as tmp:
+        files, seconds = write_lhotse(datadir, rows, key, names, tmp, out.resolve(), progress)
+    return ExportResult(out, "lhotse", len(names), len(rows), seconds, files)
+
+
 def export(
     datadir: DataDir,
     out: str | Path,
@@ -291,7 +309,9 @@ def export(
     overwrite: bool = False,
     progress: bool = True,
 ) -> ExportResult:
-    """Export the noise dataset as `fmt` ('moliner' or 'hf') to `out`."""
+    """Export the noise dataset as `fmt` ('moliner', 'hf' or 'lhotse') to `out`."""
+    if fmt == "lhotse":
+        return export_lhotse(datadir, out, audio or "loop", overwrite, progress)
     if fmt == "moliner":
         return export_moliner(datadir, out, audio or "raw", overwrite, progress)
     if fmt == "hf":

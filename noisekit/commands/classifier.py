@@ -13,6 +13,14 @@ from noisekit.commands.common import summary
 #: the kinds of noisekit.synth.side.TRUTHS, spelt out so that `--help` does not import the synthesisers
 TRUTH_CHOICES = ("audible", "exact")
 
+MODEL_OPTION = click.option(
+    "--model",
+    "model",
+    type=click.Path(exists=True),
+    default=None,
+    help="Checkpoint folder or file (default: the shipped weights).",
+)
+
 
 @click.group("classifier")
 def classifier_group() -> None:
@@ -133,13 +141,7 @@ def train_cmd(
     show_default=True,
     help="Held-out 60-s scenes per case (normal, noise-only and each hard case).",
 )
-@click.option(
-    "--model",
-    "model",
-    type=click.Path(exists=True),
-    default=None,
-    help="Checkpoint folder or file (default: the shipped weights).",
-)
+@MODEL_OPTION
 @click.option(
     "--truth",
     type=click.Choice(TRUTH_CHOICES),
@@ -295,4 +297,55 @@ def train_context_cmd(
     summary(
         f"context stage: {steps} steps on {sides} + {short_sides} short sides × {variants} and {scenes} scenes: "
         f"loss {res['first_loss']:.3f} → {res['final_loss']:.3f}; weights in {Path(out) / 'noise_cnn.safetensors'}"
+    )
+
+
+@classifier_group.command("find")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@MODEL_OPTION
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the CSV here (default: standard output, before the summary line).",
+)
+@click.option("--threads", type=int, default=1, show_default=True, help="Torch threads.")
+def find_cmd(inputs: tuple[str, ...], model: str | None, out: str | None, threads: int) -> None:
+    """Noise-only stretches of audio files as CSV (file, start_s, end_s, p_noise): what extract cuts, before its
+    margins and checks. A file that cannot be read is named on stderr and the others go on."""
+    import csv
+    import io
+
+    import torch
+
+    from noisekit.api.classify import load_classifier
+    from noisekit.commands.common import finish
+    from noisekit.errors import ConfigError, NoisekitError
+    from noisekit.fsutil import atomic_write
+
+    torch.set_num_threads(max(1, threads))
+    finder = load_classifier(model)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["file", "start_s", "end_s", "p_noise"])
+    failures, found = [], 0
+    for path in inputs:
+        try:
+            segments = finder.find_noise(path)
+        except ConfigError:
+            raise
+        except NoisekitError as exc:
+            failures.append(str(exc))
+            continue
+        writer.writerows([path, f"{s.start_s:.6f}", f"{s.end_s:.6f}", f"{s.p_noise:.6f}"] for s in segments)
+        found += len(segments)
+    if out:
+        with atomic_write(out, "w") as handle:
+            handle.write(buf.getvalue())
+    else:
+        click.echo(buf.getvalue(), nl=False)
+    finish(
+        f"{found} noise-only segment(s) in {len(inputs) - len(failures)} file(s)" + (f" -> {out}" if out else ""),
+        failures,
     )

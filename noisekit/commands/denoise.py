@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from noisekit.commands.common import finish
-from noisekit.outputs import output_stems
 
 
 @click.command("denoise")
@@ -52,65 +51,18 @@ def denoise_command(
     channels; the residual is input minus denoised: what was removed.
     """
     import torch  # noqa: PLC0415 (keeps `--help` fast)
-    from tqdm import tqdm  # noqa: PLC0415
 
-    from noisekit.audio import audio_info  # noqa: PLC0415
-    from noisekit.denoiser.inference import denoise_file, resolve_model, wave_fn  # noqa: PLC0415
-    from noisekit.denoiser.train import pick_device  # noqa: PLC0415
-    from noisekit.errors import ConfigError, NoisekitError  # noqa: PLC0415
+    from noisekit.api.denoise import load_denoiser  # noqa: PLC0415
 
     if threads:
         torch.set_num_threads(threads)
-    dev = pick_device(device)
-    loaded = resolve_model(checkpoint, dev)
-    fn = wave_fn(loaded.model.to(dev), dev)
-    stems = output_stems(inputs, out_dir)  # one name per input; an --out inside an input folder is refused
-    files = list(stems)
-    sizes, failures = {}, []
-    for f in files:
-        try:
-            sizes[f] = audio_info(f).duration_s
-        except NoisekitError as exc:
-            sizes[f] = None
-            failures.append(str(exc))
-    done, audio_s, work_s = 0, 0.0, 0.0
-    total = sum(s for s in sizes.values() if s)
-    with tqdm(
-        total=round(total, 1),
-        unit="s",
-        desc="denoising",
-        disable=not progress,
-        bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s of audio [{elapsed}<{remaining}]",
-    ) as bar:
-        for f, dur in sizes.items():
-            if dur is None:
-                continue
-            base = bar.n
-            info = audio_info(f)
-
-            def tick(frames: int, base: float = base, sr: int = info.sample_rate) -> None:
-                bar.n = round(base + frames / sr, 1)
-                bar.refresh()
-
-            try:
-                result = denoise_file(
-                    f, out_dir, fn, chunk_s=chunk_s, batch_size=batch_size, progress=tick, stem=stems[f]
-                )
-            except ConfigError:
-                raise  # a setting that fits no file stops the run
-            except NoisekitError as exc:
-                failures.append(str(exc))
-                continue
-            bar.n = round(base + dur, 1)
-            bar.refresh()
-            done += 1
-            audio_s += result.duration_s
-            work_s += result.elapsed_s
-    speed = audio_s / work_s if work_s else 0.0
+    denoiser = load_denoiser(checkpoint, device, chunk_s=chunk_s, batch_size=batch_size)
+    run = denoiser.denoise_files(inputs, out_dir, progress=progress)
+    speed = run.audio_s / run.work_s if run.work_s else 0.0
     finish(
-        f"denoised {done} file(s), {audio_s / 60:.1f} min of audio in {work_s:.1f} s "
-        f"({speed:.2f}× real time, {loaded.source.name} on {dev.type})"
-        + (f"; {len(failures)} failed" if failures else "")
+        f"denoised {len(run.results)} file(s), {run.audio_s / 60:.1f} min of audio in {run.work_s:.1f} s "
+        f"({speed:.2f}× real time, {denoiser.name} on {denoiser.device.type})"
+        + (f"; {len(run.failures)} failed" if run.failures else "")
         + f" -> {out_dir}",
-        failures,
+        run.failures,
     )

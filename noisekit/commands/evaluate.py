@@ -96,10 +96,10 @@ def evaluate_command(
     and input SNR, with plots. Scores are cached per method (keyed by its code, and by the weights for
     the model), so evaluating a new checkpoint on the same mixtures only runs the model.
     """
-    from noisekit.denoiser.checkpoint import shipped_model_path  # noqa: PLC0415 (keeps `--help` fast)
+    from noisekit.denoiser.checkpoint import find_model  # noqa: PLC0415 (keeps `--help` fast)
     from noisekit.pipelines.stages import run_evaluate  # noqa: PLC0415
 
-    checkpoint = checkpoint or shipped_model_path("small")
+    checkpoint = find_model(checkpoint)
     if checkpoint is None:
         click.secho("note: no --checkpoint and no shipped model: evaluating the baselines only", fg="yellow", err=True)
     options = EvaluateOptions(

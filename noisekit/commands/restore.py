@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from noisekit.commands.common import finish
-from noisekit.outputs import output_stems
 
 
 def _steps(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[str, ...]:
@@ -105,19 +104,18 @@ def restore_command(
     """
     from dataclasses import replace
 
-    from noisekit.pipelines.restore import RestoreOptions, pick_denoiser, restore_files
+    from noisekit.api.restore import restore_many
+    from noisekit.pipelines.restore import RestoreOptions
 
     options = RestoreOptions(steps=steps, stretch_s=stretch_s)
     options.declick = replace(
         options.declick, threshold=click_threshold, order=ar_order, max_click_s=max_click_ms / 1000
     )
     options.inpaint = replace(options.inpaint, max_gap_s=max_gap_ms / 1000)
-    denoise_fn = None
-    if "denoise" in steps:
-        denoise_fn, options.denoiser_name = pick_denoiser(checkpoint, denoiser_kind)
-        click.echo(f"denoiser: {options.denoiser_name}", err=True)
-    stems = output_stems(inputs, out_dir)  # one name per input; an --out inside an input folder is refused
-    results, failed = restore_files(list(stems), out_dir, denoise_fn, options, stems)
+    denoiser = "lsa" if denoiser_kind == "lsa" else (checkpoint or denoiser_kind)
+    results, failed, name = restore_many(inputs, out_dir, steps, denoiser=denoiser, options=options)
+    if name:
+        click.echo(f"denoiser: {name}", err=True)
     seconds = sum(r.report["duration_s"] for r in results)
     spent = sum(sum(r.report["seconds"].values()) for r in results)
     clicks = sum(r.report.get("declick", {}).get("clicks", 0) for r in results)
