@@ -21,6 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -142,7 +143,8 @@ def _example(job: tuple, base: str | None, cache: str | None, base_sha: str) -> 
     out = _scene_example(job[1:], base) if job[0] == "scene" else _side_examples(job[1:], base)
     if path is not None:
         with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, **{f"{k}{i}": a for i, ex in enumerate(out) for k, a in zip("fy", ex, strict=True)})
+            arrays: dict[str, Any] = {f"{k}{i}": a for i, ex in enumerate(out) for k, a in zip("fy", ex, strict=True)}
+            np.savez(fh, **arrays)
     return out
 
 
@@ -245,7 +247,9 @@ def train_context(
     render_s = time.time() - t0
     for p in model.parameters():
         p.requires_grad_(False)
-    net = model.context.train()
+    net = model.context
+    assert net is not None  # mcfg has a context stage
+    net.train()
     for p in net.parameters():
         p.requires_grad_(True)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)

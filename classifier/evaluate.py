@@ -85,7 +85,7 @@ def side_items(
             f"side {seed}",
             audio,
             s.sr,
-            [tuple(x) for x in s.truth(truth)],
+            [(a, b) for a, b in s.truth(truth)],
             {k: merge_intervals(v) for k, v in regions.items()},
         )
 

@@ -69,7 +69,7 @@ def n_chunks(n_samples: int, cfg: FeatureConfig) -> int:
 def mel_filterbank(cfg: FeatureConfig) -> np.ndarray:
     """Triangular Slaney-style mel filters, shape (n_fft//2 + 1, n_mels), each normalised to unit area."""
 
-    def hz_to_mel(f: np.ndarray) -> np.ndarray:
+    def hz_to_mel(f: float | np.ndarray) -> np.ndarray:
         return 2595.0 * np.log10(1.0 + np.asarray(f) / 700.0)
 
     def mel_to_hz(m: np.ndarray) -> np.ndarray:
@@ -92,6 +92,9 @@ def mel_filterbank(cfg: FeatureConfig) -> np.ndarray:
 
 class LogMel(torch.nn.Module):
     """Audio (44.1 kHz) → per-chunk normalised log-mel patches and chunk levels in dB."""
+
+    window: torch.Tensor  # buffers
+    fb: torch.Tensor
 
     def __init__(self, cfg: FeatureConfig | None = None) -> None:
         super().__init__()

@@ -95,7 +95,7 @@ class NoiseClassifier:
         carry_lv = torch.zeros((1, 0), device=self.device)
         for emb, lv, band, n in self._chunk_stream(blocks, sr):
             total += n
-            if emb is None:
+            if emb is None or lv is None:  # both None together: a block too short for a chunk yet
                 continue
             if band is not None:
                 embs.append(emb[0])

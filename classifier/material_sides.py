@@ -129,7 +129,8 @@ def _programme(clips: list[Clip], rng: np.random.Generator, recipe: Recipe, sr: 
     """One piece's raw programme (2, n): an excerpt of music, or clips of speech or effects with short gaps."""
     if clips[0].kind == "music":
         return _read(clips[int(rng.integers(len(clips)))], rng, _u(rng, recipe.music_s), sr)
-    target, parts, total = _u(rng, recipe.other_s), [], 0
+    target, total = _u(rng, recipe.other_s), 0
+    parts: list[np.ndarray] = []
     while total < target * sr and len(parts) < 24:
         x = _read(clips[int(rng.integers(len(clips)))], rng, None, sr)
         parts += [x, np.zeros((2, int(_u(rng, recipe.gap_s) * sr)))]

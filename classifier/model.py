@@ -130,7 +130,7 @@ class NoiseCNN(nn.Module):
         patches, levels = self.frontend(audio)
         emb = self.embed_chunks(patches)
         logits = self.classify_chunks(emb, levels)
-        bands = self.chunk_bands(patches, levels)
+        bands = chunk_bands(patches, levels, self.context.cfg.bands)
         return torch.stack([self.refine(logits[i], emb[i], bands[i]) for i in range(logits.shape[0])])
 
 

@@ -21,7 +21,7 @@ def _tone(rng: np.random.Generator, n: int, sr: int, f0: float, vibrato: float =
     if vibrato > 0:
         t = np.arange(n) / sr
         inst = f0 * (1.0 + vibrato * np.sin(2 * np.pi * rng.uniform(4.0, 7.0) * t + rng.uniform(0, 6.3)))
-        cycles = np.cumsum(inst) / sr
+        cycles: np.ndarray = np.cumsum(inst) / sr
     else:
         cycles = np.arange(n) * (f0 / sr)
     k_max = int(max(1, min(40, min(sr / 2, 14000.0) // (f0 * (1.0 + vibrato)))))
@@ -101,7 +101,7 @@ def _babble(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
                 b, a = signal.iirpeak(f, f / bw, fs=sr)
                 seg = seg + 0.6 * signal.lfilter(b, a, pulses)
         env = np.abs(np.sin(np.pi * np.arange(m) / max(m - 1, 1))) ** rng.uniform(0.5, 2.0)
-        out[pos : pos + m] = seg * env / max(np.std(seg), 1e-9)
+        out[pos : pos + m] = seg * env / max(float(np.std(seg)), 1e-9)
         pos += m + (int(rng.uniform(0.05, 0.4) * sr) if rng.random() < 0.3 else 0)
     return out
 

@@ -11,7 +11,7 @@ the manifests (:class:`ClipItems`, what `noisekit train` uses) or any indexable 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -340,9 +340,3 @@ def open_split(
     """The mixture dataset of one split of a data directory."""
     data = data if isinstance(data, DataDir) else DataDir(data)
     return MixDataset(clean_clips(data, split), noise_clips(data, split, kinds, devices), cfg, seed, split, length)
-
-
-def params_record(ds: MixDataset, i: int) -> dict:
-    """Drawn parameters of example ``i`` with the file paths, for logs and manifests."""
-    p = ds.params(i)
-    return {**asdict(p), "clean_path": ds.clean[p.clean_index].path, "noise_path": ds.noise[p.noise_index].path}

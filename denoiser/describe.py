@@ -8,6 +8,7 @@ counted (they are all but a fraction of a percent of the work); the STFT is left
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 from noisekit.denoiser.model import ModelConfig, TwoStageUNet
@@ -39,12 +40,13 @@ def _count_macs(model: nn.Module, spec_shape: tuple[int, ...]) -> int:
 
     def hook(mod: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
         nonlocal total
-        kernel = mod.weight.shape[2] * mod.weight.shape[3]
-        if isinstance(mod, nn.ConvTranspose2d):
+        conv = cast(nn.Conv2d | nn.ConvTranspose2d, mod)  # hooked on convolutions only
+        kernel = conv.weight.shape[2] * conv.weight.shape[3]
+        if isinstance(conv, nn.ConvTranspose2d):
             x = inputs[0]
-            total += x.numel() // x.shape[0] * mod.out_channels * kernel
+            total += x.numel() // x.shape[0] * conv.out_channels * kernel
         else:
-            total += output.numel() // output.shape[0] * mod.in_channels // mod.groups * kernel
+            total += output.numel() // output.shape[0] * conv.in_channels // conv.groups * kernel
 
     handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, nn.Conv2d | nn.ConvTranspose2d)]
     try:

@@ -161,7 +161,7 @@ def select_methods(names: list[str] | None, checkpoint: str | Path | None) -> di
     if unknown:
         hint = " (the model needs --checkpoint)" if MODEL_METHOD in unknown else ""
         raise NoisekitError(f"unknown method(s) {unknown}{hint}; choose from {known}")
-    return {n: (model_method(checkpoint) if n == MODEL_METHOD else BASELINES[n]) for n in names}
+    return {n: (model_method(checkpoint) if n == MODEL_METHOD and checkpoint else BASELINES[n]) for n in names}
 
 
 def score(clean: np.ndarray, noisy: np.ndarray, out: np.ndarray, sr: int, visqol: bool) -> dict[str, float]:

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -59,7 +60,7 @@ class ModelWave:
         self.device = device
         if isinstance(model, torch.nn.Module):
             model.eval()
-        cfg = getattr(model, "cfg", None)
+        cfg: Any = getattr(model, "cfg", None)  # duck-typed: any model whose config has the STFT grid
         has_grid = all(hasattr(cfg, k) for k in ("hop", "depth", "sample_rate"))
         self.geometry = (
             Geometry(cfg.hop * 2**cfg.depth, int(round(CONTEXT_S * cfg.sample_rate))) if has_grid else Geometry()

@@ -154,6 +154,8 @@ class SAM(nn.Module):
 class TwoStageUNet(nn.Module):
     """Spectrogram ``(B, 2, T, F)`` -> (Ŷ2, Ŷ1), both ``(B, 2, T, F)``, for any T and F."""
 
+    fenc: torch.Tensor  # a buffer
+
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         self.cfg = cfg

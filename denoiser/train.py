@@ -12,6 +12,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import torch
 from noisekit.denoiser.checkpoint import load_checkpoint, load_model, save_checkpoint, shipped_model_path
@@ -68,10 +69,12 @@ class TrainConfig:
     def mix_config(self, validation: bool = False) -> MixConfig:
         """Crop, SNR and gain ranges of the training (or validation) mixtures."""
         base = MIX_PRESETS[self.noise]
+        snr_lo, snr_hi = self.snr_db or base.snr_db  # a config file may give lists
+        gain_lo, gain_hi = self.gain_db or base.gain_db
         return MixConfig(
             crop_s=self.val_crop_s if validation else self.crop_s,
-            snr_db=tuple(self.snr_db or base.snr_db),
-            gain_db=tuple(self.gain_db or base.gain_db),
+            snr_db=(snr_lo, snr_hi),
+            gain_db=(gain_lo, gain_hi),
         )
 
     def to_dict(self) -> dict:
@@ -82,7 +85,8 @@ class TrainConfig:
     def from_dict(cls, d: dict) -> TrainConfig:
         """Inverse of :meth:`to_dict`."""
         tuples = {"betas", "snr_db", "gain_db", "kinds", "devices"}
-        return cls(**{k: tuple(v) if k in tuples and v is not None else v for k, v in d.items()})
+        values: dict[str, Any] = {k: tuple(v) if k in tuples and v is not None else v for k, v in d.items()}
+        return cls(**values)
 
 
 def train_config(preset_name: str = "small", **overrides) -> TrainConfig:
@@ -197,7 +201,8 @@ class Trainer:
                 raise NoisekitError(msg)
             model.load_state_dict(start_from.model.state_dict())
         self.cfg, self.dev = cfg, dev
-        self.model = model.to(dev, memory_format=torch.channels_last)
+        # Module.to takes memory_format at run time; torch's overloads leave it out
+        self.model = model.to(dev, memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.opt = torch.optim.Adam(self.model.parameters(), lr=cfg.lr, betas=cfg.betas)
         self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, _lr_lambda(cfg))
         self.start, self.used = 0, {"wall_s": 0.0, "cpu_s": 0.0}

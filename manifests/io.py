@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TypeAlias
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -13,7 +14,7 @@ from noisekit.manifests.schemas import TableSpec, schema_for
 from noisekit.errors import ManifestError
 from noisekit.fsutil import atomic_write
 
-Rows = pa.Table | Sequence[dict]
+Rows: TypeAlias = "pa.Table | Sequence[dict]"
 
 
 def _path(where: object, table: str) -> Path:
@@ -36,7 +37,7 @@ def _compatible(have: pa.DataType, want: pa.DataType) -> bool:
     return (pa.types.is_list(have) or pa.types.is_large_list(have)) and pa.types.is_list(want)
 
 
-def conform(table: pa.Table, spec: TableSpec, source: object = None) -> pa.Table:
+def conform(table: pa.Table, spec: TableSpec, source: str | Path | None = None) -> pa.Table:
     """Check a table against the spec and return it in the spec's exact schema (column order and types).
 
     Missing nullable columns are added as nulls; unknown columns, missing required columns, incompatible
@@ -85,7 +86,7 @@ def conform(table: pa.Table, spec: TableSpec, source: object = None) -> pa.Table
     return out
 
 
-def _check_unique(table: pa.Table, spec: TableSpec, source: object) -> None:
+def _check_unique(table: pa.Table, spec: TableSpec, source: str | Path | None) -> None:
     if table.num_rows == 0:
         return
     counts = table.group_by(list(spec.key)).aggregate([([], "count_all")])

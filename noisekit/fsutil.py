@@ -10,7 +10,7 @@ import re
 import secrets
 import shutil
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from noisekit.errors import NoisekitError, StorageError, UnsafePathError
@@ -183,7 +183,7 @@ def safe_join(root: str | Path, *names: str, allow_subdirs: bool = False) -> Pat
     return target
 
 
-def refuse_overlap(out: str | Path, protected: dict[str, str | Path], role: str = "output") -> Path:
+def refuse_overlap(out: str | Path, protected: Mapping[str, str | Path], role: str = "output") -> Path:
     """Return `out` resolved, or raise NoisekitError if it is, contains or lies inside a protected path.
 
     `protected` maps a description ("the data directory", "input") to a path. Every command that writes a

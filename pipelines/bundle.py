@@ -12,6 +12,7 @@ import json
 import re
 import tempfile
 import zipfile
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -211,7 +212,7 @@ def summary_text(contribution: Contribution) -> str:
 
 def build_bundle(
     out: str | Path,
-    files: list[str | Path],
+    files: Sequence[str | Path],
     meta: CaptureMeta,
     speeds: list[float] | None = None,
     classifier: ClassifierLike | None = None,
@@ -222,12 +223,12 @@ def build_bundle(
     progress: bool = True,
 ) -> Contribution:
     """Validate captures and package them as a bundle at `out` (atomically); CaptureRefused if any fails."""
-    files = [Path(f) for f in files]
-    if not files:
+    paths = [Path(f) for f in files]
+    if not paths:
         raise NoisekitError("contribute: give at least one capture file")
     if not meta.contributor or not meta.license:
         raise NoisekitError("contribute: --contributor and --license are required for a contribution")
-    per_file = _pair_speeds(files, list(speeds) if speeds else [meta.speed_ips])
+    per_file = _pair_speeds(paths, list(speeds) if speeds else [meta.speed_ips])
     devices = {s: resolve_for_capture(meta.device, datadir, s, meta.format, new_device) for s in set(per_file)}
     for s in per_file:
         check_meta(replace(meta, speed_ips=s))
@@ -237,9 +238,10 @@ def build_bundle(
         from noisekit.classifier import load_classifier
 
         classifier = load_classifier()
-    captures, refused, seen = [], [], {}
+    captures, refused = [], []
+    seen: dict[str, str] = {}  # content digest -> the capture that had it first
     with tempfile.TemporaryDirectory(prefix="noisekit-bundle-") as tmp:
-        pairs = list(enumerate(zip(files, per_file, strict=True)))
+        pairs = list(enumerate(zip(paths, per_file, strict=True)))
         for index, (path, speed) in tqdm(pairs, desc="validating captures", unit="capture", disable=not progress):
             readable, audio, sr = check_readable(path)
             if audio is None:
@@ -257,7 +259,7 @@ def build_bundle(
             if not check.ok:
                 refused.append((str(path), check.failure_text()))
                 continue
-            digest = content_sha256(check.audio, check.sr)
+            digest = content_sha256(stored, stored_sr)
             if digest in seen:
                 refused.append((str(path), f"the same audio as {seen[digest]}"))
                 continue
@@ -269,9 +271,9 @@ def build_bundle(
                     "speed_ips": speed,
                     "sha256": sha256_file(flac),
                     "content_sha256": digest,
-                    "duration_s": round(check.audio.shape[1] / check.sr, 3),
-                    "sample_rate": check.sr,
-                    "channels": int(check.audio.shape[0]),
+                    "duration_s": round(stored.shape[1] / stored_sr, 3),
+                    "sample_rate": stored_sr,
+                    "channels": int(stored.shape[0]),
                     "checks": [r.to_dict() for r in check.results],
                 }
             )

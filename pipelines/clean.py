@@ -15,6 +15,7 @@ import filecmp
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -101,7 +102,8 @@ def build_clean_manifest(
     if not inside:
         check_safe_name(folder.name)
     base = folder if inside else data.root / "clean" / folder.name
-    rows, failed, replaced = [], [], 0
+    rows: list[dict[str, Any]] = []
+    failed, replaced = [], 0
     for path in tqdm(files, desc="clean music", unit="file", disable=not progress):
         rel_in = path.relative_to(folder)
         try:

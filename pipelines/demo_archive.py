@@ -100,7 +100,7 @@ def build_demo_archive(
                 )
             )
             made.append(
-                DemoSide(identifier, name, year, [tuple(iv) for iv in side.noise_intervals], side.truth("audible"))
+                DemoSide(identifier, name, year, [(a, b) for a, b in side.noise_intervals], side.truth("audible"))
             )
         write_archive_dir(root, items)
     truth = {

@@ -29,6 +29,7 @@ import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -228,7 +229,7 @@ def _hf_schema() -> pa.Schema:
 def _hf_row(datadir: DataDir, r: dict, key: str, prov: dict) -> dict:
     path = datadir.resolve(r[key])
     rec = prov.get((r["source"], r["source_path"]), {})
-    row = {"audio": {"bytes": path.read_bytes(), "path": f"{r['segment_id']}{path.suffix}"}}
+    row: dict[str, Any] = {"audio": {"bytes": path.read_bytes(), "path": f"{r['segment_id']}{path.suffix}"}}
     row.update({n: r.get(n) for n, _, _ in _HF_COLUMNS})
     row.update({"title": rec.get("title"), "creator": rec.get("creator")})
     return row

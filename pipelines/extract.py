@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 from noisekit.manifests import part_names, parts_dir, read_manifest, write_manifest
@@ -45,6 +46,9 @@ from noisekit.discovery import expand_inputs
 from noisekit.errors import ConfigError, NoisekitError, UnsafePathError
 from noisekit.fsutil import atomic_write, remove_temporaries, sha256_file
 from noisekit.seeding import stable_hash
+
+if TYPE_CHECKING:  # the classifier (and torch) load only when extract uses it
+    from noisekit.classifier.segmenter import SegmenterParams
 
 SCHEDULER_TIMEOUT = "30s"
 
@@ -225,7 +229,7 @@ def settings_stamp(
     finder: object,
     uses_classifier: bool,
     model: str | Path | None,
-    params: object,
+    params: SegmenterParams | None,
     rpm: float,
     fractions: Sequence[float],
 ) -> dict:
@@ -299,7 +303,7 @@ def _reset_parts_if_settings_changed(datadir: DataDir, stamp: dict, parts: set[s
     )
 
 
-def segmenter_params(overrides: dict) -> object:
+def segmenter_params(overrides: dict) -> SegmenterParams:
     """SegmenterParams with `overrides` (name -> value, strings converted); unknown names are refused."""
     from dataclasses import fields
 

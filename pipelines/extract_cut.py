@@ -19,7 +19,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import soundfile as sf
@@ -35,6 +35,9 @@ from noisekit.datadir import DataDir
 from noisekit.errors import AudioError, NoisekitError
 from noisekit.seeding import stable_hash
 from noisekit.signal import rms_dbfs
+
+if TYPE_CHECKING:  # the classifier (and torch) load only when a task needs them
+    from noisekit.classifier.segmenter import SegmenterParams
 
 TABLE = "noise"
 LOCAL_LICENCE = "unknown (local file)"
@@ -65,7 +68,7 @@ class ClassifierFinder:
     """The shipped CNN classifier plus segmenter, loaded once per worker process and then reused."""
 
     model_path: str | None = None
-    params: object | None = None  # noisekit.classifier.segmenter.SegmenterParams; None = its defaults
+    params: SegmenterParams | None = None  # None = its defaults
     threads: int | None = None  # torch threads per worker (None leaves torch's setting alone)
     device: str = "cpu"
 
@@ -280,7 +283,8 @@ def extract_recording(task: RecordingTask, config: ExtractConfig) -> tuple[list[
     folder = datadir.noise_gramophone / task.part
     split = split_for(task.source, config.fractions)
     total = int(round(info.duration_s * SAMPLE_RATE))
-    rows, kept, too_short = [], set(), 0
+    rows: list[dict] = []
+    kept, too_short = set(), 0
     with BackgroundWriter() as writer:
         for seg in sorted(segments, key=lambda s: (s.start_s, s.end_s)):
             start = max(0, int(round(seg.start_s * SAMPLE_RATE)))

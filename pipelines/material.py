@@ -16,6 +16,7 @@ import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from noisekit.manifests import merge_manifest, read_manifest
@@ -91,7 +92,7 @@ def fetch_source(data: DataDir, source: MaterialSource, options: MaterialOptions
         for member in tqdm(members, desc=source.package, unit="file", disable=not options.progress):
             track = _track_name(member)
             target = data.root / "material" / source.kind / source.package / track / f"{track}.flac"
-            row = {
+            row: dict[str, Any] = {
                 "path": data.relative(target),
                 "package": source.package,
                 "version": version,

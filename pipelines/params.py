@@ -124,7 +124,7 @@ def _tables(hint: Any, value: Any) -> list[tuple[type, dict]]:
         return [(typing.cast(type, hint), value)]
     args = typing.get_args(hint)
     if _wants_tuple(hint) and args and dataclasses.is_dataclass(args[0]) and isinstance(value, list):
-        return [(args[0], v) for v in value if isinstance(v, dict)]
+        return [(typing.cast(type, args[0]), v) for v in value if isinstance(v, dict)]
     return []
 
 

@@ -112,7 +112,8 @@ def load_pipeline(path: str | Path) -> Pipeline:
     if not raw_stages or not isinstance(raw_stages, list):
         problems.append(f"{path}: no [[stage]] entries")
         raw_stages = []
-    stages, seen = [], set()
+    stages: list[Stage] = []
+    seen: set[str] = set()
     for i, raw in enumerate(raw_stages):
         stage, found = _load_stage(path, i, raw, seen)
         problems += found

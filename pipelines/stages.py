@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from noisekit.pipelines.options import (
     CleanOptions,
@@ -103,17 +104,19 @@ def run_ingest_tape(data: DataDir, options: IngestTapeOptions) -> list:
     from noisekit.pipelines.bundle_ingest import ingest_bundle
     from noisekit.pipelines.tape import CaptureMeta, ingest_files
 
-    if options.files and (not options.device or options.speed_ips is None):
-        raise NoisekitError("capture files need their deck and speed: give 'device' and 'speed_ips'")
+    meta = None
+    if options.files:
+        if not options.device or options.speed_ips is None:
+            raise NoisekitError("capture files need their deck and speed: give 'device' and 'speed_ips'")
+        meta = CaptureMeta(options.device, options.speed_ips, **options.details())
     classifier = None
     if options.model:
         from noisekit.classifier import load_classifier
 
         classifier = load_classifier(options.model)
-    kw = {"classifier": classifier, "new_device": options.new_device, "progress": options.progress}
+    kw: dict[str, Any] = {"classifier": classifier, "new_device": options.new_device, "progress": options.progress}
     results = [ingest_bundle(data, bundle, **kw) for bundle in options.bundles]
-    if options.files:
-        meta = CaptureMeta(options.device, options.speed_ips, **options.details())
+    if meta is not None:
         results.append(ingest_files(data, list(options.files), meta, **kw))
     return results
 

@@ -174,6 +174,8 @@ def _segment_rows(
     del native
     seg_len = int(round(SEGMENT_S * SAMPLE_RATE))
     wp = check.window_probs
+    if wp is None:  # only a capture that was never decoded lacks them, and such a capture is never accepted
+        raise RuntimeError(f"{item.source_path}: accepted without the classifier's window probabilities")
     probs, starts = np.asarray(wp.probs), np.asarray(wp.starts)
     rows = []
     for k in range(audio.shape[1] // seg_len):
@@ -229,7 +231,8 @@ def validate_captures(
 
     The decoded audio is dropped after each capture's checks, so memory holds one capture at a time.
     """
-    accepted, skipped, refused = [], [], []
+    accepted, skipped = [], []
+    refused: list[tuple[CaptureInput, str, str | None]] = []  # the hash is None when the file was unreadable
     seen = set(known)
     for item in tqdm(items, desc="validating captures", unit="capture", disable=not progress):
         readable, audio, sr = check_readable(item.path)
@@ -275,7 +278,8 @@ def ingest_captures(
     if refused and all_or_nothing:
         raise CaptureRefused([(item.source, reason) for item, reason, _ in refused])
     now = datetime.now(UTC)
-    rows, written = [], []
+    rows: list[dict] = []
+    written: list[Path] = []
     try:
         for item, check, capture_hash in accepted:
             device = devices[(item.meta.device, float(item.meta.speed_ips), item.meta.format)]

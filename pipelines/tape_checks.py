@@ -209,7 +209,7 @@ def hum_level(audio: np.ndarray, sr: int) -> tuple[float, float, float]:
         return MAINS_HZ[0], -np.inf, -np.inf
     nper = sr  # 1-Hz bins
     span = max(nper, HUM_BLOCK_S * sr)  # Welch per block, averaged by length: bounded memory on long captures
-    psd, weight = 0.0, 0
+    psd, weight = np.zeros(nper // 2 + 1), 0  # welch gives nper // 2 + 1 bins
     for start in range(0, len(mono), span):
         block = mono[start : start + span]
         if len(block) < nper and weight:

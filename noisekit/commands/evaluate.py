@@ -99,11 +99,11 @@ def evaluate_command(
     from noisekit.denoiser.checkpoint import find_model  # noqa: PLC0415 (keeps `--help` fast)
     from noisekit.pipelines.stages import run_evaluate  # noqa: PLC0415
 
-    checkpoint = find_model(checkpoint)
-    if checkpoint is None:
+    model_path = find_model(checkpoint)
+    if model_path is None:
         click.secho("note: no --checkpoint and no shipped model: evaluating the baselines only", fg="yellow", err=True)
     options = EvaluateOptions(
-        checkpoint=str(checkpoint) if checkpoint else None,
+        checkpoint=str(model_path) if model_path else None,
         out=out_dir,
         snr=tuple(snrs),
         examples=examples,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -101,9 +102,8 @@ def train_command(
 
     resume = opts.pop("resume")
     opts.update(snr_db=_range(opts.pop("snr")), gain_db=_range(opts.pop("gain")))
-    options = TrainOptions(
-        out=out, preset=preset, **{k: tuple(v) or None if isinstance(v, tuple) else v for k, v in opts.items()}
-    )
+    values: dict[str, Any] = {k: tuple(v) or None if isinstance(v, tuple) else v for k, v in opts.items()}
+    options = TrainOptions(out=out, preset=preset, **values)
     with lock_if_inside(DataDir(data), out, "train"):
         result = run_train(DataDir(data), Path(out), options, resume=resume)
     val = result.val

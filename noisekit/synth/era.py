@@ -99,6 +99,6 @@ def apply_era_params(audio: np.ndarray, sr: int, params: EraParams) -> np.ndarra
     return x.astype(np.float32)
 
 
-def apply_era(audio: np.ndarray, sr: int, era: str, rng: np.random.Generator, rpm: float = 78.0) -> np.ndarray:
-    """Draw an era colouring for ``era`` from ``rng`` and apply it (see :func:`apply_era_params`)."""
+def apply_era(audio: np.ndarray, sr: int, era: str | None, rng: np.random.Generator, rpm: float = 78.0) -> np.ndarray:
+    """Draw an era colouring for ``era`` (None: drawn too) from ``rng`` and apply it (see :func:`apply_era_params`)."""
     return apply_era_params(audio, sr, draw_era_params(rng, era, rpm))

@@ -144,7 +144,7 @@ def draw_gramophone_params(rng: np.random.Generator, era: str | None = None, **o
 
 
 def _draw_scratch(rng: np.random.Generator, period_s: float, base_db: float) -> tuple[float, ...]:
-    scratch = (_u(rng, 0, period_s), base_db + _u(rng, 10, 34), _lu(rng, 0.5, 120.0))
+    scratch: tuple[float, ...] = (_u(rng, 0, period_s), base_db + _u(rng, 10, 34), _lu(rng, 0.5, 120.0))
     if rng.random() < 0.4:  # crosses only part of the side's grooves
         a = _u(rng, 0.0, 0.8)
         scratch += (a, min(1.0, a + _u(rng, 0.1, 0.6)))

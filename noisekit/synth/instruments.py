@@ -151,7 +151,9 @@ def _tail_len(dur_s: float, release_s: float, sr: int, max_s: float) -> tuple[in
     return hold, min(cap, hold + int(release_s * 4 * sr))
 
 
-def _noise_burst(rng: np.random.Generator, n: int, sr: int, lo: float, hi: float, tau_s: float) -> np.ndarray:
+def _noise_burst(
+    rng: np.random.Generator, n: int, sr: int, lo: float | None, hi: float | None, tau_s: float
+) -> np.ndarray:
     x = dsp.apply_sos(rng.standard_normal(n), dsp.band_sos(lo, hi, sr, order=2))
     return x * np.exp(-np.arange(n) / max(tau_s * sr, 1.0))
 
@@ -330,8 +332,8 @@ def organ(
     for h, a in zip((1, 2, 3, 4, 6, 8), drawbars, strict=False):
         amps[h - 1] += a
     if mixture > 0:
-        h = np.arange(10, 33)
-        amps[h - 1] += mixture * (10.0 / h) ** 1.2
+        upper = np.arange(10, 33)
+        amps[upper - 1] += mixture * (10.0 / upper) ** 1.2
     amps[np.arange(1, 33) * base >= 0.45 * sr] = 0.0
     ph = phase_track(base, n, sr, rng, drift=0.0003)
     env = ar_envelope(n, sr, rng.uniform(0.02, 0.09), hold, release)
@@ -374,8 +376,8 @@ def drum(kind: str, vel: float, sr: int, rng: np.random.Generator) -> np.ndarray
     if kind == "kick":
         n = int(0.5 * sr)
         t = np.arange(n) / sr
-        f = 45 + 110 * np.exp(-t / 0.03)
-        x = np.sin(2 * np.pi * np.cumsum(f) / sr) * np.exp(-t / rng.uniform(0.08, 0.25))
+        sweep = 45 + 110 * np.exp(-t / 0.03)
+        x = np.sin(2 * np.pi * np.cumsum(sweep) / sr) * np.exp(-t / rng.uniform(0.08, 0.25))
         x[: int(0.005 * sr)] += 0.3 * vel * _noise_burst(rng, int(0.005 * sr), sr, 1000, 8000, 0.001)
     elif kind == "snare":
         n = int(0.35 * sr)

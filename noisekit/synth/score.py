@@ -17,7 +17,7 @@ MODES = {
 }
 # degree transition table (0-based degrees): common-practice-ish progressions
 _NEXT = {0: [3, 4, 5, 1, 4], 1: [4, 4, 6], 2: [5, 3], 3: [4, 0, 1, 4], 4: [0, 0, 5, 3], 5: [1, 3, 4], 6: [0, 2]}
-_RHYTHMS = [
+_RHYTHMS: list[list[float]] = [
     [1, 1, 1, 1],
     [2, 1, 1],
     [1.5, 0.5, 1, 1],
@@ -31,7 +31,7 @@ _RHYTHMS = [
     [1, 1, 2],
     [0.5, 0.5, 0.5, 0.5, 2],
 ]
-_CADENCE_RHYTHMS = [[2, 2], [3, 1], [4], [2, 1, 1]]
+_CADENCE_RHYTHMS: list[list[float]] = [[2, 2], [3, 1], [4], [2, 1, 1]]
 ACCOMP_PATTERNS = ("block", "repeated", "alberti", "arpeggio", "stride", "strum", "sustain")
 
 
