@@ -29,7 +29,7 @@ def test_denoise_writes_outputs_with_input_shape_and_rate(tmp_path):
             "--checkpoint",
             str(ckpt),
             "--chunk-s",
-            "0.5",
+            "1.5",
             "--no-progress",
             "--threads",
             "1",

@@ -28,8 +28,8 @@ from noisekit.commands.common import finish
     "--chunk-s",
     default=5.0,
     show_default=True,
-    type=click.FloatRange(min=0.2),
-    help="Chunk length in seconds; chunks overlap by 2048 samples.",
+    type=click.FloatRange(min=1.5),
+    help="Chunk length in seconds; each inner edge's 0.5 s is discarded and neighbours cross-faded.",
 )
 @click.option("--batch-size", default=4, show_default=True, type=click.IntRange(min=1), help="Chunks per model call.")
 @click.option("--threads", default=None, type=click.IntRange(min=1), help="CPU threads for torch.")
