@@ -12,23 +12,25 @@ refills them last from the restored context.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from noisekit.denoiser.classical.declick import DeclickParams, declick
-from noisekit.denoiser.classical.gate import GateModel, gate_stretches
-from noisekit.denoiser.classical.inpaint import InpaintParams, detect_gaps, inpaint
+import soundfile as sf
+from noisekit.denoiser.classical.declick import DeclickParams
+from noisekit.denoiser.classical.gate import GateModel
+from noisekit.denoiser.classical.inpaint import InpaintParams
+from noisekit.pipelines.restore_scan import span_weights
+from noisekit.pipelines.restore_stream import CELL_S, run_chain
 from tqdm import tqdm
 
-from noisekit.audio import audio_info, load_audio, write_audio
+from noisekit.audio import audio_info, iter_blocks, write_errors
 from noisekit.errors import ConfigError, NoisekitError
-from noisekit.fsutil import atomic_write
-from noisekit.signal import fade_in, runs
+from noisekit.fsutil import atomic_path, atomic_write
+from noisekit.signal import runs
 
 STEPS = ("gate", "declick", "denoise", "inpaint")
 DenoiseFn = Callable[[np.ndarray, int], np.ndarray]
@@ -60,8 +62,8 @@ class RestoreOptions:
 class RestoreResult:
     """Restored audio and residual (channels, n), the click map and a JSON-ready report."""
 
-    audio: np.ndarray
-    residual: np.ndarray
+    audio: np.ndarray | None  # None where restore_file streamed them to disk only (keep_audio=False)
+    residual: np.ndarray | None
     clicks: list[tuple[int, int, int]]
     report: dict
     click_kinds: list[str] = field(default_factory=list)  # per click: how it was repaired (lsar or refill)
@@ -69,92 +71,28 @@ class RestoreResult:
 
 def fade_weights(active: np.ndarray, fade: int) -> np.ndarray:
     """1 on active samples, 0 elsewhere, with sin² ramps of ``fade`` samples inside each active run's edges."""
-    w = active.astype(np.float32)
-    for start, stop in runs(active):
-        ramp = min(fade, (stop - start) // 2)
-        if ramp < 1:
-            continue
-        up = fade_in(ramp)
-        if start > 0:
-            w[start : start + ramp] = up
-        if stop < len(active):
-            w[stop - ramp : stop] = up[::-1]
-    return w
+    return span_weights(map(tuple, runs(active)), len(active), 0, len(active), fade)
 
 
-def _gate(x: np.ndarray, sr: int, options: RestoreOptions) -> tuple[np.ndarray, dict]:
-    """The mask of samples to process and the gate's part of the report."""
-    n = x.shape[1]
-    if "gate" not in options.steps:
-        return np.ones(n, dtype=bool), {"ran": False}
-    stretches = gate_stretches(x, sr, options.gate_model, options.stretch_s)
-    active = np.zeros(n, dtype=bool)
-    for s in stretches:
-        active[s.start : s.stop] = s.noisy
-    noisy_s = float(active.sum() / sr)
-    return active, {
-        "ran": True,
-        "recording_noisy": bool(active.any()),
-        "noisy_s": noisy_s,
-        "clean_s": float(n / sr - noisy_s),
-        "stretches": [
-            {
-                "start_s": s.start / sr,
-                "stop_s": s.stop / sr,
-                "p_noisy": None if np.isnan(s.p_noisy) else round(s.p_noisy, 4),
-                "noisy": s.noisy,
-            }
-            for s in stretches
-        ],
-    }
+def _report(n: int, channels: int, sr: int, options: RestoreOptions, steps: dict, cpu: float) -> dict:
+    """The JSON report: the recording, each step's part, seconds per step and speed (wall and CPU)."""
+    report = {"sample_rate": sr, "channels": channels, "duration_s": n / sr, "steps": list(options.steps)}
+    report.update(steps)
+    timing = report.pop("seconds")
+    report["seconds"] = {k: round(v, 3) for k, v in timing.items()}
+    total = sum(timing.values())
+    report["x_realtime"] = round(n / sr / total, 2) if total > 0 else None
+    report["cpu_seconds"] = round(cpu, 3)
+    report["x_realtime_cpu"] = round(n / sr / cpu, 2) if cpu > 0 else None
+    return report
 
 
-SEGMENT_S = 15.0  # declick pieces and denoise segments: the memory of a step is that of one segment
-MARGIN_S = 1.0
-
-
-def pieces(spans: np.ndarray, size: int) -> list[tuple[int, int]]:
-    """Cut ``[start, stop)`` spans into consecutive pieces of at most ``size`` samples."""
-    return [(a, min(a + size, int(stop))) for start, stop in spans for a in range(int(start), int(stop), size)]
-
-
-def segmented(
-    fn: DenoiseFn, audio: np.ndarray, sr: int, segment_s: float = SEGMENT_S, margin_s: float = MARGIN_S
-) -> np.ndarray:
-    """``fn`` over overlapping segments of a long (ch, n) signal, cross-faded: bounded memory for any denoiser.
-
-    Each ``segment_s`` core is processed with ``margin_s`` of context on both sides; neighbours are blended
-    with sin² ramps over the middle half of their overlap, so the edge effects of either side (the start-up
-    of a recursive estimator, a model's first chunk) fall in the discarded quarter. Where both agree the
-    samples are kept exactly.
-    """
-    n = audio.shape[1]
-    seg, margin = int(segment_s * sr), int(margin_s * sr)
-    if n <= seg + 2 * margin:
-        return np.asarray(fn(audio, sr), dtype=np.float32)
-    half = margin // 2
-    ramp = fade_in(2 * half)[None, :].astype(np.float32)
-    out = np.empty_like(audio, dtype=np.float32)
-    tail = None
-    for b in range(0, n, seg):
-        e = min(b + seg, n)
-        lo, hi = max(0, b - margin), min(n, e + margin)
-        y = np.asarray(fn(audio[:, lo:hi], sr), dtype=np.float32)
-        first = 0 if b == 0 else b + half
-        last = n if e == n else e - half
-        out[:, first:last] = y[:, first - lo : last - lo]
-        if tail is not None:
-            mine = y[:, b - half - lo : b + half - lo]
-            out[:, b - half : b + half] = np.where(mine == tail, mine, ramp * mine + (1 - ramp) * tail)
-        tail = y[:, e - half - lo : e + half - lo] if e < n else None
-    return out
-
-
-def _gaps_near(gaps: list[tuple[int, int, str]], n: int, margin: int) -> np.ndarray:
-    mask = np.zeros(n, dtype=bool)
-    for start, stop, _ in gaps:
-        mask[max(0, start - margin) : stop + margin] = True
-    return mask
+def _check(options: RestoreOptions | None, denoise_fn: DenoiseFn | None) -> RestoreOptions:
+    options = options or RestoreOptions()
+    options.validate()
+    if "denoise" in options.steps and denoise_fn is None:
+        raise ConfigError("the denoise step needs a denoiser (a checkpoint, or the classical LSA)")
+    return options
 
 
 def restore_array(
@@ -163,114 +101,52 @@ def restore_array(
     denoise_fn: DenoiseFn | None = None,
     options: RestoreOptions | None = None,
     on_step: Callable[[str], None] | None = None,
+    block_s: float = 30.0,
+    cell_s: float = CELL_S,
 ) -> RestoreResult:
-    """Run the chosen steps on (channels, n) or 1-D audio; ``on_step(name)`` after each (for progress)."""
-    options = options or RestoreOptions()
-    options.validate()
+    """Run the chosen steps on (channels, n) or 1-D audio; ``on_step(name)`` after each (for progress).
+
+    The audio is fed to the chain in blocks of ``block_s`` exactly as a file is streamed by
+    :func:`restore_file`, so both give the same result."""
+    options = _check(options, denoise_fn)
     x = np.asarray(audio, dtype=np.float32)
     x = x[None, :] if x.ndim == 1 else x
     if x.ndim != 2 or x.shape[1] == 0:
         raise ValueError(f"restore needs non-empty (channels, samples) audio, got shape {np.shape(audio)}")
     if not np.all(np.isfinite(x)):
         raise ValueError("restore input contains NaN or infinite samples")
-    if "denoise" in options.steps and denoise_fn is None:
-        raise ValueError("the denoise step needs a denoiser (a checkpoint, or the classical LSA)")
-    n, channels = x.shape[1], x.shape[0]
-    out = x.copy()
-    report: dict = {"sample_rate": sr, "channels": channels, "duration_s": n / sr, "steps": list(options.steps)}
-    timing: dict[str, float] = {}
-    cpu0 = time.process_time()
-
-    def done(step: str, since: float) -> None:
-        timing[step] = time.perf_counter() - since
-        if on_step is not None:
-            on_step(step)
-
-    t0 = time.perf_counter()
-    active, report["gate"] = _gate(x, sr, options)
-    done("gate", t0)
-    want_gaps = "inpaint" in options.steps
-    gaps = [detect_gaps(x[c], sr, options.inpaint) if want_gaps else [] for c in range(channels)]
-
+    channels, n = x.shape
+    step = max(1, int(block_s * sr))
+    out = np.empty_like(x)
+    done = 0
     clicks: list[tuple[int, int, int]] = []
     kinds: list[str] = []
-    if "declick" in options.steps:
-        t0 = time.perf_counter()
-        margin = options.declick.order + int(options.declick.dilate_s * sr) + 2
-        context = int(options.declick.block_s * sr)
-        for c in range(channels):
-            ignore = ~active | _gaps_near(gaps[c], n, margin)
-            for start, stop in pieces(runs(active), int(SEGMENT_S * sr)):  # noisy stretches, with context
-                lo, hi = max(0, start - context), min(n, stop + context)
-                keep = ignore[lo:hi].copy()
-                keep[: start - lo] = True
-                keep[stop - lo :] = True
-                result = declick(out[c, lo:hi], sr, options.declick, ignore=keep)
-                out[c, lo:hi] = result.audio
-                clicks += [(c, int(s) + lo, int(e) + lo) for s, e in result.clicks]
-                kinds += result.kinds
-        done("declick", t0)
-        report["declick"] = {
-            "clicks": len(clicks),
-            "samples_replaced": int(sum(e - s for _, s, e in clicks)),
-            "clicks_per_s": len(clicks) / max(active.sum() / sr, 1e-9) / channels,
-            "params": asdict(options.declick),
-        }
 
-    if "denoise" in options.steps:
-        t0 = time.perf_counter()
-        w = fade_weights(active, int(options.fade_s * sr))
-        for start, stop in runs(active):
-            segment = out[:, start:stop]
-            denoised = segmented(denoise_fn, segment, sr).reshape(segment.shape)
-            ramp = np.flatnonzero(w[start:stop] < 1.0)  # only the fades are blended (a few ms, not the run)
-            weight = w[start:stop][ramp][None, :]
-            blend = (weight * denoised[:, ramp] + (1 - weight) * segment[:, ramp]).astype(np.float32)
-            out[:, start:stop] = denoised
-            out[:, start + ramp] = blend
-        done("denoise", t0)
-        report["denoise"] = {
-            "denoiser": options.denoiser_name or getattr(denoise_fn, "__name__", "callable"),
-            "seconds_processed": float(active.sum() / sr),
-            "fade_s": options.fade_s,
-        }
+    def emit(_inp: np.ndarray, y: np.ndarray) -> None:
+        nonlocal done
+        out[:, done : done + y.shape[1]] = y
+        done += y.shape[1]
 
-    if want_gaps:
-        t0 = time.perf_counter()
-        listed = []
-        for c in range(channels):
-            inside = [g for g in gaps[c] if active[g[0] : g[1]].all()]
-            skipped = [g for g in gaps[c] if not active[g[0] : g[1]].all()]
-            result = inpaint(out[c], sr, options.inpaint, gaps=inside)
-            out[c] = result.audio
-            listed += [{"channel": c, **g.as_dict(sr)} for g in result.gaps]
-            listed += [
-                {
-                    "channel": c,
-                    "start": s,
-                    "stop": e,
-                    "kind": k,
-                    "status": "skipped_clean",
-                    "start_s": s / sr,
-                    "duration_s": (e - s) / sr,
-                }
-                for s, e, k in skipped
-            ]
-        done("inpaint", t0)
-        report["inpaint"] = {
-            "gaps": len(listed),
-            "filled": sum(g["status"] == "filled" for g in listed),
-            "too_long": sum(g["status"] == "too_long" for g in listed),
-            "params": asdict(options.inpaint),
-            "list": listed,
-        }
+    def on_click(c: int, s: int, e: int, kind: str) -> None:
+        clicks.append((c, s, e))
+        kinds.append(kind)
 
-    report["seconds"] = {k: round(v, 3) for k, v in timing.items()}
-    total = sum(timing.values())
-    report["x_realtime"] = round(n / sr / total, 2) if total > 0 else None
-    cpu = time.process_time() - cpu0
-    report["cpu_seconds"] = round(cpu, 3)
-    report["x_realtime_cpu"] = round(n / sr / cpu, 2) if cpu > 0 else None
+    cpu0 = time.process_time()
+    steps = run_chain(
+        lambda: (x[:, i : i + step] for i in range(0, n, step)),
+        n,
+        channels,
+        sr,
+        denoise_fn,
+        options,
+        emit,
+        on_click,
+        on_step,
+        cell_s,
+    )
+    report = _report(n, channels, sr, options, steps, time.process_time() - cpu0)
+    order = sorted(range(len(clicks)), key=lambda i: clicks[i])
+    clicks, kinds = [clicks[i] for i in order], [kinds[i] for i in order]
     report["bit_exact"] = bool(np.array_equal(out, x))
     return RestoreResult(out, x - out, clicks, report, kinds)
 
@@ -288,16 +164,24 @@ def output_paths(in_path: str | Path, out_dir: str | Path, stem: str | None = No
     }
 
 
-def write_click_map(path: Path, clicks: list[tuple[int, int, int]], sr: int, kinds: list[str] | None = None) -> None:
-    """CSV of the replaced sample ranges: channel, start, stop (samples, stop exclusive), seconds and repair kind."""
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(["channel", "start", "stop", "start_s", "duration_ms", "kind"])
-    for i, (c, s, e) in enumerate(clicks):
-        kind = kinds[i] if kinds else ""
-        writer.writerow([c, s, e, f"{s / sr:.6f}", f"{(e - s) / sr * 1000:.3f}", kind])
-    with atomic_write(path, "w") as handle:
-        handle.write(buf.getvalue())
+CLICK_COLUMNS = ["channel", "start", "stop", "start_s", "duration_ms", "kind"]
+
+
+def click_row(c: int, s: int, e: int, sr: int, kind: str) -> list:
+    """One row of the click map: channel, start, stop (samples, stop exclusive), seconds and repair kind."""
+    return [c, s, e, f"{s / sr:.6f}", f"{(e - s) / sr * 1000:.3f}", kind]
+
+
+def _transcode(path: Path, subtype: str, block_frames: int) -> None:
+    """Rewrite a float WAV in ``subtype`` through a temporary beside it, block by block."""
+    with (
+        atomic_path(path) as tmp,
+        write_errors(path),
+        sf.SoundFile(str(path)) as src,
+        sf.SoundFile(str(tmp), "w", src.samplerate, src.channels, subtype, format="WAV") as dst,
+    ):
+        for block in src.blocks(block_frames, dtype="float32", always_2d=True):
+            dst.write(block)
 
 
 def restore_file(
@@ -307,24 +191,64 @@ def restore_file(
     options: RestoreOptions | None = None,
     on_step: Callable[[str], None] | None = None,
     stem: str | None = None,
+    keep_audio: bool = True,
+    block_s: float = 30.0,
 ) -> RestoreResult:
-    """Restore one file at its own rate and channels; writes the four outputs of :func:`output_paths`."""
+    """Restore one file at its own rate and channels, streaming it in blocks; writes the four outputs of
+    :func:`output_paths`. With ``keep_audio`` False the result holds no audio and no click list (they are in
+    the files), so memory does not grow with the file's length."""
+    options = _check(options, denoise_fn)
     info = audio_info(in_path)
-    audio, sr = load_audio(in_path, sr=None)
-    result = restore_array(audio, sr, denoise_fn, options, on_step)
+    n, channels, sr = info.frames, info.channels, info.sample_rate
     paths = output_paths(in_path, out_dir, stem)
-    subtype = "PCM_24" if info.subtype in ("PCM_16", "PCM_24") else "FLOAT"  # both keep clean input exact
-    peak = max(float(np.abs(result.audio).max()), float(np.abs(result.residual).max()))
-    if peak > 1.0:
-        subtype = "FLOAT"
-    write_audio(paths["restored"], result.audio, sr, subtype=subtype)
-    write_audio(paths["residual"], result.residual, sr, subtype=subtype)
-    write_click_map(paths["clicks"], result.clicks, sr, result.click_kinds)
-    result.report["input"] = str(in_path)
-    result.report["outputs"] = {k: str(v) for k, v in paths.items()}
+    kept: list[tuple[np.ndarray, np.ndarray]] = []
+    clicks: list[tuple[int, int, int]] = []
+    kinds: list[str] = []
+    state = {"peak": 0.0, "exact": True}
+    cpu0 = time.process_time()
+    with (
+        atomic_path(paths["restored"]) as restored_tmp,
+        atomic_path(paths["residual"]) as residual_tmp,
+        atomic_write(paths["clicks"], "w") as click_file,
+        write_errors(paths["restored"]),
+        sf.SoundFile(str(restored_tmp), "w", sr, channels, "FLOAT", format="WAV") as restored_out,
+        sf.SoundFile(str(residual_tmp), "w", sr, channels, "FLOAT", format="WAV") as residual_out,
+    ):
+        writer = csv.writer(click_file)
+        writer.writerow(CLICK_COLUMNS)
+
+        def emit(inp: np.ndarray, y: np.ndarray) -> None:
+            residual = inp - y
+            restored_out.write(y.T)
+            residual_out.write(residual.T)
+            state["peak"] = max(state["peak"], float(np.abs(y).max()), float(np.abs(residual).max()))
+            state["exact"] = state["exact"] and bool(np.array_equal(inp, y))
+            if keep_audio:
+                kept.append((y, residual))
+
+        def on_click(c: int, s: int, e: int, kind: str) -> None:
+            writer.writerow(click_row(c, s, e, sr, kind))
+            if keep_audio:
+                clicks.append((c, s, e))
+                kinds.append(kind)
+
+        blocks = lambda: iter_blocks(in_path, block_s)  # noqa: E731
+        steps = run_chain(blocks, n, channels, sr, denoise_fn, options, emit, on_click, on_step)
+        restored_out.close()
+        residual_out.close()
+        if info.subtype in ("PCM_16", "PCM_24") and state["peak"] <= 1.0:  # 24-bit keeps 16/24-bit input exact
+            for tmp in (restored_tmp, residual_tmp):
+                _transcode(tmp, "PCM_24", max(1, int(block_s * sr)))
+    report = _report(n, channels, sr, options, steps, time.process_time() - cpu0)
+    report["bit_exact"] = state["exact"]
+    report["input"] = str(in_path)
+    report["outputs"] = {k: str(v) for k, v in paths.items()}
     with atomic_write(paths["report"], "w") as handle:
-        json.dump(result.report, handle, indent=1)
-    return result
+        json.dump(report, handle, indent=1)
+    order = sorted(range(len(clicks)), key=lambda i: clicks[i])
+    audio = np.concatenate([y for y, _ in kept], axis=1) if kept else None
+    residual = np.concatenate([r for _, r in kept], axis=1) if kept else None
+    return RestoreResult(audio, residual, [clicks[i] for i in order], report, [kinds[i] for i in order])
 
 
 def lsa_denoiser(audio: np.ndarray, sr: int) -> np.ndarray:
@@ -377,6 +301,11 @@ def restore_files(
     results, failed = [], {}
     for path in tqdm(paths, desc="restore", unit="file"):
         steps = tqdm(total=len(options.steps), desc=Path(path).name, unit="step", leave=False, position=1)
+
+        def on_step(step: str, bar: tqdm = steps) -> None:
+            bar.set_postfix_str(step)
+            bar.update()
+
         try:
             results.append(
                 restore_file(
@@ -384,13 +313,14 @@ def restore_files(
                     out_dir,
                     denoise_fn,
                     options,
-                    lambda step, bar=steps: bar.set_postfix_str(step) or bar.update(),
+                    on_step,
                     stem=(stems or {}).get(path),
+                    keep_audio=False,
                 )
             )
-        except NoisekitError as exc:
+        except NoisekitError as exc:  # bad input; anything else is a bug and stops the run with its traceback
             failed[str(path)] = str(exc)
-        except ValueError as exc:
+        except OSError as exc:
             failed[str(path)] = f"{path}: {exc}"
         finally:
             steps.close()

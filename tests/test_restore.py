@@ -145,12 +145,11 @@ def test_model_checkpoint_is_wired_through_chunked_inference(tmp_path, clean, mo
     assert pick_denoiser(None, "auto")[1].startswith("classical LSA")
 
 
-def test_segmented_processing_is_seamless_and_discards_edge_effects():
-    from noisekit.pipelines.restore import segmented
-
+def test_denoise_cells_are_seamless_and_discard_edge_effects():
     x = np.random.default_rng(3).standard_normal((2, 20 * 1000)).astype(np.float32)
-    np.testing.assert_array_equal(segmented(lambda a, sr: a, x, 1000, segment_s=3.0), x)
-    np.testing.assert_array_equal(segmented(lambda a, sr: a * 0.5, x, 1000, segment_s=3.0), x * 0.5)
+    only = RestoreOptions(steps=("denoise",))
+    np.testing.assert_array_equal(restore_array(x, 1000, lambda a, sr: a, only, cell_s=3.0).audio, x)
+    np.testing.assert_array_equal(restore_array(x, 1000, lambda a, sr: a * 0.5, only, cell_s=3.0).audio, x * 0.5)
 
     def edgy(a, sr):  # a denoiser whose first and last 0.25 s are garbage
         y = a.copy()
@@ -158,5 +157,5 @@ def test_segmented_processing_is_seamless_and_discards_edge_effects():
         y[:, -250:] = 0.0
         return y
 
-    out = segmented(edgy, x, 1000, segment_s=3.0, margin_s=1.0)
+    out = restore_array(x, 1000, edgy, only, cell_s=3.0).audio  # 1-s margins: the garbage is never kept
     np.testing.assert_array_equal(out[:, 250:-250], x[:, 250:-250])

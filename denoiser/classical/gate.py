@@ -183,7 +183,12 @@ def gate_stretches(
     if len(mono) < MIN_SECONDS * sr:
         return [Stretch(0, len(mono), float("nan"), False)]
     probs = model.probability(np.stack([gate_features(mono[s:e], sr) for s, e in bounds]))
-    votes = probs > model.threshold
+    return decide(bounds, probs, model.threshold)
+
+
+def decide(bounds: list[tuple[int, int]], probs: np.ndarray, threshold: float) -> list[Stretch]:
+    """Stretches from their bounds and p(noisy): noisy above ``threshold``, isolated flips voted down."""
+    votes = probs > threshold
     if len(votes) >= 3:
         padded = np.r_[votes[0], votes, votes[-1]].astype(int)
         votes = (padded[:-2] + padded[1:-1] + padded[2:]) >= 2

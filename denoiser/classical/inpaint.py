@@ -101,9 +101,13 @@ def detect_gaps(x: np.ndarray, sr: int, params: InpaintParams | None = None) -> 
     found = [(int(s), int(e), "silence") for s, e in _constant_runs(x, params.silence_eps, min_len)]
     if params.detect_dropouts:
         found += [(int(s), int(e), "dropout") for s, e in _dropout_runs(x, sr, params) if e - s >= min_len]
-    found.sort()
+    return merge_gaps(found)
+
+
+def merge_gaps(found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Sort ``(start, stop, kind)`` runs and merge overlapping or touching ones (a mixed run is silence+dropout)."""
     merged: list[tuple[int, int, str]] = []
-    for start, stop, kind in found:
+    for start, stop, kind in sorted(found):
         if merged and start <= merged[-1][1]:
             prev = merged[-1]
             merged[-1] = (prev[0], max(prev[1], stop), prev[2] if prev[2] == kind else "silence+dropout")
