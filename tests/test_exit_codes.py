@@ -96,12 +96,12 @@ def test_manifest_clean_and_harvest_refuse_bad_options(tmp_path: Path):
 
 def test_a_bug_is_a_traceback_not_bad_input(tmp_path: Path, monkeypatch):
     """A ValueError from inside the library is a programming error: exit 3 with its traceback."""
-    import noisekit.pipelines.restore as restore_pipeline  # noqa: PLC0415
+    import noisekit.api.restore as restore_api  # noqa: PLC0415 (what the command calls)
 
     def broken(*args, **kwargs):
         raise ValueError("an impossible state")
 
-    monkeypatch.setattr(restore_pipeline, "restore_files", broken)
+    monkeypatch.setattr(restore_api, "restore_many", broken)
     result = _run("restore", _noisy_file(tmp_path / "a.wav"), "--out", tmp_path / "o", "--steps", "declick")
     assert result.exit_code == BUG
     assert "Traceback" in result.output and "ValueError: an impossible state" in result.output
