@@ -2,11 +2,12 @@
 of streaming a long file.
 
     python benchmarks/denoise.py [--seconds 20] [--presets small paper] [--device cpu] [--threads 2]
-                                 [--long-minutes 60] [--model-long-minutes 0]
+                                 [--long-minutes 60] [--model-long-minutes 0] [--seams]
 
 Speed: a randomly initialised model of each preset (speed does not depend on the weights) denoises
 ``--seconds`` of stereo audio with the chunked inference of `noisekit denoise`; the figure is seconds of
-audio per second of work (stereo counts once, as a listener hears it).
+audio per second of work (stereo counts once, as a listener hears it). ``--seams`` also times the scheme
+used before seam-free chunks (2048-sample overlap, no discarded context, no grid) on the same audio.
 Memory: a child process streams a ``--long-minutes`` mono file through `denoise_file` with a cheap
 stand-in model, and another does the same for a 1-minute file; equal peak RSS means the pipeline's
 memory does not grow with the length. ``--model-long-minutes`` does the same with the `small` model.
@@ -30,31 +31,40 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from noisekit.denoiser.inference import denoise_array, denoise_file, wave_fn  # noqa: E402
+from noisekit.denoiser.inference import OVERLAP, denoise_array, denoise_file, wave_fn  # noqa: E402
 from noisekit.denoiser.model import build_model  # noqa: E402
 
+from noisekit.audio import SAMPLE_RATE  # noqa: E402
 
-def speed(preset: str, seconds: float, device: str, chunk_s: float, batch_size: int) -> dict:
-    """× real time of one preset on ``seconds`` of stereo noise-like audio (one warm-up chunk first)."""
+
+def speed(preset: str, seconds: float, device: str, chunk_s: float, batch_size: int, seams: bool = True) -> dict:
+    """× real time of one preset on ``seconds`` of stereo noise-like audio (one warm-up chunk first).
+
+    ``seams=False`` times the old scheme: a plain function carries no context or grid, with a 2048-sample overlap.
+    """
     torch.manual_seed(0)
     model = build_model(preset).to(device)
-    fn = wave_fn(model, device)
-    x = (0.1 * np.random.default_rng(0).standard_normal((2, int(seconds * 44100)))).astype(np.float32)
-    denoise_array(x[:, : int(chunk_s * 44100)], 44100, fn, chunk_s=chunk_s, batch_size=batch_size)  # warm-up
+    wrapped = wave_fn(model, device)
+    fn, overlap = (wrapped, OVERLAP) if seams else ((lambda w: wrapped(w)), 2048)
+    x = (0.1 * np.random.default_rng(0).standard_normal((2, int(seconds * SAMPLE_RATE)))).astype(np.float32)
+    denoise_array(x[:, : int(chunk_s * SAMPLE_RATE)], SAMPLE_RATE, fn, chunk_s, overlap, batch_size)  # warm-up
     if device == "cuda":
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
-    start = time.perf_counter()
-    denoise_array(x, 44100, fn, chunk_s=chunk_s, batch_size=batch_size)
+    start, cpu = time.perf_counter(), time.process_time()
+    denoise_array(x, SAMPLE_RATE, fn, chunk_s, overlap, batch_size)
+    cpu = time.process_time() - cpu
     if device == "cuda":
         torch.cuda.synchronize()
     elapsed = time.perf_counter() - start
     out = {
         "preset": preset,
+        "scheme": "seam-free" if seams else "old (2048-sample overlap)",
         "device": device,
         "audio_s": seconds,
         "elapsed_s": round(elapsed, 2),
         "x_real_time": round(seconds / elapsed, 3),
+        "cpu_s": round(cpu, 2),  # unlike the wall time, hardly affected by other jobs on a shared machine
         "params": sum(p.numel() for p in model.parameters()),
     }
     if device == "cuda":
@@ -65,7 +75,7 @@ def speed(preset: str, seconds: float, device: str, chunk_s: float, batch_size: 
 def write_long_file(path: Path, minutes: float) -> Path:
     """A mono 44.1-kHz 16-bit file of ``minutes`` of noise, written in blocks (never held in memory)."""
     rng = np.random.default_rng(1)
-    with sf.SoundFile(str(path), "w", samplerate=44100, channels=1, subtype="PCM_16") as handle:
+    with sf.SoundFile(str(path), "w", samplerate=SAMPLE_RATE, channels=1, subtype="PCM_16") as handle:
         for _ in range(int(minutes * 2)):
             handle.write((0.1 * rng.standard_normal(22050 * 60)).astype(np.float32))
     return path
@@ -128,6 +138,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--long-minutes", type=float, default=60.0)
     parser.add_argument("--model-long-minutes", type=float, default=0.0)
+    parser.add_argument("--seams", action="store_true", help="also time the old scheme, with seams")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     machine = (
@@ -137,7 +148,8 @@ def main() -> None:
     )
     print(f"# machine: {machine}; torch {torch.__version__}")
     for preset in args.presets:
-        print(json.dumps(speed(preset, args.seconds, args.device, args.chunk_s, args.batch_size)), flush=True)
+        for seam_free in (True, False) if args.seams else (True,):
+            print(json.dumps(speed(preset, args.seconds, args.device, args.chunk_s, args.batch_size, seam_free)))
     with tempfile.TemporaryDirectory() as tmp:
         if args.long_minutes > 0:
             for minutes in (1.0, args.long_minutes):
