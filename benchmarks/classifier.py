@@ -24,8 +24,10 @@ _ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [str(_ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != _ROOT / "benchmarks"]
 from noisekit.classifier import load_classifier  # noqa: E402
 
+from noisekit.audio import SAMPLE_RATE  # noqa: E402
 
-def _signal(minutes: float, sr: int = 44100) -> np.ndarray:
+
+def _signal(minutes: float, sr: int = SAMPLE_RATE) -> np.ndarray:
     rng = np.random.default_rng(0)
     n = int(minutes * 60 * sr)
     x = rng.standard_normal(n).astype(np.float32) * 0.01
@@ -44,13 +46,13 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     clf = load_classifier()
     x = _signal(args.minutes)
-    seconds = len(x) / 44100
-    clf.window_probs(x[: 44100 * 5], 44100)  # warm-up
-    block = 30 * 44100
+    seconds = len(x) / SAMPLE_RATE
+    clf.window_probs(x[: SAMPLE_RATE * 5], SAMPLE_RATE)  # warm-up
+    block = 30 * SAMPLE_RATE
     results = {}
     for name, run in (
-        ("whole", lambda: clf.window_probs(x, 44100)),
-        ("stream", lambda: clf.window_probs_stream((x[i : i + block] for i in range(0, len(x), block)), 44100)),
+        ("whole", lambda: clf.window_probs(x, SAMPLE_RATE)),
+        ("stream", lambda: clf.window_probs_stream((x[i : i + block] for i in range(0, len(x), block)), SAMPLE_RATE)),
     ):
         best, best_cpu = float("inf"), float("inf")
         for _ in range(args.repeats):

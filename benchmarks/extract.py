@@ -28,6 +28,8 @@ import soundfile as sf
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from noisekit.audio import SAMPLE_RATE  # noqa: E402
+
 _CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
@@ -37,14 +39,15 @@ step, path, data = sys.argv[1], sys.argv[2], sys.argv[3]
 t0 = time.perf_counter()
 out = {{}}
 if step == "decode":
-    from noisekit.audio import iter_blocks
-    n = sum(b.shape[1] for b in iter_blocks(path, block_s=30.0, sr=44100, mono=True))
-    out["audio_s"] = n / 44100
+    from noisekit.audio import SAMPLE_RATE, iter_blocks
+    n = sum(b.shape[1] for b in iter_blocks(path, block_s=30.0, sr=SAMPLE_RATE, mono=True))
+    out["audio_s"] = n / SAMPLE_RATE
 elif step == "classify":
     from noisekit.classifier import load_classifier
-    from noisekit.audio import iter_blocks
+    from noisekit.audio import SAMPLE_RATE, iter_blocks
     clf = load_classifier({model!r})
-    wp = clf.window_probs_stream((b[0] for b in iter_blocks(path, block_s=30.0, sr=44100, mono=True)), 44100)
+    blocks = iter_blocks(path, block_s=30.0, sr=SAMPLE_RATE, mono=True)
+    wp = clf.window_probs_stream((b[0] for b in blocks), SAMPLE_RATE)
     out["audio_s"] = wp.duration_s
 else:
     from noisekit.datadir import DataDir
@@ -79,7 +82,7 @@ def make_side(path: Path, minutes: float, rate: int, seed: int = 90_000) -> None
             audio, sr = side.audio, side.sr
         else:
             rng = np.random.default_rng(seed + k)
-            sr = 44100
+            sr = SAMPLE_RATE
             audio = (0.01 * rng.standard_normal((2, 60 * sr))).astype(np.float32)
             t = np.arange(40 * sr) / sr
             audio[:, 10 * sr : 50 * sr] += (0.3 * np.sin(2 * np.pi * 330 * t)).astype(np.float32)
@@ -108,7 +111,7 @@ def main() -> None:
     """Parse options, build the side, run the three steps and print the figures."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--minutes", type=float, default=60.0)
-    ap.add_argument("--rate", type=int, default=44100, help="sample rate of the side file (44100, 48000, 96000)")
+    ap.add_argument("--rate", type=int, default=SAMPLE_RATE, help="sample rate of the side file (44100, 48000, 96000)")
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2, help="torch threads")
     ap.add_argument("--steps", default="decode,classify,extract")

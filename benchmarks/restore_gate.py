@@ -28,12 +28,12 @@ import numpy as np
 from noisekit.denoiser.classical.gate import LOW_RATE_WEIGHTS_PATH, WEIGHTS_PATH, GateModel, fit_logistic, gate_features
 from tqdm import tqdm
 
+from noisekit.audio import SAMPLE_RATE as SR
 from noisekit.audio import resample
 from noisekit.seeding import rng_for
 from noisekit.synth import gramophone, instruments, rooms, tape
 from noisekit.synth.mix import mix_at_snr
 
-SR = 44100
 SECONDS = 6.0
 LOW_RATES = (8000, 11025, 16000, 22050)
 LOW_RATE_MODEL = False  # set by --low-rate

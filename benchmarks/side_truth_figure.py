@@ -30,13 +30,14 @@ from noisekit.classifier.segmenter import find_noise_segments  # noqa: E402
 from noisekit.pipelines.report_figures import spectrogram_image  # noqa: E402
 
 from noisekit.fsutil import atomic_path  # noqa: E402
+from noisekit.signal import power_db  # noqa: E402
 from noisekit.synth.side import synth_side  # noqa: E402
 
 
 def _rms_db(x: np.ndarray, sr: int, step_s: float = 0.05) -> np.ndarray:
     hop = int(step_s * sr)
     n = len(x) // hop
-    return 10 * np.log10(np.mean(x[: n * hop].reshape(n, hop).astype(np.float64) ** 2, axis=1) + 1e-20)
+    return power_db(np.mean(x[: n * hop].reshape(n, hop).astype(np.float64) ** 2, axis=1))
 
 
 def main() -> None:

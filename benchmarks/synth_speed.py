@@ -16,10 +16,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+from noisekit.audio import SAMPLE_RATE as SR
 from noisekit.synth import gramophone, music, speech, tape
 from noisekit.synth.side import synth_side
 
-SR = 44100
 DUR = 10.0
 
 

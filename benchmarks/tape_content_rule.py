@@ -15,12 +15,12 @@ import numpy as np
 import torch
 from noisekit.pipelines.tape_checks import CONTENT_MIN_WINDOWS, CONTENT_THRESHOLD
 
+from noisekit.audio import SAMPLE_RATE as SR
 from noisekit.seeding import rng_for
 from noisekit.synth.music import draw_music_params, render_music
 from noisekit.synth.speech import draw_speech_params, render_speech
 from noisekit.synth.tape import SPEEDS_IPS, draw_tape_params, render_tape_noise
 
-SR = 44100
 RULES = [(0.5, 3), (0.3, 3), (0.2, 3), (0.1, 3), (0.2, 1)]
 
 
@@ -49,7 +49,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None)
     parser.add_argument("--minutes", type=float, default=10.0)
-    parser.add_argument("--sr", type=int, default=44100, help="rate of the blank captures")
+    parser.add_argument("--sr", type=int, default=SR, help="rate of the blank captures")
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--snrs", default="0,-5,-10,-15")
     args = parser.parse_args()

@@ -23,6 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 from noisekit.denoiser.train import PRESET_RECIPES, Trainer, pick_device, train_config  # noqa: E402
 
+from noisekit.audio import SAMPLE_RATE  # noqa: E402
+
 
 def _cpu_name() -> str:
     try:
@@ -43,7 +45,7 @@ def run(preset: str, device: str, steps: int, warmup: int, batch: int | None, cr
     cfg = train_config(preset, batch_size=batch, crop_s=crop_s)
     dev = pick_device(device)
     trainer = Trainer(cfg, dev)
-    n = int(round(cfg.crop_s * 44100))
+    n = int(round(cfg.crop_s * SAMPLE_RATE))
     x = torch.randn(cfg.batch_size, n, device=dev) * 0.1
     y = x * 0.5
     rss_before = _rss_mib()

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from scipy import signal
 
-from noisekit.audio import load_audio, resample
+from noisekit.audio import SAMPLE_RATE, load_audio, resample
 from noisekit.errors import NoisekitError
 from noisekit.signal import crossfade
 from noisekit.synth import dsp
@@ -154,7 +154,7 @@ def wow_warp(x: np.ndarray, sr: int, rpm: float, depth: float, phase: float) -> 
     return np.stack([np.interp(read, np.arange(n), ch) for ch in np.atleast_2d(x)]).astype(np.float32)
 
 
-def real_noise_clip(path: Path = REAL_NOISE_FILE, seconds: float = REAL_NOISE_S, sr: int = 44100) -> np.ndarray:
+def real_noise_clip(path: Path = REAL_NOISE_FILE, seconds: float = REAL_NOISE_S, sr: int = SAMPLE_RATE) -> np.ndarray:
     """The first ``seconds`` of a real transfer, mono float64 at ``sr``: the loop's material."""
     if not path.is_file():
         raise NoisekitError(f"{path}: the real noise file is missing (it lives in ../shared/real/)")

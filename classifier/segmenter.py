@@ -26,6 +26,7 @@ import numpy as np
 from noisekit.classifier.inference import NoiseClassifier, WindowProbs
 
 from noisekit.errors import ConfigError
+from noisekit.signal import runs
 
 
 @dataclass(frozen=True)
@@ -83,20 +84,7 @@ def smooth_probs(probs: np.ndarray, k: int) -> np.ndarray:
 
 def hysteresis_runs(p: np.ndarray, high: float, low: float) -> list[tuple[int, int]]:
     """Inclusive index runs [i, j] that reach ``high`` somewhere and stay >= ``low`` throughout."""
-    runs: list[tuple[int, int]] = []
-    above_low = p >= low
-    i, n = 0, len(p)
-    while i < n:
-        if not above_low[i]:
-            i += 1
-            continue
-        j = i
-        while j + 1 < n and above_low[j + 1]:
-            j += 1
-        if np.any(p[i : j + 1] >= high):
-            runs.append((i, j))
-        i = j + 1
-    return runs
+    return [(int(a), int(b) - 1) for a, b in runs(p >= low) if np.any(p[a:b] >= high)]
 
 
 def segments_from_probs(wp: WindowProbs, params: SegmenterParams | None = None) -> list[NoiseSegment]:

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
+from noisekit.signal import rms_dbfs
 from noisekit.synth.gramophone import (
     PROFILES,
     draw_gramophone_params,
     render_gramophone_noise,
 )
-from noisekit.synth.mix import rms_db
 
 SR = 16000
 
@@ -30,7 +30,7 @@ def test_same_seed_same_noise_different_seed_differs() -> None:
 def test_finite_bounded_and_audible(seed: int) -> None:
     x = _render(seed, channels=2)
     assert np.all(np.isfinite(x)) and np.max(np.abs(x)) <= 1.0
-    assert -90.0 < rms_db(x) < -5.0
+    assert -90.0 < rms_dbfs(x) < -5.0
 
 
 def test_profiles_and_params_are_serialisable() -> None:
@@ -49,7 +49,7 @@ def test_profiles_and_params_are_serialisable() -> None:
 
 def test_profiles_differ_in_level() -> None:
     def level(prof: str) -> float:
-        return float(np.median([rms_db(_render(s, 1.0, profile=prof, era="electrical")) for s in range(6)]))
+        return float(np.median([rms_dbfs(_render(s, 1.0, profile=prof, era="electrical")) for s in range(6)]))
 
     assert level("hiss_heavy") > level("clean_shellac") + 8.0
 
@@ -124,7 +124,7 @@ def _spectrum(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def test_hum_has_mains_frequency_and_harmonics() -> None:
     x = _render(14, dur=2.0, **{**_QUIET, "hum_hz": 60.0, "hum_db": -40.0, "hum_harmonics": 5})[0]
     f, spec = _spectrum(x)
-    assert rms_db(x) == pytest.approx(-40.0, abs=0.5)
+    assert rms_dbfs(x) == pytest.approx(-40.0, abs=0.5)
     peaks = set(np.round(f[np.argsort(spec)[-3:]]).astype(int))
     assert peaks <= {60, 120, 180, 240, 300}
     near = np.min(np.abs(f[:, None] - 60.0 * np.arange(1, 6)[None, :]), axis=1) <= 1.0
@@ -154,4 +154,4 @@ def test_click_and_crackle_rates() -> None:
     sparse = _render(18, dur=4.0, **crackle, crackle_rate=20.0)[0].astype(np.float64)
     dense = _render(18, dur=4.0, **crackle, crackle_rate=2000.0)[0].astype(np.float64)
     kurt = [float(np.mean(v**4) / np.mean(v**2) ** 2) for v in (sparse, dense)]
-    assert rms_db(dense) == pytest.approx(-50.0, abs=1.0) and kurt[0] > 3 * kurt[1]  # sparse = more impulsive
+    assert rms_dbfs(dense) == pytest.approx(-50.0, abs=1.0) and kurt[0] > 3 * kurt[1]  # sparse = more impulsive

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
+from noisekit.signal import rms_dbfs
 from noisekit.synth import score
-from noisekit.synth.mix import rms_db
 from noisekit.synth.music import STYLES, draw_music_params, hard_cases, render_music
 
 SR = 22050
@@ -32,7 +32,7 @@ def test_every_style_renders_bounded_and_ends_at_zero(style: str) -> None:
     x, p = _piece(3, 3.0, style=style)
     assert np.all(np.isfinite(x)) and np.max(np.abs(x)) <= 0.99
     assert x[-1] == 0.0 and abs(float(x[0])) < 1e-3
-    assert rms_db(x) > -70.0
+    assert rms_dbfs(x) > -70.0
     json.dumps(p.to_dict())
 
 
@@ -51,15 +51,15 @@ def test_pp_passage_is_very_soft() -> None:
     ((s, e, _),) = [c for c in hard_cases(p, 12.0) if c[2] == "pp_passage"]
     inner = x[int((s + 0.8) * SR) : int((e - 0.8) * SR)]
     loud = x[: int(max(s - 0.5, 0.5) * SR)]
-    assert rms_db(inner) < -40.0 and rms_db(loud) - rms_db(inner) > 15.0
+    assert rms_dbfs(inner) < -40.0 and rms_dbfs(loud) - rms_dbfs(inner) > 15.0
 
 
 def test_fade_in_and_out() -> None:
     x, p = _piece(5, 10.0, style="organ", fade_in_s=3.0, fade_out_s=3.0, pp_passage=None, crescendo=None)
     kinds = {c[2] for c in hard_cases(p, 10.0)}
     assert {"fade_in", "fade_out"} <= kinds
-    assert rms_db(x[: int(0.5 * SR)]) < rms_db(x[int(4 * SR) : int(6 * SR)]) - 20.0
-    assert rms_db(x[-int(0.5 * SR) :]) < rms_db(x[int(4 * SR) : int(6 * SR)]) - 20.0
+    assert rms_dbfs(x[: int(0.5 * SR)]) < rms_dbfs(x[int(4 * SR) : int(6 * SR)]) - 20.0
+    assert rms_dbfs(x[-int(0.5 * SR) :]) < rms_dbfs(x[int(4 * SR) : int(6 * SR)]) - 20.0
 
 
 def test_hard_cases_lie_inside_the_piece() -> None:
@@ -78,7 +78,7 @@ def test_unknown_style_or_field_is_refused() -> None:
 
 
 def _rms_at(x: np.ndarray, a: float, b: float) -> float:
-    return rms_db(x[int(a * SR) : int(b * SR)])
+    return rms_dbfs(x[int(a * SR) : int(b * SR)])
 
 
 _PLAIN = {

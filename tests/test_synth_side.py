@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from noisekit.synth.mix import rms_db
+from noisekit.signal import rms_dbfs
 from noisekit.synth.side import synth_side, zero_runs
 
 SR = 16000
@@ -62,7 +62,7 @@ def test_segue_has_no_gap() -> None:
 def test_snr_override_is_met_over_the_music() -> None:
     s = synth_side(9, duration_s=8.0, sr=SR, snr_db=12.0)
     active = np.any(s.music != 0.0, axis=0)
-    assert rms_db(s.music[:, active]) - rms_db(s.noise) == pytest.approx(12.0, abs=0.05)
+    assert rms_dbfs(s.music[:, active]) - rms_dbfs(s.noise) == pytest.approx(12.0, abs=0.05)
 
 
 def test_mono_params_json_and_rpm() -> None:

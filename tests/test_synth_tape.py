@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from noisekit.synth.mix import rms_db
+from noisekit.signal import rms_dbfs
 from noisekit.synth.tape import SPEEDS_IPS, draw_tape_params, render_tape_noise
 
 SR = 22050
@@ -40,7 +40,7 @@ def test_slower_is_louder_and_darker() -> None:
     levels, centroids = [], []
     for speed in sorted(SPEEDS_IPS):  # 1.875 first
         xs = [_render(s, speed, nr="none", hum_hz=0.0) for s in range(8)]
-        levels.append(np.mean([rms_db(x) for x in xs]))
+        levels.append(np.mean([rms_dbfs(x) for x in xs]))
         centroids.append(np.mean([_centroid(x) for x in xs]))
     assert all(a > b + 3.0 for a, b in zip(levels, levels[1:], strict=False)), levels
     assert all(a < b for a, b in zip(centroids, centroids[1:], strict=False)), centroids

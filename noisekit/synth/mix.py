@@ -1,19 +1,10 @@
-"""Level helpers: RMS in dB, gains, and mixing a clean signal with noise at an exact SNR."""
+"""Level helpers: gains, and mixing a clean signal with noise at an exact SNR (RMS levels: noisekit.signal)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 _EPS = 1e-20
-
-
-def rms_db(x: np.ndarray) -> float:
-    """RMS level of ``x`` (any shape, over all samples) in dB re full scale; -inf for silence."""
-    x = np.asarray(x, dtype=np.float64)
-    if x.size == 0:
-        raise ValueError("rms_db: empty array")
-    power = float(np.mean(x * x))
-    return float(10.0 * np.log10(power)) if power > 0.0 else float("-inf")
 
 
 def db_to_gain(db: float) -> float:

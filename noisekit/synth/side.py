@@ -17,6 +17,7 @@ import numpy as np
 from noisekit.audio import SAMPLE_RATE
 from noisekit.errors import ConfigError
 from noisekit.seeding import rng_for
+from noisekit.signal import rms_dbfs, runs
 from noisekit.synth import dsp
 from noisekit.synth.audibility import AUDIBLE_BELOW_DB, inaudible_intervals
 from noisekit.synth.era import apply_era_params, draw_era_params
@@ -30,7 +31,6 @@ from noisekit.synth.groove import (
     scale_noise_for_snr,
     transfer_sos,
 )
-from noisekit.synth.mix import rms_db
 from noisekit.synth.music import draw_music_params, hard_cases, render_music
 from noisekit.synth.params import jsonable
 from noisekit.synth.speech import draw_speech_params, render_speech
@@ -106,10 +106,7 @@ class SyntheticSide:
 def zero_runs(music: np.ndarray, sr: int, min_s: float = MIN_INTERVAL_S) -> list[tuple[float, float]]:
     """Maximal runs (start_s, end_s) where every channel of ``music`` is exactly 0.0, at least ``min_s`` long."""
     silent = np.all(np.atleast_2d(music) == 0.0, axis=0)
-    edges = np.diff(np.concatenate([[0], silent.astype(np.int8), [0]]))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    keep = (ends - starts) >= max(1, int(round(min_s * sr)))
-    return [(float(a) / sr, float(b) / sr) for a, b in zip(starts[keep], ends[keep], strict=True)]
+    return [(float(a) / sr, float(b) / sr) for a, b in runs(silent, max(1, int(round(min_s * sr))))]
 
 
 def _layout(rng: np.random.Generator, duration_s: float | None, ov: dict) -> dict:
@@ -164,11 +161,7 @@ def _restore_silence(raw: np.ndarray, out: np.ndarray, sr: int, min_s: float = 0
     make the coloured piece exactly silent again after a ``ring_s`` ring-out of the era filters, so that
     those stretches count as noise-only. A few samples are left before each onset for the wow's shift."""
     guard = 64
-    silent = np.concatenate([[False], raw == 0.0, [False]])
-    edges = np.flatnonzero(np.diff(silent.astype(np.int8)))
-    for s0, s1 in zip(edges[::2], edges[1::2], strict=True):
-        if s1 - s0 < int(min_s * sr):
-            continue
+    for s0, s1 in runs(raw == 0.0, int(min_s * sr)):
         a = 0 if s0 == 0 else min(s1, s0 + int(ring_s * sr))
         b = out.size if s1 == raw.size else s1 - guard
         if b <= a:
@@ -307,7 +300,7 @@ def _surface(
     if groove_p.tape_speed_ips is not None:  # dubbed through tape: its hiss on top, before the transfer filter
         tp = draw_tape_params(nrng, groove_p.tape_speed_ips, hum_hz=0.0, channel_corr=0.9)
         hiss = render_tape_noise(tp, n / sr, sr, nrng, channels)
-        noise += hiss * np.float32(rms * 10 ** (groove_p.tape_rel_db / 20.0) / max(10 ** (rms_db(hiss) / 20.0), 1e-12))
+        noise += hiss * np.float32(rms * 10 ** (groove_p.tape_rel_db / 20.0) / 10 ** (rms_dbfs(hiss) / 20.0))
     return dsp.apply_sos(noise, tsos).astype(np.float32)
 
 
