@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -76,7 +77,12 @@ def fade_weights(active: np.ndarray, fade: int) -> np.ndarray:
 
 def _report(n: int, channels: int, sr: int, options: RestoreOptions, steps: dict, cpu: float) -> dict:
     """The JSON report: the recording, each step's part, seconds per step and speed (wall and CPU)."""
-    report = {"sample_rate": sr, "channels": channels, "duration_s": n / sr, "steps": list(options.steps)}
+    report: dict[str, Any] = {
+        "sample_rate": sr,
+        "channels": channels,
+        "duration_s": n / sr,
+        "steps": list(options.steps),
+    }
     report.update(steps)
     timing = report.pop("seconds")
     report["seconds"] = {k: round(v, 3) for k, v in timing.items()}
