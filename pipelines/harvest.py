@@ -89,7 +89,7 @@ class _Harvester:
         collection = self.options.collection
         if info is not None and collection not in info.collections:
             collection = info.collections[0] if info.collections else None
-        row = {
+        row: dict[str, Any] = {
             "identifier": identifier,
             "file": file.name if file else "",
             "path": None,
