@@ -116,9 +116,9 @@ def block_fir(x: np.ndarray, taps: np.ndarray, lag0: int, n_block: int) -> np.nd
 def _robust_z(e: np.ndarray, n_block: int, floor: float) -> np.ndarray:
     """``|e|`` divided by its block's robust standard deviation (1.4826 x median absolute value)."""
     n_blocks = -(-len(e) // n_block)
-    eb = np.zeros(n_blocks * n_block)
-    eb[: len(e)] = np.abs(e)
-    eb = eb.reshape(n_blocks, n_block)
+    flat = np.zeros(n_blocks * n_block)
+    flat[: len(e)] = np.abs(e)
+    eb = flat.reshape(n_blocks, n_block)
     sigma = np.maximum(1.4826 * np.median(eb, axis=1), floor)
     return (eb / sigma[:, None]).reshape(-1)[: len(e)]
 
