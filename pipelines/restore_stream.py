@@ -271,13 +271,16 @@ def run_chain(
     if on_step is not None:
         on_step("gate")
     stages: dict[str, Stage] = {}
+    declicker: DeclickStage | None = None
+    inpainter: InpaintStage | None = None
     if "declick" in options.steps:
-        stages["declick"] = DeclickStage(plan, channels, sr, options.declick, cell_s)
-        stages["declick"].on_click = on_click
+        declicker = stages["declick"] = DeclickStage(plan, channels, sr, options.declick, cell_s)
+        declicker.on_click = on_click
     if "denoise" in options.steps:
+        assert denoise_fn is not None, "restore refuses the denoise step without a denoiser"
         stages["denoise"] = DenoiseStage(plan, channels, sr, denoise_fn, int(options.fade_s * sr), cell_s)
     if "inpaint" in options.steps:
-        stages["inpaint"] = InpaintStage(plan, channels, sr, options.inpaint, cell_s)
+        inpainter = stages["inpaint"] = InpaintStage(plan, channels, sr, options.inpaint, cell_s)
     held = np.zeros((channels, 0), dtype=np.float32)
     for block in blocks():
         held = np.concatenate([held, block], axis=1)
@@ -292,8 +295,7 @@ def run_chain(
         if on_step is not None:
             on_step(name)
     processed = sum(e - s for s, e in plan.active) / sr
-    if "declick" in stages:
-        declicker = stages["declick"]
+    if declicker is not None:
         report["declick"] = {
             "clicks": declicker.count,
             "samples_replaced": declicker.replaced,
@@ -306,8 +308,8 @@ def run_chain(
             "seconds_processed": float(processed),
             "fade_s": options.fade_s,
         }
-    if "inpaint" in stages:
-        listed = sorted(stages["inpaint"].listed, key=lambda g: (g["channel"], g["start"]))
+    if inpainter is not None:
+        listed = sorted(inpainter.listed, key=lambda g: (g["channel"], g["start"]))
         report["inpaint"] = {
             "gaps": len(listed),
             "filled": sum(g["status"] == "filled" for g in listed),
