@@ -85,24 +85,30 @@ class DeclickStage(Stage):
         self.margin = params.order + int(params.dilate_s * sr) + 2
         self.done = [0] * channels  # per channel: the end of the last repair made
         self.pending: list[tuple[int, int, np.ndarray]] = []  # repairs reaching past their cell's end
+        self.hold = int(round(params.max_click_s * sr)) + 1  # no repair is wider (longer runs are left alone)
+        self.carry = np.zeros((channels, 0), dtype=np.float32)
         self.on_click: Callable[[int, int, int, str], None] = lambda c, s, e, kind: None
         self.count = self.replaced = 0
 
     def process(self, a: int, b: int, wlo: int, window: np.ndarray) -> np.ndarray:
-        out = window[:, a - wlo : b - wlo].copy()
         active = self.plan.active_mask(wlo, wlo + window.shape[1])
         if active[a - wlo : b - wlo].any():
             for c in range(window.shape[0]):
                 self._channel(c, a, b, wlo, window[c], active)
+        # a click centred just after a; can start before it: the last `hold` samples wait for the next cell
+        out = np.concatenate([self.carry, window[:, a - wlo : b - wlo]], axis=1)
+        lo = a - self.carry.shape[1]
         later = []
         for c, s, values in self.pending:
-            lo, hi = max(s, a), min(s + len(values), b)
-            if hi > lo:
-                out[c, lo - a : hi - a] = values[lo - s : hi - s]
+            first, last = max(s, lo), min(s + len(values), b)
+            if last > first:
+                out[c, first - lo : last - lo] = values[first - s : last - s]
             if s + len(values) > b:
                 later.append((c, s, values))
         self.pending = later
-        return out
+        hold = self.hold if b < self.n else 0
+        self.carry = out[:, out.shape[1] - hold :]
+        return out[:, : out.shape[1] - hold]
 
     def _channel(self, c: int, a: int, b: int, wlo: int, x: np.ndarray, active: np.ndarray) -> None:
         ignore = ~active
