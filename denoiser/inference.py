@@ -29,16 +29,17 @@ import numpy as np
 import soundfile as sf
 import soxr
 import torch
+from noisekit.pipelines.options import DenoiseOptions
 
 from noisekit.audio import SAMPLE_RATE, audio_info, iter_blocks, resample, write_errors
-from noisekit.errors import ConfigError, NoisekitError
+from noisekit.errors import ConfigError
 from noisekit.fsutil import atomic_path, check_safe_name
 from noisekit.signal import crossfade
 
 WaveFn = Callable[[torch.Tensor], torch.Tensor]
 """A denoiser on waveforms: ``(batch, samples)`` float32 tensor in, the same shape out."""
 
-CHUNK_S = 5.0
+CHUNK_S = DenoiseOptions.chunk_s
 CONTEXT_S = 0.5  # discarded at each inner chunk edge; measured in docs/denoiser.md ("Seam-free chunks")
 OVERLAP = 4096  # crossfade between the kept parts of neighbouring chunks
 MIN_CHUNK = 2048  # an input shorter than this is zero-padded so the STFT has a full window
@@ -83,16 +84,6 @@ NO_MODEL_HELP = (
 )
 
 
-def resolve_model(checkpoint: str | Path | None, device: str | torch.device = "cpu"):
-    """The model of ``checkpoint``, else the shipped ``small`` weights; a clear error saying how to get one."""
-    from noisekit.denoiser.checkpoint import load_model, shipped_model_path
-
-    path = checkpoint or shipped_model_path("small")
-    if path is None:
-        raise NoisekitError(NO_MODEL_HELP)
-    return load_model(path, map_location=device)
-
-
 class ChunkedDenoiser:
     """Incremental overlapping-chunk inference on ``(channels, samples)`` blocks at the model's rate.
 
@@ -111,7 +102,7 @@ class ChunkedDenoiser:
         sr: int = SAMPLE_RATE,
         chunk_s: float = CHUNK_S,
         overlap: int = OVERLAP,
-        batch_size: int = 4,
+        batch_size: int = DenoiseOptions.batch_size,
         geometry: Geometry | None = None,
     ) -> None:
         geo = geometry or (fn.geometry if isinstance(fn, ModelWave) else Geometry())
@@ -231,7 +222,7 @@ def denoise_array(
     model: torch.nn.Module | WaveFn,
     chunk_s: float = CHUNK_S,
     overlap: int = OVERLAP,
-    batch_size: int = 4,
+    batch_size: int = DenoiseOptions.batch_size,
     model_sr: int = SAMPLE_RATE,
 ) -> np.ndarray:
     """Denoise ``(channels, samples)`` (or 1-D) audio at rate ``sr``; returns the same shape and rate."""
@@ -300,7 +291,7 @@ def denoise_file(
     model: torch.nn.Module | WaveFn,
     chunk_s: float = CHUNK_S,
     overlap: int = OVERLAP,
-    batch_size: int = 4,
+    batch_size: int = DenoiseOptions.batch_size,
     block_s: float = 30.0,
     model_sr: int = SAMPLE_RATE,
     progress: Callable[[int], None] | None = None,

@@ -200,6 +200,20 @@ class ReportOptions:
     evaluations: str | None = None
 
 
+MIN_DENOISE_CHUNK_S = 1.5  # two discarded 0.5-s contexts, a crossfade, and at least one step of the model's grid
+
+
+@dataclass(frozen=True)
+class DenoiseOptions:
+    """Chunked U-Net inference (`noisekit denoise`, `noisekit.load_denoiser`): which model, where, and how it is
+    cut into chunks (longer chunks waste less on discarded context, shorter ones need less memory)."""
+
+    checkpoint: str | None = None  # None: the shipped `small`
+    device: str = "auto"
+    chunk_s: float = 5.0
+    batch_size: int = 4
+
+
 @dataclass(frozen=True)
 class TrainOptions:
     """A training run: where, from which weights, for how long; every None is the preset's TrainConfig value."""

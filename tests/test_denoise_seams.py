@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
+from noisekit.denoiser.checkpoint import find_model, load_model
 from noisekit.denoiser.inference import (
     ChunkedDenoiser,
     Geometry,
     ModelWave,
     denoise_array,
     denoise_file,
-    resolve_model,
     wave_fn,
 )
 from noisekit.denoiser.model import TwoStageUNet, preset
@@ -46,7 +46,7 @@ def _rel_error_db(a: np.ndarray, b: np.ndarray) -> float:
 
 @pytest.fixture(scope="module")
 def shipped() -> ModelWave:
-    return wave_fn(resolve_model(None).model)
+    return wave_fn(load_model(find_model(None)).model)
 
 
 @pytest.fixture(scope="module")

@@ -27,6 +27,8 @@ from noisekit.denoiser.inference import (
 from noisekit.denoiser.train import pick_device
 from noisekit.errors import ConfigError, NoisekitError
 from noisekit.outputs import output_stems
+from noisekit.pipelines.options import MIN_DENOISE_CHUNK_S as MIN_CHUNK_S
+from noisekit.pipelines.options import DenoiseOptions
 
 
 @dataclass
@@ -49,8 +51,8 @@ class Denoiser:
     """A loaded two-stage U-Net with its chunking: :meth:`denoise` for arrays, :meth:`denoise_file` for files."""
 
     def __init__(self, model: torch.nn.Module, source: Path, device: torch.device, chunk_s: float, batch_size: int):
-        if chunk_s < 0.2 or batch_size < 1:
-            raise ConfigError(f"chunk_s must be >= 0.2 and batch_size >= 1, got {chunk_s} and {batch_size}")
+        if chunk_s < MIN_CHUNK_S or batch_size < 1:
+            raise ConfigError(f"chunk_s must be >= {MIN_CHUNK_S} and batch_size >= 1, got {chunk_s} and {batch_size}")
         self.model, self.source, self.device = model.to(device), source, device
         self.chunk_s, self.batch_size = chunk_s, batch_size
         self.wave: ModelWave = wave_fn(self.model, device)
@@ -114,7 +116,7 @@ def load_denoiser(
     name_or_path: str | Path | None = None,
     device: str = "cpu",
     chunk_s: float = CHUNK_S,
-    batch_size: int = 4,
+    batch_size: int = DenoiseOptions.batch_size,
 ) -> Denoiser:
     """A :class:`Denoiser` from a checkpoint (.pt), exported weights (.safetensors with its .json), a shipped
     model's name ('small'), or None for the shipped model; ``device`` 'cpu', 'cuda' or 'auto'."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from noisekit.commands.common import finish
+from noisekit.pipelines.options import MIN_DENOISE_CHUNK_S, DenoiseOptions
 
 
 @click.command("denoise")
@@ -23,15 +24,21 @@ from noisekit.commands.common import finish
     help="A training checkpoint (.pt) or exported weights (.safetensors with its .json); "
     "default: the model shipped in denoiser/weights/.",
 )
-@click.option("--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"]))
+@click.option("--device", default=DenoiseOptions.device, show_default=True, type=click.Choice(["auto", "cpu", "cuda"]))
 @click.option(
     "--chunk-s",
-    default=5.0,
+    default=DenoiseOptions.chunk_s,
     show_default=True,
-    type=click.FloatRange(min=1.5),
+    type=click.FloatRange(min=MIN_DENOISE_CHUNK_S),
     help="Chunk length in seconds; each inner edge's 0.5 s is discarded and neighbours cross-faded.",
 )
-@click.option("--batch-size", default=4, show_default=True, type=click.IntRange(min=1), help="Chunks per model call.")
+@click.option(
+    "--batch-size",
+    default=DenoiseOptions.batch_size,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Chunks per model call.",
+)
 @click.option("--threads", default=None, type=click.IntRange(min=1), help="CPU threads for torch.")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show the progress bar.")
 def denoise_command(
