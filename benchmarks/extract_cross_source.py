@@ -52,6 +52,7 @@ FORMATS = {
     "wav22-mono": (1, 22050, "WAV", None, "full"),
     "mp3-320k-stereo": (2, 44100, "MP3", 0.0, "full"),
     "mp3-160k-mono": (1, 44100, "MP3", 0.5, "full"),
+    "mp3-96k-mono": (1, 44100, "MP3", 0.75, "full"),
     "mp3-56k-stereo": (2, 44100, "MP3", 0.9, "full"),
     "flac44-acoustic-mono": (1, 44100, "FLAC", None, "acoustic"),
     "flac44-lowpass5k-stereo": (2, 44100, "FLAC", None, "lowpass"),
@@ -126,7 +127,7 @@ def _table(title: str, groups: dict[str, dict]) -> list[str]:
             f"{100 * pur20:.1f} % | {100 * rec:.1f} % |"
         )
     scored = {k: v for k, v in groups.items() if v["extracted"]}
-    if scored:
+    if len(scored) > 1:
         wp = min(scored, key=lambda k: scored[k]["purity"])
         wr = min(groups, key=lambda k: groups[k]["recall"] if groups[k]["true"] else 2.0)
         lines.append(
@@ -217,10 +218,20 @@ def main() -> None:
         print(result.summary(), f"({time.perf_counter() - t0:.0f} s)")
         score_manifest(result.table, {p: s.truth for p, (s, _) in sides.items()})  # refuses rows without a truth
         cuts: dict[str, list] = defaultdict(list)
+        failed = {}
         for row in result.table.to_pylist():
             if row["status"] == "ok":
                 cuts[row["source"]].append((row["start_s"], row["end_s"]))
+            elif row["start_s"] is None:  # the file failed; a refused cut (with its span) is only not extracted
+                failed[row["source"]] = row["error"]
+            else:
+                span = f"{row['start_s']:.1f}-{row['end_s']:.1f} s"
+                print(f"refused cut: {Path(row['source']).name} {span}: {row['error']}")
+        for path, error in sorted(failed.items()):  # not scored: a refused file is no detector's miss
+            print(f"FAILED, not scored: {Path(path).name} ({sides[path][1]}): {error}")
         for path, (side, fmt) in sorted(sides.items()):
+            if path in failed:
+                continue
             score, roles, leaks = side_rows(side, cuts[path])
             records.append(
                 {
