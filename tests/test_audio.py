@@ -107,6 +107,29 @@ def test_truncated_wav_and_flac_are_refused(tmp_path):
         _expect_error(cut, "truncated")
 
 
+def test_low_bitrate_mp3_whose_header_overstates_its_length_is_read(tmp_path):
+    """libsndfile's MP3 header at a high compression level promises ~0.5 % more frames than decode: an
+    estimate, not a truncation."""
+    rng = np.random.default_rng(0)
+    noise = (0.1 * rng.standard_normal((44100 * 20, 2))).astype(np.float32)
+    path = tmp_path / "low.mp3"
+    sf.write(str(path), noise, 44100, format="MP3", compression_level=0.9, bitrate_mode="CONSTANT")
+    promised = sf.info(str(path)).frames
+    audio, sr = load_audio(path)
+    assert sr == 44100 and promised > audio.shape[1] >= 0.99 * promised
+
+
+def test_mp3_cut_in_half_is_refused(tmp_path):
+    rng = np.random.default_rng(1)
+    path = tmp_path / "full.mp3"
+    sf.write(str(path), (0.1 * rng.standard_normal((44100 * 10, 1))).astype(np.float32), 44100, format="MP3")
+    data = path.read_bytes()
+    cut = tmp_path / "cut.mp3"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(AudioError):
+        load_audio(cut)
+
+
 def test_header_only_wav_has_no_frames(tmp_path):
     path = tmp_path / "noframes.wav"
     sf.write(str(path), np.zeros((0, 1), dtype=np.float32), 44100)
