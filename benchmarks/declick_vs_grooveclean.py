@@ -14,8 +14,8 @@ so both tools read exactly the same samples. Tests, each on those files:
 4. gap: a 20-ms stretch of digital silence at the middle of each clip: SNR of the refilled stretch;
 5. speed: x real time from the CPU time of the clean clips (process time, so torch's threads count).
 
-noisekit runs ``restore`` with ``--steps declick,inpaint`` and the ``MUSIC_SAFE`` declick parameters (the library
-call ``restore_array``), grooveclean
+noisekit runs ``restore`` with ``--steps declick,inpaint`` and its default (music-safe) declick parameters (the
+library call ``restore_array``), grooveclean
 its ``clean_file`` with the bundled detector on the CPU at the default sensitivity.
 """
 
@@ -29,7 +29,6 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-from noisekit.denoiser.classical.declick import MUSIC_SAFE
 from noisekit.denoiser.classical.signals import plant_clicks, sinusoids
 from noisekit.pipelines.restore import RestoreOptions, restore_array
 
@@ -60,7 +59,7 @@ def cut_clips(music: Path, count: int, seconds: float) -> list[tuple[str, np.nda
 def noisekit_tool(src: Path, dst: Path) -> None:
     """noisekit restore --steps declick,inpaint on one file."""
     x, sr = sf.read(str(src), dtype="float32")
-    result = restore_array(x, sr, None, RestoreOptions(steps=("declick", "inpaint"), declick=MUSIC_SAFE))
+    result = restore_array(x, sr, None, RestoreOptions(steps=("declick", "inpaint")))
     sf.write(str(dst), result.audio[0], sr, subtype="FLOAT")
 
 

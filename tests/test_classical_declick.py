@@ -1,6 +1,15 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
-from noisekit.denoiser.classical.declick import MUSIC_SAFE, DeclickParams, declick, fit_block_models, lsar_interpolate
+from noisekit.denoiser.classical.declick import (
+    BLOCK,
+    MUSIC_SAFE,
+    DeclickParams,
+    declick,
+    fit_block_models,
+    lsar_interpolate,
+)
 from noisekit.denoiser.classical.lpc import coefficient_autocorrelation
 from noisekit.denoiser.classical.signals import SR, plant_clicks, sinusoids
 
@@ -69,7 +78,7 @@ def test_overlong_bursts_are_reported_and_left_alone():
     x = sinusoids(1.0, seed=10)
     burst = np.random.default_rng(0).uniform(-0.5, 0.5, 882).astype(np.float32)
     x[20000:20882] += burst
-    result = declick(x, SR, DeclickParams(max_click_s=0.005))
+    result = declick(x, SR, replace(BLOCK, max_click_s=0.005))  # the block detector takes the burst for clicks
     reported = np.zeros(len(x), dtype=bool)
     for start, stop in result.too_long:
         reported[start:stop] = True
@@ -146,3 +155,69 @@ def test_periodic_waveform_edges_are_not_clicks():
     found = np.array([[100, 103], [300, 303], [500, 503], [700, 703], [900, 903], [1234, 1236]])
     np.testing.assert_array_equal(periodic_runs(found, 44, 882), [True] * 5 + [False])
     assert not periodic_runs(found[[0, 1, 2, 5]], 44, 882).any()  # three in a row can be chance
+
+
+def test_the_default_is_the_music_safe_detector():
+    assert DeclickParams() == MUSIC_SAFE and MUSIC_SAFE.detector == "local"
+
+
+def test_threshold_follows_the_shape_of_the_error():
+    from noisekit.denoiser.classical.clickdetect import EventRule, threshold_map
+
+    rng = np.random.default_rng(0)
+    rule = EventRule()
+    gaussian = rng.standard_normal(SR)
+    sparse = rng.standard_normal(SR) ** 5  # heavy-tailed, like the excitation of percussive music
+    np.testing.assert_allclose(threshold_map(gaussian, rule, SR), rule.gauss_threshold, atol=0.3)
+    np.testing.assert_allclose(threshold_map(sparse, rule, SR), rule.threshold)
+
+
+def _hissy_notes_with_clicks():
+    from noisekit.denoiser.classical.signals import add_noise, coloured_noise, notes
+
+    clean = notes(12.0, seed=31)
+    hissy = add_noise(clean, coloured_noise(len(clean), "white", seed=32), 12.0)
+    x, planted = plant_clicks(hissy, 40, seed=33)
+    sd = np.std(hissy - clean)
+    return x, [(s, e) for s, e in planted if np.abs(x[s:e] - hissy[s:e]).max() >= 9 * sd]
+
+
+def test_clicks_under_hiss_are_found():
+    x, strong = _hissy_notes_with_clicks()
+    found = declick(x, SR).mask
+    assert np.mean([found[s:e].any() for s, e in strong]) >= 0.9  # 15 of 16 clicks peaking at >= 9 hiss sigmas
+    fixed = declick(x, SR, replace(MUSIC_SAFE, gauss_threshold=MUSIC_SAFE.threshold)).mask
+    assert np.mean([fixed[s:e].any() for s, e in strong]) < 0.5  # one threshold for all misses them (2 of 16)
+
+
+def _from_silence(seconds: float, kind: str, seed: int) -> np.ndarray:
+    """Plucked notes or drum strikes, each starting at full level out of digital silence and decaying back to it."""
+    rng = np.random.default_rng(seed)
+    y = np.zeros(int(seconds * SR))
+    start, fade = int(0.2 * SR), int(0.01 * SR)
+    while start < len(y):
+        t = np.arange(min(int(rng.uniform(0.2, 0.5) * SR), len(y) - start)) / SR
+        if kind == "pluck":
+            f0 = rng.uniform(110, 880)
+            s = sum(0.6**h * np.sin(2 * np.pi * f0 * (h + 1) * t + rng.uniform(0, 6)) for h in range(6))
+            s *= np.exp(-t * rng.uniform(4, 12))
+        else:
+            s = rng.standard_normal(len(t)) * np.exp(-t * rng.uniform(20, 60))
+        s[-fade:] *= np.linspace(1, 0, fade)
+        y[start : start + len(t)] = 0.3 * s
+        start += len(t) + int(rng.uniform(0.05, 0.2) * SR)
+    return y.astype(np.float32)
+
+
+@pytest.mark.parametrize("kind", ["pluck", "drum"])
+def test_notes_out_of_digital_silence_are_untouched(kind):
+    y = _from_silence(8.0, kind, seed=5)
+    assert np.mean(declick(y, SR).audio != y) <= 0.0005
+    clicked, planted = plant_clicks(y, 8, seed=6, widths=(2, 10), peaks=(0.1, 0.3))
+    found = declick(clicked, SR).mask
+    assert np.mean([found[s:e].any() for s, e in planted]) >= 0.75  # clicks on the notes or the silence still go
+
+
+def test_onsets_from_silence_were_taken_for_clicks_without_the_onset_rule():
+    y = _from_silence(8.0, "pluck", seed=5)
+    assert np.mean(declick(y, SR, replace(MUSIC_SAFE, onset_db=1e9)).audio != y) > 0.0002

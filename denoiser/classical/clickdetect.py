@@ -12,7 +12,13 @@ surroundings, ``context_s`` before and after it, clear of the p samples the erro
   music after the event keeps up (a new note, a noise onset) is no outlier against it;
 - the signal's level (median |x|, robust to other clicks) after it against before it: a rise of more than
   ``rise_db`` is an attack and is left alone unless the peak is ``strong`` times over the threshold
-  (a click landing on an onset still stands out that much; a real attack's error does not).
+  (a click landing on an onset still stands out that much; a real attack's error does not), and never when
+  the level rises by more than ``onset_db`` (a note out of silence: a click lands on silence without raising
+  the median level after it).
+
+The threshold itself follows the shape of the error's distribution (:func:`threshold_map`): where the error is
+near-Gaussian (hiss, a disc's surface noise, dense textures) a click at ``gauss_threshold`` sigmas is already a
+once-in-millions event, where it is heavy-tailed (the excitation of sparse, percussive music) ``threshold`` holds.
 """
 
 from __future__ import annotations
@@ -28,11 +34,15 @@ class EventRule:
     """The scales and limits of the click-or-music decision (durations in seconds, levels in dB)."""
 
     threshold: float = 10.0
+    gauss_threshold: float = 6.0
+    shape_s: float = 0.2
+    gauss_shape: tuple[float, float] = (2.6, 3.0)  # q90/q50 of |e|: 2.44 for Gaussian noise, > 3 when heavy-tailed
     frame_s: float = 0.0025
     scale_s: float = 0.0225
     context_s: float = 0.01
     rise_db: float = 6.0
     strong: float = 4.0
+    onset_db: float = 20.0
     floor: float = 3e-5  # ~ -90 dBFS: the scale of a quantised, dithered silence is never taken below it
 
 
@@ -59,10 +69,39 @@ def local_scale(e: np.ndarray, hop: int, width: int, floor: float) -> np.ndarray
     return np.maximum(median_filter(1.4826 * frame_medians(e, hop), size=width, mode="nearest"), floor)
 
 
+def threshold_map(e: np.ndarray, rule: EventRule, sr: int) -> np.ndarray:
+    """Per-sample detection threshold: ``gauss_threshold`` where |e| is near-Gaussian, ``threshold`` where heavy-tailed.
+
+    The shape is q90/q50 of |e| over windows of ``shape_s`` (2.44 for Gaussian noise; sparse clicks move the
+    90th percentile little), mapped linearly from ``gauss_shape[0]`` (low threshold) to ``gauss_shape[1]``.
+    """
+    win = max(16, int(round(rule.shape_s * sr)))
+    n_win = -(-len(e) // win)
+    padded = np.full(n_win * win, np.nan)
+    padded[: len(e)] = np.abs(e)
+    q50, q90 = np.nanpercentile(padded.reshape(n_win, win), [50, 90], axis=1)
+    shape = q90 / np.maximum(q50, 1e-30)
+    lo, hi = rule.gauss_shape
+    t = np.clip((shape - lo) / (hi - lo), 0.0, 1.0)
+    per_window = rule.gauss_threshold + t * (rule.threshold - rule.gauss_threshold)
+    centres = (np.arange(n_win) + 0.5) * win
+    return np.interp(np.arange(len(e)), centres, per_window)
+
+
 def judge(
-    x: np.ndarray, e_fwd: np.ndarray, e_bwd: np.ndarray, found: np.ndarray, order: int, sr: int, rule: EventRule
+    x: np.ndarray,
+    e_fwd: np.ndarray,
+    e_bwd: np.ndarray,
+    found: np.ndarray,
+    order: int,
+    sr: int,
+    rule: EventRule,
+    thresholds: np.ndarray | None = None,
 ) -> Events:
-    """Decide for each candidate run of ``found`` whether it is a click (see the module docstring)."""
+    """Decide for each candidate run of ``found`` whether it is a click (see the module docstring).
+
+    ``thresholds`` is the per-sample threshold (:func:`threshold_map`); without it ``rule.threshold`` holds.
+    """
     hop = max(1, int(round(rule.frame_s * sr)))
     width = max(1, int(round(rule.scale_s * sr / hop))) | 1
     span = max(1, int(round(rule.context_s * sr / hop)))
@@ -80,5 +119,7 @@ def judge(
     strength = peak / around if len(found) else np.zeros(0)
     tiny = 1e-12
     rise = 20 * np.log10((level[after] + tiny) / (level[before] + tiny)) if len(found) else np.zeros(0)
-    is_click = (strength > rule.threshold) & ((rise <= rule.rise_db) | (strength > rule.strong * rule.threshold))
+    limit = rule.threshold if thresholds is None else thresholds[found[:, 0]] if len(found) else np.zeros(0)
+    onset = (rise > rule.rise_db) & ((strength <= rule.strong * limit) | (rise > rule.onset_db))
+    is_click = (strength > limit) & ~onset
     return Events(found, is_click, strength, rise)

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from noisekit.denoiser.classical.clickdetect import EventRule, Events, judge, local_scale
+from noisekit.denoiser.classical.clickdetect import EventRule, Events, judge, local_scale, threshold_map
 from noisekit.denoiser.classical.lpc import burg_batch, coefficient_autocorrelation, fill_gap
 from noisekit.denoiser.classical.spectral import check_signal
 from numpy.lib.stride_tricks import sliding_window_view
@@ -40,16 +40,18 @@ class DeclickParams:
 
     order: int = 32
     block_s: float = 0.05
-    threshold: float = 5.0
-    detector: str = "block"  # "block": block-MAD scale, every candidate a click; "local": see clickdetect
+    threshold: float = 10.0
+    gauss_threshold: float = 6.0  # "local" only: the threshold where the error is near-Gaussian (hiss)
+    detector: str = "local"  # "local": local scale and the click-or-music test (clickdetect); "block": block MAD
     extent_threshold: float = 3.0
-    refill_over: int = 64
+    refill_over: int = 8
     rise_db: float = 6.0
     strong: float = 4.0
+    onset_db: float = 20.0
     dilate_s: float = 0.0001
     max_click_s: float = 0.005
     n_iter: int = 2
-    long_order: int = 128
+    long_order: int = 256
     merge_s: float = 0.0
     reject_periodic: bool = True
     pitch_hz: tuple[float, float] = (50.0, 1000.0)
@@ -58,8 +60,10 @@ class DeclickParams:
         """Raise ValueError for parameters that cannot work."""
         if self.order < 1 or self.long_order < 1:
             raise ConfigError(f"declick order and long_order must be >= 1, got {self.order}, {self.long_order}")
-        if self.threshold <= 0:
-            raise ConfigError(f"declick threshold must be > 0, got {self.threshold}")
+        if self.threshold <= 0 or self.gauss_threshold <= 0:
+            raise ConfigError(f"declick thresholds must be > 0, got {self.threshold}, {self.gauss_threshold}")
+        if self.detector not in ("local", "block"):
+            raise ConfigError(f"declick detector must be 'local' or 'block', got {self.detector!r}")
         if self.n_iter < 1:
             raise ConfigError(f"declick n_iter must be >= 1, got {self.n_iter}")
         if self.block_s <= 0 or self.max_click_s <= 0 or self.dilate_s < 0:
@@ -300,7 +304,13 @@ def _candidates(
 ) -> tuple[np.ndarray, np.ndarray, Events]:
     """Extent mask (hysteresis at ``extent_threshold``), candidate runs and the click-or-music verdict on each."""
     p, n_block = a.shape[1] - 1, _block_len(sr, params)
-    rule = EventRule(threshold=params.threshold, rise_db=params.rise_db, strong=params.strong)
+    rule = EventRule(
+        threshold=params.threshold,
+        gauss_threshold=params.gauss_threshold,
+        rise_db=params.rise_db,
+        strong=params.strong,
+        onset_db=params.onset_db,
+    )
     e_fwd = block_fir(x, a[:, ::-1], p, n_block)
     e_bwd = block_fir(x, a, 0, n_block)
     hop = max(1, int(round(rule.frame_s * sr)))
@@ -308,15 +318,17 @@ def _candidates(
     scale = np.repeat(local_scale(e_fwd, hop, width, rule.floor), hop)[: len(x)]
     widen = np.ones(5, dtype=bool)
 
-    def both_exceed(level: float) -> np.ndarray:
+    def both_exceed(level: float | np.ndarray) -> np.ndarray:
         over = binary_dilation(np.abs(e_fwd) > level * scale, structure=widen)
         return over & binary_dilation(np.abs(e_bwd) > level * scale, structure=widen)
 
     if params.detector == "block":
         hits = detect(x, a, n_block, params.threshold)
         extent = hits.copy()
+        limits = None
     else:
-        hits = both_exceed(params.threshold)
+        limits = threshold_map(e_fwd, rule, sr)
+        hits = both_exceed(limits)
         extent = both_exceed(params.extent_threshold) | hits
     dilate = int(round(params.dilate_s * sr))
     if dilate:
@@ -328,7 +340,7 @@ def _candidates(
     found = runs(hits)
     if params.detector == "block":
         return extent, found, Events(found, np.ones(len(found), bool), np.zeros(len(found)), np.zeros(len(found)))
-    return extent, found, judge(x, e_fwd, e_bwd, found, p, sr, rule)
+    return extent, found, judge(x, e_fwd, e_bwd, found, p, sr, rule, limits)
 
 
 def grow(seeds: np.ndarray, extent: np.ndarray) -> np.ndarray:
@@ -343,8 +355,11 @@ def grow(seeds: np.ndarray, extent: np.ndarray) -> np.ndarray:
     return out
 
 
-MUSIC_SAFE = DeclickParams(detector="local", threshold=10.0, long_order=256, refill_over=8)
-"""The detector that leaves clean music alone (issue #18); misses faint clicks in hiss the block detector finds."""
+MUSIC_SAFE = DeclickParams()
+"""The default: the detector that leaves clean music alone (issue #18), its threshold following the error's shape."""
+
+BLOCK = DeclickParams(detector="block", threshold=5.0, long_order=128, refill_over=64)
+"""The earlier block-MAD detector: finds faint clicks, but also "repairs" attacks in clean music."""
 
 
 def declick(

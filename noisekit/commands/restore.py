@@ -59,9 +59,10 @@ def _steps(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[st
 @click.option(
     "--click-threshold",
     type=click.FloatRange(min=0.5),
-    default=5.0,
+    default=10.0,
     show_default=True,
-    help="Click detection threshold in robust standard deviations of the AR prediction error.",
+    help="Click detection threshold in local robust standard deviations of the AR prediction error, where the "
+    "error is heavy-tailed (music); where it is near-Gaussian (hiss) 6 holds.",
 )
 @click.option(
     "--ar-order",
