@@ -57,3 +57,16 @@ def test_bad_input_is_refused():
         inpaint(np.zeros((2, 100)), SR)
     with pytest.raises(ValueError, match="max_gap_s"):
         inpaint(np.zeros(100), SR, InpaintParams(max_gap_s=0))
+
+
+def test_a_20_ms_gap_in_harmonic_notes_is_refilled_above_10_db():
+    from noisekit.denoiser.classical.signals import notes
+
+    clean = notes(3.0, seed=6, lead_s=0.0) + sinusoids(3.0, hiss=0.0, seed=6) * 0.1
+    x = clean.copy()
+    start, stop = 70000, 70000 + int(0.02 * SR)
+    x[start:stop] = 0.0
+    result = inpaint(x, SR)
+    assert [(g.start, g.stop, g.status) for g in result.gaps] == [(start, stop, "filled")]
+    assert snr_db(clean[start:stop], result.audio[start:stop]) >= 10.0
+    assert snr_db(clean[start:stop], x[start:stop]) == 0.0  # the hole itself scores 0 dB
