@@ -1,4 +1,4 @@
-"""Linear prediction: Burg's method (one signal or a batch of blocks) and AR extrapolation.
+"""Linear prediction: Burg's method (one signal or a batch of blocks), AR extrapolation, LSAR interpolation.
 
 Convention: the prediction-error filter is ``a = [1, a_1, ..., a_p]`` so that
 ``e[n] = sum_k a_k x[n-k]`` and the prediction is ``x_hat[n] = -sum_{k>=1} a_k x[n-k]``.
@@ -81,3 +81,77 @@ def fill_gap(left: np.ndarray, right: np.ndarray, length: int, order: int) -> np
     if p_right < 1:
         return fwd
     return w_fwd * fwd + w_bwd * bwd
+
+
+def _clusters(unknown: np.ndarray, p: int) -> list[np.ndarray]:
+    """Split sorted unknown indices into groups whose normal equations do not couple (gaps > p)."""
+    if len(unknown) == 0:
+        return []
+    cuts = np.flatnonzero(np.diff(unknown) > p) + 1
+    return np.split(unknown, cuts)
+
+
+def spd_solve(R: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Solve symmetric positive-definite systems R (K, M, M) x = b (K, M) by a batched Cholesky in einsum.
+
+    Used for the larger LSAR systems: LAPACK's threaded solve of one 100-300 unknown matrix can take a
+    second on a loaded machine (its threads spin for cores other processes hold), this takes milliseconds.
+    """
+    K, M = b.shape
+    L = np.zeros_like(R)
+    for j in range(M):
+        d = np.sqrt(np.maximum(R[:, j, j] - np.einsum("ki,ki->k", L[:, j, :j], L[:, j, :j]), 1e-300))
+        L[:, j, j] = d
+        L[:, j + 1 :, j] = (R[:, j + 1 :, j] - np.einsum("kri,ki->kr", L[:, j + 1 :, :j], L[:, j, :j])) / d[:, None]
+    y = np.zeros_like(b)
+    for j in range(M):
+        y[:, j] = (b[:, j] - np.einsum("ki,ki->k", L[:, j, :j], y[:, :j])) / L[:, j, j]
+    x = np.zeros_like(b)
+    for j in range(M - 1, -1, -1):
+        x[:, j] = (y[:, j] - np.einsum("ki,ki->k", L[:, j + 1 :, j], x[:, j + 1 :])) / L[:, j, j]
+    return x
+
+
+def lsar_interpolate(x: np.ndarray, mask: np.ndarray, c: np.ndarray, n_block: int) -> np.ndarray:
+    """Replace ``x[mask]`` by the least-squares AR interpolation given the block models ``c`` (B, p+1)."""
+    x = np.asarray(x, dtype=np.float64)
+    p = c.shape[1] - 1
+    unknown = np.flatnonzero(mask)
+    y = x.copy()
+    if len(unknown) == 0:
+        return y
+    x0 = x.copy()
+    x0[unknown] = 0.0
+    x0p = np.pad(x0, (p, p))
+    taps = np.concatenate([c[:, :0:-1], c], axis=1)  # lags -p..p, symmetric
+    offsets = np.arange(-p, p + 1)
+    groups = _clusters(unknown, p)
+    sizes = np.array([len(g) for g in groups])
+    step = np.where(sizes <= 64, 8, 32)  # fine buckets: padding costs (size^3) in the batched solve
+    bucket = np.maximum(8, -(-sizes // step) * step)
+    for size in np.unique(bucket):
+        members = [groups[i] for i in np.flatnonzero(bucket == size)]
+        per_chunk = max(1, 4_000_000 // (size * max(size, 2 * p + 1)))
+        for start in range(0, len(members), per_chunk):
+            chunk = members[start : start + per_chunk]
+            idx = np.empty((len(chunk), size), dtype=np.int64)
+            valid = np.zeros((len(chunk), size), dtype=bool)
+            for k, g in enumerate(chunk):
+                idx[k, : len(g)] = g
+                idx[k, len(g) :] = g[0]
+                valid[k, : len(g)] = True
+            rows = np.minimum(idx[:, 0] // n_block, c.shape[0] - 1)
+            lag = np.abs(idx[:, :, None] - idx[:, None, :])
+            cc = c[rows]
+            R = np.where(lag <= p, np.take_along_axis(cc[:, None, :], np.minimum(lag, p), axis=2), 0.0)
+            both = valid[:, :, None] & valid[:, None, :]
+            R = np.where(both, R, 0.0)
+            R[:, np.arange(size), np.arange(size)] = np.where(valid, R[:, np.arange(size), np.arange(size)], 1.0)
+            window = x0p[idx[:, :, None] + p + offsets[None, None, :]]
+            rhs = np.where(valid, np.einsum("kmj,kj->km", window, taps[rows]), 0.0)
+            R[:, np.arange(size), np.arange(size)] *= 1.0 + 1e-9  # diagonal loading: near-singular models
+            with np.errstate(all="ignore"):
+                sol = -(np.linalg.solve(R, rhs[..., None])[..., 0] if size <= 48 else spd_solve(R, rhs))
+            solved = valid & np.isfinite(sol).all(axis=1, keepdims=True)  # a failed system keeps its samples
+            y[idx[solved]] = sol[solved]
+    return y
