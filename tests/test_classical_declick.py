@@ -169,6 +169,7 @@ def test_threshold_follows_the_shape_of_the_error():
     sparse = rng.standard_normal(SR) ** 5  # heavy-tailed, like the excitation of percussive music
     np.testing.assert_allclose(threshold_map(gaussian, rule, SR), rule.gauss_threshold, atol=0.3)
     np.testing.assert_allclose(threshold_map(sparse, rule, SR), rule.threshold)
+    np.testing.assert_allclose(threshold_map(gaussian, EventRule(threshold=4.0), SR), 4.0)  # never above
 
 
 def _hissy_notes_with_clicks():

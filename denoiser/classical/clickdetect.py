@@ -83,7 +83,8 @@ def threshold_map(e: np.ndarray, rule: EventRule, sr: int) -> np.ndarray:
     shape = q90 / np.maximum(q50, 1e-30)
     lo, hi = rule.gauss_shape
     t = np.clip((shape - lo) / (hi - lo), 0.0, 1.0)
-    per_window = rule.gauss_threshold + t * (rule.threshold - rule.gauss_threshold)
+    low = min(rule.gauss_threshold, rule.threshold)  # a threshold set below 6 holds everywhere
+    per_window = low + t * (rule.threshold - low)
     centres = (np.arange(n_win) + 0.5) * win
     return np.interp(np.arange(len(e)), centres, per_window)
 
