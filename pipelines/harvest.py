@@ -201,6 +201,9 @@ def read_identifiers(path: str | Path) -> list[str]:
 
 def harvest(datadir: DataDir, options: HarvestOptions, source: Source | None = None) -> HarvestResult:
     """Run the harvest; returns the counts (the search's failure in `search_error`, rows already kept)."""
+    if options.identifiers_file is not None:
+        given = (*options.identifiers, *read_identifiers(options.identifiers_file))
+        options = replace(options, identifiers=given, identifiers_file=None)
     if options.source_dir is not None and options.query:
         raise ConfigError("--query needs the archive's search; it cannot be used with --source-dir")
     if options.jobs < 1:
@@ -209,9 +212,6 @@ def harvest(datadir: DataDir, options: HarvestOptions, source: Source | None = N
         raise ConfigError("limit must not be negative")
     start = time.monotonic()
     datadir.ensure()
-    if options.identifiers_file is not None:
-        given = (*options.identifiers, *read_identifiers(options.identifiers_file))
-        options = replace(options, identifiers=given, identifiers_file=None)
     clean_stale_temporaries(datadir)
     known = known_files(fold_parts(datadir))
     source = source or make_source(options)
