@@ -81,6 +81,22 @@ class DemoTapeBundleOptions:
     speeds: tuple[float, ...] = (7.5, 15.0)
 
 
+NOISE_REDUCTION = (
+    "none",
+    "dolby-a",
+    "dolby-b",
+    "dolby-c",
+    "dolby-s",
+    "dolby-sr",
+    "dbx",
+    "dbx-ii",
+    "telcom-c4",
+    "high-com",
+    "anrs",
+    "other",
+)  # the tape noise-reduction systems a capture may name
+
+
 @dataclass(frozen=True, kw_only=True)
 class CaptureDetails:
     """What a contributor says about blank-tape captures besides the deck and speed: the metadata ingest-tape,

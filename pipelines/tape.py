@@ -22,7 +22,7 @@ from noisekit.manifests.io import upsert
 from noisekit.manifests.schemas import schema_for
 from noisekit.pipelines.dataset_card import write_dataset_card
 from noisekit.pipelines.devices import Device, add_device, check_speed_value, resolve_for_capture
-from noisekit.pipelines.options import CaptureDetails
+from noisekit.pipelines.options import NOISE_REDUCTION, CaptureDetails
 from noisekit.pipelines.splits import split_for
 from noisekit.pipelines.tape_checks import CaptureCheck, ClassifierLike, check_decoded, check_readable
 from tqdm import tqdm
@@ -34,20 +34,6 @@ from noisekit.fsutil import atomic_write, sha256_file
 from noisekit.seeding import stable_hash
 from noisekit.signal import rms_dbfs
 
-NOISE_REDUCTION = (
-    "none",
-    "dolby-a",
-    "dolby-b",
-    "dolby-c",
-    "dolby-s",
-    "dolby-sr",
-    "dbx",
-    "dbx-ii",
-    "telcom-c4",
-    "high-com",
-    "anrs",
-    "other",
-)
 TAPE_FORMATS = ("open-reel", "cassette")
 _SPDX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+-]*( (AND|OR|WITH) [A-Za-z0-9][A-Za-z0-9.+-]*)*$")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 from noisekit.manifests import read_manifest
-from noisekit.pipelines.tape import NOISE_REDUCTION
 from tape_helpers import ToneDetectorClassifier, blank_noise, write_capture
 
 from noisekit.cli import main
@@ -20,10 +19,6 @@ def stand_in_classifier(monkeypatch):
 
 def _run(*args: str):
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
-def test_noise_reduction_choices_match_the_pipeline():
-    assert tape_cmd.NR_CHOICES == NOISE_REDUCTION
 
 
 def test_ingest_files_then_rerun_skips(tmp_path):

@@ -8,22 +8,7 @@ import click
 
 from noisekit.commands.common import data_option, finish, locks_data, summary
 from noisekit.datadir import DataDir
-from noisekit.pipelines.options import CaptureDetails, ContributeOptions, IngestTapeOptions
-
-NR_CHOICES = (
-    "none",
-    "dolby-a",
-    "dolby-b",
-    "dolby-c",
-    "dolby-s",
-    "dolby-sr",
-    "dbx",
-    "dbx-ii",
-    "telcom-c4",
-    "high-com",
-    "anrs",
-    "other",
-)  # the same list as noisekit.pipelines.tape.NOISE_REDUCTION (tested)
+from noisekit.pipelines.options import NOISE_REDUCTION, CaptureDetails, ContributeOptions, IngestTapeOptions
 
 
 def _metadata_options(func: Callable) -> Callable:
@@ -43,7 +28,7 @@ def _metadata_options(func: Callable) -> Callable:
         ),
         click.option(
             "--noise-reduction",
-            type=click.Choice(NR_CHOICES),
+            type=click.Choice(NOISE_REDUCTION),
             default=CaptureDetails.noise_reduction,
             show_default=True,
             help="Noise reduction decoding engaged on playback.",
