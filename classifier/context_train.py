@@ -7,8 +7,12 @@ audible truth by default (a window is noise only where no programme comes within
 noise in any band: ``noisekit.synth.audibility``), or by its exact truth (no programme sample at all).
 Whole files of the scene generator (``noisekit.classifier.scenes``: noise only, and each hard case, 20 to 120 s)
 are mixed in, so that the stage also knows files that are all noise (blank tape, silent grooves)
-or that do not have a side's run-in/programme/run-out shape. Only the context stage learns; the window
-CNN's weights are copied unchanged into the result.
+or that do not have a side's run-in/programme/run-out shape. With ``material`` (a noisekit data directory),
+sides of real programme from the TRAIN split of its material manifest are added
+(:func:`noisekit.classifier.material_sides.build_side`: real music, speech and effects under the project's
+and the independent noise model; the real Air_Bach run-in is kept for validation), labelled by their audible
+truth. Only the context stage learns; the window CNN's weights are copied unchanged into the result, and
+``init="base"`` starts the stage from the base checkpoint's own (a fine-tune) instead of from scratch.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import math
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +43,9 @@ from noisekit.fsutil import atomic_path
 from noisekit.seeding import rng_for
 
 CONTEXT_STREAM = "classifier-context"
+MATERIAL_SEED_START = 7_000_000  # build_side seeds of training material sides (the harness uses 0..)
+MATERIAL_MODELS = ("project", "independent")  # the real Air_Bach loop stays out of training
+MATERIAL_LAYOUTS = ((1, "full"), (2, "full"), (1, "acoustic"), (2, "lowpass"))  # (channels, band)
 
 
 @dataclass
@@ -58,6 +65,9 @@ class ContextTrainConfig:
     music_weight: float = 3.0
     seed: int = 0
     truth: str = "audible"  # window labels from SyntheticSide.truth: "audible" or "exact"
+    material: str | None = None  # data directory whose material manifest's TRAIN split gives real programme
+    material_sides: int = 0  # sides of real programme (packages in turn, MATERIAL_MODELS in turn)
+    init: str = "fresh"  # "fresh" context stage, or "base": start from the base checkpoint's stage
     workers: int = 1
     threads: int = 1
     context: ContextConfig = field(default_factory=ContextConfig)
@@ -118,6 +128,37 @@ def _scene_example(args: tuple[int, dict], base: str | None) -> list[tuple[np.nd
     return [(feats, window_targets(scene, np.arange(len(feats)) * cfg.hop_s, cfg.window_s))]
 
 
+@lru_cache(maxsize=2)
+def _train_pool(material: str) -> dict:
+    """The TRAIN split's programme clips of data directory ``material``, by package (read once per process)."""
+    from noisekit.classifier.material_sides import programme_pool
+    from noisekit.manifests import read_manifest
+
+    from noisekit.datadir import DataDir
+
+    rows = read_manifest(DataDir(Path(material)), "material").to_pylist()
+    return programme_pool(rows, Path(material), ("train",))
+
+
+def _material_example(args: tuple, base: str | None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(features, audible labels) of material side ``index``: package and noise model in turn, a drawn layout
+    (runs in a worker); a stereo side is heard as extract decodes it, the mean of its channels."""
+    from noisekit.classifier.material_sides import build_side
+
+    index, ctx_dict, material = args
+    torch.set_num_threads(1)
+    pool = _train_pool(material)
+    packages = sorted(pool)
+    model_name = MATERIAL_MODELS[(index // len(packages)) % len(MATERIAL_MODELS)]
+    channels, band = MATERIAL_LAYOUTS[int(rng_for(index, CONTEXT_STREAM, "material").integers(len(MATERIAL_LAYOUTS)))]
+    side = build_side(MATERIAL_SEED_START + index, pool[packages[index % len(packages)]], model_name, channels, band)
+    model, _ = load_model(base)
+    feats = file_features(model, side.audio.mean(axis=0), ContextConfig.from_dict(ctx_dict)).numpy()
+    cfg = model.cfg.features
+    labels = window_labels(np.arange(len(feats)) * cfg.hop_s, cfg.window_s, side.truth).astype(np.float32)
+    return [(feats, labels)]
+
+
 def window_cnn_digest(base: str | None) -> str:
     """SHA-256 of the window CNN's tensors in checkpoint ``base``: what the features depend on (a refitted
     context stage on the same CNN keeps the digest, so cached features stay valid)."""
@@ -140,7 +181,8 @@ def _example(job: tuple, base: str | None, cache: str | None, base_sha: str) -> 
         if path.exists():
             with np.load(path) as z:
                 return [(z[f"f{i}"], z[f"y{i}"]) for i in range(len(z.files) // 2)]
-    out = _scene_example(job[1:], base) if job[0] == "scene" else _side_examples(job[1:], base)
+    render = {"scene": _scene_example, "material": _material_example}.get(job[0], _side_examples)
+    out = render(job[1:], base)
     if path is not None:
         with atomic_path(path) as tmp, open(tmp, "wb") as fh:
             arrays: dict[str, Any] = {f"{k}{i}": a for i, ex in enumerate(out) for k, a in zip("fy", ex, strict=True)}
@@ -159,17 +201,15 @@ def build_examples(
     With ``cache`` (a folder), every file's examples are kept there and a later run with the same jobs and
     window CNN reads them instead of rendering again (an interrupted run resumes where it stopped).
     """
-    if (
-        min(cfg.sides, cfg.short_sides, cfg.scenes) < 0
-        or cfg.sides + cfg.short_sides + cfg.scenes == 0
-        or cfg.variants < 1
-        or cfg.steps < 1
-    ):
+    counts = (cfg.sides, cfg.short_sides, cfg.scenes, cfg.material_sides)
+    if min(counts) < 0 or sum(counts) == 0 or cfg.variants < 1 or cfg.steps < 1:
         raise ConfigError(
-            f"nothing to train on: need sides + short sides + scenes >= 1, variants >= 1 and "
+            f"nothing to train on: need sides + short sides + scenes + material sides >= 1, variants >= 1 and "
             f"steps >= 1 (got sides={cfg.sides}, short_sides={cfg.short_sides}, scenes={cfg.scenes}, "
-            f"variants={cfg.variants}, steps={cfg.steps})"
+            f"material_sides={cfg.material_sides}, variants={cfg.variants}, steps={cfg.steps})"
         )
+    if cfg.material_sides and (cfg.material is None or cfg.truth != "audible"):
+        raise ConfigError("material sides need a material data directory and the audible truth (their only one)")
     from noisekit.synth.side import TRUTHS
 
     if cfg.truth not in TRUTHS:
@@ -184,6 +224,9 @@ def build_examples(
         for s in range(seeds.stop, seeds.stop + cfg.short_sides)
     ]
     jobs += [("scene", i, cfg.context.to_dict()) for i in range(cfg.scenes)]
+    if cfg.material_sides:
+        _train_pool(str(cfg.material))  # a missing or empty manifest fails here, before any rendering
+        jobs += [("material", i, cfg.context.to_dict(), str(cfg.material)) for i in range(cfg.material_sides)]
     work = partial(_example, base=base, cache=cache, base_sha=window_cnn_digest(base))
     bar = tqdm(total=len(jobs), desc="render sides and scenes", unit="file", disable=not progress)
     examples: list[tuple[np.ndarray, np.ndarray]] = []
@@ -234,6 +277,8 @@ def train_context(
     ``examples`` (from :func:`build_examples` with the same config and base) skips the rendering; ``cache``
     is passed on to it.
     """
+    if cfg.init not in ("fresh", "base"):
+        raise ConfigError(f"unknown init {cfg.init!r} for the context stage: choose fresh or base")
     torch.set_num_threads(max(1, cfg.threads))
     torch.manual_seed(cfg.seed)
     window_model, doc = load_model(base)
@@ -242,6 +287,11 @@ def train_context(
     window_state = {k: v for k, v in window_model.state_dict().items() if not k.startswith("context.")}
     missing, unexpected = model.load_state_dict(window_state, strict=False)
     assert not unexpected and all(k.startswith("context.") for k in missing)  # a fresh stage on the same CNN
+    if cfg.init == "base":
+        if window_model.context is None or window_model.cfg.context != mcfg.context:
+            raise ConfigError("init=base needs a base checkpoint whose context stage has this run's shape")
+        assert model.context is not None
+        model.context.load_state_dict(window_model.context.state_dict())
     t0 = time.time()
     examples = examples if examples is not None else build_examples(cfg, base, progress, cache)
     render_s = time.time() - t0

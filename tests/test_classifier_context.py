@@ -4,6 +4,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import soundfile as sf
 import torch
 from noisekit.classifier.checkpoint import load_classifier, load_model, save_checkpoint
 from noisekit.classifier.context import ContextConfig, chunk_bands, window_features
@@ -182,3 +183,59 @@ def test_short_sides_are_squeezed_into_their_drawn_length(tmp_path):
     assert all(abs(len(f) * hop - length) < 1.5 for f, _ in examples)
     with pytest.raises(ValueError, match="leave the training range"):
         ct.build_examples(replace(cfg, first_seed=399_999, short_sides=2), str(base), progress=False)
+
+
+def _material_dir(root):
+    """A data directory whose material manifest has two 3-s tones in the train split and a missing file in valid."""
+    from noisekit.manifests import write_manifest
+
+    from noisekit.datadir import DataDir
+
+    rows = []
+    for i, (hz, split) in enumerate(((1000.0, "train"), (1500.0, "train"), (700.0, "valid"))):
+        rel = f"material/music/tones/t{i}/t{i}.flac"
+        if split == "train":  # the valid row's file does not exist: reading it would fail the run
+            (root / rel).parent.mkdir(parents=True)
+            t = np.arange(3 * 22050) / 22050
+            sf.write(str(root / rel), 0.3 * np.sin(2 * np.pi * hz * t), 22050, subtype="PCM_24")
+        rows.append(
+            dict(path=rel, package="tones", member=f"t{i}.ogg", kind="music", group=f"tones/t{i}", duration_s=3.0)
+            | dict(split=split, status="ok")
+        )
+    write_manifest(DataDir(root), "material", rows)
+    return root
+
+
+def test_material_sides_come_from_the_train_split_labelled_by_their_audible_truth(tmp_path):
+    from noisekit.classifier.context_train import build_examples
+
+    base = tmp_path / "base"
+    torch.manual_seed(0)
+    save_checkpoint(NoiseCNN(SMALL).eval(), base)
+    root = _material_dir(tmp_path / "data")
+    cfg = ContextTrainConfig(sides=0, scenes=0, material=str(root), material_sides=2, steps=1)
+    examples = build_examples(cfg, str(base), progress=False)
+    assert len(examples) == 2
+    for feats, labels in examples:
+        assert len(feats) == len(labels) > 40  # a side of run-in, two or more tones, pauses and run-out
+        assert labels[0] == 1.0  # the run-in (>= 2 s) is noise only
+        assert 0.0 in labels  # the tones, 3 to 30 dB over the noise, are programme
+    with pytest.raises(ValueError, match="material data directory"):
+        build_examples(replace(cfg, material=None), str(base), progress=False)
+
+
+def test_init_base_starts_from_the_checkpoints_own_stage(tmp_path):
+    base = tmp_path / "base"
+    torch.manual_seed(0)
+    save_checkpoint(NoiseCNN(SMALL).eval(), base)
+    cfg = ContextTrainConfig(
+        sides=1, variants=1, scenes=0, steps=1, lr=0.0, batch=1, crop_windows=40, context=SMALL.context
+    )
+    original, _ = load_model(base)
+    for init, same in (("base", True), ("fresh", False)):
+        train_context(replace(cfg, init=init), tmp_path / init, base=str(base), progress=False)
+        refit, _ = load_model(tmp_path / init)
+        equal = all(torch.equal(t, original.state_dict()[k]) for k, t in refit.state_dict().items())
+        assert equal is same  # lr 0: nothing moves, so only the start differs
+    with pytest.raises(ValueError, match="unknown init"):
+        train_context(replace(cfg, init="warm"), tmp_path / "x", base=str(base), progress=False)

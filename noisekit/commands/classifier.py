@@ -230,6 +230,27 @@ def evaluate_cmd(
     show_default=True,
     help="Whole scene files (noise only and each hard case, 20-120 s) mixed in with the sides.",
 )
+@click.option(
+    "--material",
+    type=click.Path(exists=True, file_okay=False),
+    default=None,
+    help="Data directory whose material manifest's TRAIN split gives sides of real programme (--material-sides).",
+)
+@click.option(
+    "--material-sides",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Sides of real programme from --material, under the project's and the independent noise model.",
+)
+@click.option(
+    "--init",
+    type=click.Choice(["fresh", "base"]),
+    default="fresh",
+    show_default=True,
+    help="Start the stage from scratch, or from the --model checkpoint's own stage (a fine-tune).",
+)
+@click.option("--lr", type=float, default=2e-3, show_default=True, help="Peak learning rate (cosine decay).")
 @click.option("--steps", type=int, default=4000, show_default=True, help="Optimiser steps.")
 @click.option(
     "--out",
@@ -269,6 +290,10 @@ def train_context_cmd(
     short_sides: int,
     variants: int,
     scenes: int,
+    material: str | None,
+    material_sides: int,
+    init: str,
+    lr: float,
     steps: int,
     out: str,
     seed: int,
@@ -286,6 +311,10 @@ def train_context_cmd(
         short_sides=short_sides,
         variants=variants,
         scenes=scenes,
+        material=material,
+        material_sides=material_sides,
+        init=init,
+        lr=lr,
         steps=steps,
         seed=seed,
         truth=truth,
@@ -295,7 +324,8 @@ def train_context_cmd(
     )
     res = train_context(cfg, out, base=model, command="noisekit " + " ".join(sys.argv[1:]), cache=cache)
     summary(
-        f"context stage: {steps} steps on {sides} + {short_sides} short sides × {variants} and {scenes} scenes: "
+        f"context stage: {steps} steps on {sides} + {short_sides} short sides × {variants}, {scenes} scenes and "
+        f"{material_sides} material sides: "
         f"loss {res['first_loss']:.3f} → {res['final_loss']:.3f}; weights in {Path(out) / 'noise_cnn.safetensors'}"
     )
 
