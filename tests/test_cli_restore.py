@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import soundfile as sf
 from click.testing import CliRunner
 from noisekit.denoiser.classical.signals import SR, add_noise, coloured_noise, notes, plant_clicks
@@ -74,3 +75,27 @@ def test_restore_command_takes_a_folder(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "restore: 1 file(s)" in result.output and (tmp_path / "o" / "x_restored.wav").is_file()
+
+
+def test_restore_defaults_are_the_library_defaults(tmp_path, monkeypatch):
+    """The command defines no default of its own: without flags it runs RestoreOptions(), and --help shows them."""
+    from noisekit.pipelines.restore import RestoreOptions
+
+    from noisekit.api import restore as api_restore
+
+    seen = {}
+
+    def capture(inputs, out_dir, steps, denoiser, options):
+        seen.update(steps=steps, options=options)
+        return [], {}, ""
+
+    monkeypatch.setattr(api_restore, "restore_many", capture)
+    wav = tmp_path / "a.wav"
+    sf.write(str(wav), np.zeros(44100, dtype=np.float32), 44100)
+    res = CliRunner().invoke(main, ["restore", str(wav), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    assert seen["options"] == RestoreOptions() and seen["steps"] == RestoreOptions().steps
+    res = CliRunner().invoke(main, ["restore", str(wav), "--out", str(tmp_path / "o"), "--click-threshold", "7"])
+    assert seen["options"].declick.threshold == 7.0 and seen["options"].declick.order == RestoreOptions().declick.order
+    help_text = " ".join(CliRunner().invoke(main, ["restore", "--help"]).output.split())
+    assert f"[default: ({RestoreOptions().declick.threshold})" in help_text

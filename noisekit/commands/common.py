@@ -31,6 +31,19 @@ data_option = click.option(
 )
 
 
+class LibraryDefault(click.Option):
+    """An option whose default lives in a library dataclass too slow to import when the CLI starts: the value
+    None means "the library's default", and only `--help` imports the library to show it."""
+
+    def __init__(self, *args: object, library_default: Callable[[], object], **kwargs: object) -> None:
+        super().__init__(*args, default=None, **kwargs)  # type: ignore[arg-type]
+        self.library_default = library_default
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        self.show_default = str(self.library_default())
+        return super().get_help_record(ctx)
+
+
 OK, FAILED, USAGE, BUG = 0, 1, 2, 3
 """Every command's exit status: all done; some items failed (each named); a usage, input or file-system error
 that stopped the command; a bug in noisekit (with its traceback). README.md, 'Exit codes', says the same."""

@@ -6,12 +6,21 @@ from pathlib import Path
 
 import click
 
-from noisekit.commands.common import finish
+from noisekit.commands.common import LibraryDefault, finish
 
 
-def _steps(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[str, ...]:
+def _restore_defaults():  # noqa: ANN202 (the type lives in the module this keeps out of `--help`'s start)
+    """The library's restore options (imported only when needed: the declicker takes seconds to import)."""
+    from noisekit.pipelines.restore import RestoreOptions
+
+    return RestoreOptions()
+
+
+def _steps(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[str, ...] | None:
     from noisekit.pipelines.restore import STEPS
 
+    if value is None:
+        return None
     steps = tuple(s.strip() for s in value.split(",") if s.strip())
     unknown = [s for s in steps if s not in STEPS]
     if unknown or not steps:
@@ -30,8 +39,8 @@ def _steps(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[st
 )
 @click.option(
     "--steps",
-    default="gate,declick,denoise,inpaint",
-    show_default=True,
+    cls=LibraryDefault,
+    library_default=lambda: ",".join(_restore_defaults().steps),
     callback=_steps,
     help="Comma-separated steps, run in the order gate, declick, denoise, inpaint.",
 )
@@ -52,50 +61,50 @@ def _steps(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[st
     "--stretch",
     "stretch_s",
     type=click.FloatRange(min=1.0),
-    default=10.0,
-    show_default=True,
+    cls=LibraryDefault,
+    library_default=lambda: _restore_defaults().stretch_s,
     help="Gate decision length in seconds.",
 )
 @click.option(
     "--click-threshold",
     type=click.FloatRange(min=0.5),
-    default=10.0,
-    show_default=True,
+    cls=LibraryDefault,
+    library_default=lambda: _restore_defaults().declick.threshold,
     help="Click detection threshold in local robust standard deviations of the AR prediction error, where the "
     "error is heavy-tailed (music); where it is near-Gaussian (hiss) 6 holds.",
 )
 @click.option(
     "--ar-order",
     type=click.IntRange(min=2, max=200),
-    default=32,
-    show_default=True,
+    cls=LibraryDefault,
+    library_default=lambda: _restore_defaults().declick.order,
     help="AR model order of the click detector and interpolator.",
 )
 @click.option(
     "--max-click-ms",
     type=click.FloatRange(min=0.05),
-    default=5.0,
-    show_default=True,
+    cls=LibraryDefault,
+    library_default=lambda: _restore_defaults().declick.max_click_s * 1000,
     help="Longer detections are reported, not interpolated.",
 )
 @click.option(
     "--max-gap-ms",
     type=click.FloatRange(min=0.1),
-    default=100.0,
-    show_default=True,
+    cls=LibraryDefault,
+    library_default=lambda: _restore_defaults().inpaint.max_gap_s * 1000,
     help="Longer gaps are reported, not invented.",
 )
 def restore_command(
     inputs: tuple[Path, ...],
     out_dir: Path,
-    steps: tuple[str, ...],
+    steps: tuple[str, ...] | None,
     checkpoint: Path | None,
     denoiser_kind: str,
-    stretch_s: float,
-    click_threshold: float,
-    ar_order: int,
-    max_click_ms: float,
-    max_gap_ms: float,
+    stretch_s: float | None,
+    click_threshold: float | None,
+    ar_order: int | None,
+    max_click_ms: float | None,
+    max_gap_ms: float | None,
 ) -> None:
     """Restore recordings (files, or every audio file in a folder): clean/noisy gate, AR click removal,
     denoising and LPC gap inpainting.
@@ -108,13 +117,17 @@ def restore_command(
     from noisekit.api.restore import restore_many
     from noisekit.pipelines.restore import RestoreOptions
 
-    options = RestoreOptions(steps=steps, stretch_s=stretch_s)
-    options.declick = replace(
-        options.declick, threshold=click_threshold, order=ar_order, max_click_s=max_click_ms / 1000
-    )
-    options.inpaint = replace(options.inpaint, max_gap_s=max_gap_ms / 1000)
+    options = RestoreOptions() if steps is None else RestoreOptions(steps=steps)
+    if stretch_s is not None:
+        options.stretch_s = stretch_s
+    declick = {"threshold": click_threshold, "order": ar_order, "max_click_s": max_click_ms}
+    if max_click_ms is not None:
+        declick["max_click_s"] = max_click_ms / 1000
+    options.declick = replace(options.declick, **{k: v for k, v in declick.items() if v is not None})
+    if max_gap_ms is not None:
+        options.inpaint = replace(options.inpaint, max_gap_s=max_gap_ms / 1000)
     denoiser = "lsa" if denoiser_kind == "lsa" else (checkpoint or denoiser_kind)
-    results, failed, name = restore_many(inputs, out_dir, steps, denoiser=denoiser, options=options)
+    results, failed, name = restore_many(inputs, out_dir, options.steps, denoiser=denoiser, options=options)
     if name:
         click.echo(f"denoiser: {name}", err=True)
     seconds = sum(r.report["duration_s"] for r in results)
