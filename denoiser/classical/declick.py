@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from noisekit.denoiser.classical.clickdetect import EventRule, Events, judge, local_scale, threshold_map
-from noisekit.denoiser.classical.lpc import burg_batch, coefficient_autocorrelation, fill_gap, lsar_interpolate
+from noisekit.denoiser.classical.lpc import burg_batch, coefficient_autocorrelation, fill_gaps, lsar_interpolate
 from noisekit.denoiser.classical.spectral import check_signal
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.ndimage import binary_dilation
@@ -183,14 +183,23 @@ def periodic_runs(found: np.ndarray, min_lag: int, max_lag: int, chain: int = 5)
 REFILL_CONTEXT_S = 0.05
 
 
-def _fill(y: np.ndarray, start: int, stop: int, order: int, sr: int) -> np.ndarray | None:
-    """Two-sided Burg prediction of ``y[start:stop]`` from its context (None without 16 samples either side)."""
-    ctx = max(4 * (stop - start), int(REFILL_CONTEXT_S * sr), 2 * order)
-    left, right = y[max(0, start - ctx) : start], y[stop : stop + ctx]
-    if len(left) < 16 and len(right) < 16:
-        return None
-    left, right = (left if len(left) >= 16 else left[:0]), (right if len(right) >= 16 else right[:0])
-    return fill_gap(left, right, stop - start, order)
+def _fills(y: np.ndarray, spans: list[tuple[int, int]], order: int, sr: int) -> list[np.ndarray | None]:
+    """Two-sided Burg predictions of ``y[start:stop]`` for every span from its context (None without 16
+    samples on either side); spans with equal widths and context lengths are predicted in one batch."""
+    jobs: dict[tuple[int, int, int], list[tuple[int, np.ndarray, np.ndarray]]] = {}
+    for i, (start, stop) in enumerate(spans):
+        ctx = max(4 * (stop - start), int(REFILL_CONTEXT_S * sr), 2 * order)
+        left, right = y[max(0, start - ctx) : start], y[stop : stop + ctx]
+        if len(left) < 16 and len(right) < 16:
+            continue
+        left, right = (left if len(left) >= 16 else left[:0]), (right if len(right) >= 16 else right[:0])
+        jobs.setdefault((len(left), len(right), stop - start), []).append((i, left, right))
+    out: list[np.ndarray | None] = [None] * len(spans)
+    for (_, _, width), group in jobs.items():
+        filled = fill_gaps(np.stack([g[1] for g in group]), np.stack([g[2] for g in group]), width, order)
+        for (i, _, _), row in zip(group, filled, strict=True):
+            out[i] = row
+    return out
 
 
 def _refill_long_runs(
@@ -201,28 +210,33 @@ def _refill_long_runs(
     Replacing a run trades the click's error for the fill's. The fill's error is estimated by filling a
     stretch of the same width just before and just after the run, where the signal is known; where the data
     differ from the fill by less than twice that (the click is smaller than the fill's own error), the run is
-    left as it was. Returns the signal and which runs were kept.
+    left as it was. All fills are predicted from ``y`` as given (batched: one Burg fit per width and context
+    length, not one per run). Returns the signal and which runs were kept.
     """
-    y = y.copy()
-    kept = np.ones(len(found), dtype=bool)
-    for i, (start, stop) in enumerate(found):
+    long_runs = [(i, int(a), int(b)) for i, (a, b) in enumerate(found) if b - a > longer_than]
+    spans, probes = [], []
+    for _, start, stop in long_runs:
         width = stop - start
-        if width <= longer_than:
-            continue
-        guess = _fill(y, start, stop, order, sr)
+        spans.append((start, stop))
+        near = [s for s in (start - 2 * width - 16, stop + width + 16) if s >= 16 and s + width + 16 <= len(y)]
+        probes.append(near)
+        spans += [(s, s + width) for s in near]
+    predicted = _fills(y, spans, order, sr)
+    out = y.copy()
+    kept = np.ones(len(found), dtype=bool)
+    k = 0
+    for (i, start, stop), near in zip(long_runs, probes, strict=True):
+        guess, tried = predicted[k], predicted[k + 1 : k + 1 + len(near)]
+        k += 1 + len(near)
         if guess is None:
             continue
-        errors = []
-        for s in (start - 2 * width - 16, stop + width + 16):
-            if s >= 16 and s + width + 16 <= len(y):
-                probe = _fill(y, s, s + width, order, sr)
-                errors.append(np.sum((probe - y[s : s + width]) ** 2))
+        errors = [np.sum((p - y[s : s + stop - start]) ** 2) for s, p in zip(near, tried, strict=True) if p is not None]
         if errors and np.sum((x[start:stop] - guess) ** 2) <= 2 * np.mean(errors):
-            y[start:stop] = x[start:stop]
+            out[start:stop] = x[start:stop]
             kept[i] = False
         else:
-            y[start:stop] = guess
-    return y, kept
+            out[start:stop] = guess
+    return out, kept
 
 
 def _candidates(

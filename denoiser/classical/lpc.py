@@ -9,7 +9,6 @@ all-pole extrapolation used for inpainting never blows up.
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import lfilter, lfiltic
 
 from noisekit.signal import crossfade
 
@@ -24,17 +23,19 @@ def burg_batch(blocks: np.ndarray, order: int) -> np.ndarray:
         raise ValueError(f"AR order {order} must be in [1, {length - 1}] for blocks of {length} samples")
     a = np.zeros((n_blocks, order + 1))
     a[:, 0] = 1.0
-    ef = x.copy()
-    eb = x.copy()
+    ef, eb = x.copy(), x.copy()
+    scratch = np.empty_like(x)
     for i in range(order):
-        f = ef[:, 1:]
-        b = eb[:, :-1]
+        f, b = ef[:, i + 1 :], eb[:, : length - i - 1]  # the errors shrink by one sample per order, in place
         num = -2.0 * np.einsum("ij,ij->i", f, b)
         den = np.einsum("ij,ij->i", f, f) + np.einsum("ij,ij->i", b, b)
         k = np.divide(num, den, out=np.zeros_like(num), where=den > 1e-300)
         k = np.clip(k, -0.999999, 0.999999)[:, None]
         a[:, : i + 2] = a[:, : i + 2] + k * a[:, i + 1 :: -1]
-        ef, eb = f + k * b, b + k * f
+        old_f = scratch[:, : f.shape[1]]
+        np.copyto(old_f, f)
+        f += k * b
+        b += k * old_f
     return a
 
 
@@ -58,29 +59,39 @@ def coefficient_autocorrelation(a: np.ndarray) -> np.ndarray:
 
 def extrapolate(context: np.ndarray, a: np.ndarray, n: int) -> np.ndarray:
     """Continue ``context`` by ``n`` samples with the all-pole model ``1/A(z)`` (zero excitation)."""
-    context = np.asarray(context, dtype=np.float64)
-    p = len(a) - 1
-    if len(context) < p:
-        raise ValueError(f"need at least {p} context samples to extrapolate, got {len(context)}")
-    past = context[::-1][:p]
-    zi = lfiltic([1.0], a, y=past)
-    out, _ = lfilter([1.0], a, np.zeros(n), zi=zi)
-    return out
+    return extrapolate_batch(np.asarray(context, dtype=np.float64)[None, :], np.asarray(a)[None, :], n)[0]
+
+
+def extrapolate_batch(context: np.ndarray, a: np.ndarray, n: int) -> np.ndarray:
+    """Continue every row of ``context`` (B, N) by ``n`` samples with its own model row of ``a`` (B, p+1)."""
+    p = a.shape[1] - 1
+    if context.shape[1] < p:
+        raise ValueError(f"need at least {p} context samples to extrapolate, got {context.shape[1]}")
+    history = np.zeros((a.shape[0], p + n))
+    history[:, :p] = context[:, context.shape[1] - p :]
+    taps = a[:, :0:-1]  # a_p .. a_1, aligned with x[t-p] .. x[t-1]
+    for t in range(n):
+        history[:, p + t] = -np.einsum("ij,ij->i", taps, history[:, t : t + p])
+    return history[:, p:]
+
+
+def fill_gaps(lefts: np.ndarray, rights: np.ndarray, length: int, order: int) -> np.ndarray:
+    """Burg-LPC forward prediction from each row of ``lefts`` (B, L) and backward from ``rights`` (B, R),
+    squared-cosine blended: ``length`` samples per row. Rows of zero width give no prediction from that side."""
+    lefts, rights = np.asarray(lefts, dtype=np.float64), np.asarray(rights, dtype=np.float64)
+    p_left, p_right = min(order, lefts.shape[1] // 2), min(order, rights.shape[1] // 2)
+    fwd = extrapolate_batch(lefts, burg_batch(lefts, p_left), length) if p_left >= 1 else None
+    rev = rights[:, ::-1]
+    bwd = extrapolate_batch(rev, burg_batch(rev, p_right), length)[:, ::-1] if p_right >= 1 else None
+    if fwd is None or bwd is None:
+        return fwd if fwd is not None else bwd if bwd is not None else np.zeros((len(lefts), length))
+    w_bwd, w_fwd = crossfade(length)
+    return w_fwd * fwd + w_bwd * bwd
 
 
 def fill_gap(left: np.ndarray, right: np.ndarray, length: int, order: int) -> np.ndarray:
     """Burg-LPC forward prediction from ``left`` and backward from ``right``, squared-cosine blended."""
-    p_left = min(order, len(left) // 2)
-    p_right = min(order, len(right) // 2)
-    w_bwd, w_fwd = crossfade(length)
-    fwd = extrapolate(left, burg(left, p_left), length) if p_left >= 1 else np.zeros(length)
-    rev = np.asarray(right, dtype=np.float64)[::-1]
-    bwd = extrapolate(rev, burg(rev, p_right), length)[::-1] if p_right >= 1 else np.zeros(length)
-    if p_left < 1:
-        return bwd
-    if p_right < 1:
-        return fwd
-    return w_fwd * fwd + w_bwd * bwd
+    return fill_gaps(np.asarray(left)[None, :], np.asarray(right)[None, :], length, order)[0]
 
 
 def _clusters(unknown: np.ndarray, p: int) -> list[np.ndarray]:
