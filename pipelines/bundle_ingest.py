@@ -111,8 +111,8 @@ def _extract(zf: zipfile.ZipFile, info: zipfile.ZipInfo, root: Path, bundle: str
     return target
 
 
-def verify_checksums(root: Path, members: list[str], bundle: str | Path) -> dict[str, str]:
-    """Check SHA256SUMS lists exactly the other members and each file matches its digest."""
+def read_checksums(root: Path, members: list[str], bundle: str | Path) -> dict[str, str]:
+    """The digests of SHA256SUMS (already extracted under root), which must list exactly the other members."""
     sums: dict[str, str] = {}
     text = (root / CHECKSUMS).read_text(encoding="utf-8", errors="replace")
     for number, line in enumerate(text.splitlines(), start=1):
@@ -128,10 +128,14 @@ def verify_checksums(root: Path, members: list[str], bundle: str | Path) -> dict
         raise BundleError(
             bundle, f"{CHECKSUMS} does not match the members (unlisted: {missing}, listed but absent: {extra})"
         )
+    return sums
+
+
+def verify_checksums(root: Path, sums: dict[str, str], bundle: str | Path) -> None:
+    """Check each extracted file against its digest."""
     for name, digest in sums.items():
         if sha256_file(root / name) != digest:
             raise BundleError(bundle, f"checksum mismatch for {name}: the file was changed or damaged")
-    return sums
 
 
 def _device_is_new(name: str, datadir: DataDir, speeds: list[float], new_device: bool, bundle: Path) -> bool:
@@ -162,9 +166,10 @@ def ingest_bundle(
         raise BundleError(bundle, f"not a readable zip file: {exc}") from None
     with zf, staging_dir(datadir.root, "bundle") as root:  # a killed run's is removed by the next lock holder
         infos = check_members(zf, bundle, limits)
-        for info in infos:
+        text = [i for i in infos if i.filename in (CHECKSUMS, CONTRIBUTION_JSON)]
+        for info in text:  # the small members first: a bundle whose lists disagree is refused before the audio
             _extract(zf, info, root, bundle)
-        sums = verify_checksums(root, [i.filename for i in infos], bundle)
+        sums = read_checksums(root, [i.filename for i in infos], bundle)
         contribution = parse_contribution((root / CONTRIBUTION_JSON).read_text(encoding="utf-8"), bundle)
         listed = [c["file"] for c in contribution.captures]
         flacs = sorted(n for n in sums if n.startswith(f"{CAPTURE_DIR}/"))
@@ -172,6 +177,10 @@ def ingest_bundle(
             raise BundleError(
                 bundle, f"{CONTRIBUTION_JSON} captures {sorted(listed)} do not match the bundle's files {flacs}"
             )
+        for info in infos:
+            if info not in text:
+                _extract(zf, info, root, bundle)
+        verify_checksums(root, sums, bundle)
         for cap in contribution.captures:
             if cap["sha256"] != sums[cap["file"]]:
                 raise BundleError(bundle, f"{CONTRIBUTION_JSON}: sha256 of {cap['file']} differs from {CHECKSUMS}")

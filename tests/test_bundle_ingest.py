@@ -191,3 +191,35 @@ def test_bundle_of_a_new_deck_needs_new_device_at_ingest(tmp_path):
     second = write_capture(tmp_path / "studer2.wav", blank_noise(31, 10.5))
     build_bundle(tmp_path / "more.zip", [second], meta, classifier=CLF, new_device=True)
     assert _ingest(data, tmp_path / "more.zip").accepted == ["studer2"]  # now known here
+
+
+def test_a_huge_unlisted_member_is_refused_before_any_audio_is_extracted(tmp_path, made, monkeypatch):
+    """A 1-GiB zero-filled capture that contribution.json does not list: the cheap list check comes first."""
+    from noisekit.pipelines import bundle_ingest
+
+    members = list(_members(made["good"]).items())
+    huge = zipfile.ZipInfo("captures/zz-extra.flac")
+    huge.compress_type = zipfile.ZIP_DEFLATED
+    path = tmp_path / "huge.zip"
+    sums = "".join(f"{hashlib.sha256(d).hexdigest()}  {n}\n" for n, d in members if n != "SHA256SUMS")
+    sums += f"{'0' * 64}  captures/zz-extra.flac\n"
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members:
+            zf.writestr(name, sums.encode() if name == "SHA256SUMS" else data)
+        with zf.open(huge, "w", force_zip64=True) as handle:
+            block = bytes(1 << 20)
+            for _ in range(1024):
+                handle.write(block)
+    extracted = []
+    real = bundle_ingest._extract
+
+    def spy(zf, info, *args):
+        extracted.append(info.filename)
+        return real(zf, info, *args)
+
+    monkeypatch.setattr(bundle_ingest, "_extract", spy)
+    data = DataDir(tmp_path / "d")
+    with pytest.raises(BundleError, match="do not match the bundle's files"):
+        _ingest(data, path, limits=BundleLimits(max_member_bytes=2 << 30, max_total_bytes=4 << 30))
+    assert sorted(extracted) == ["SHA256SUMS", "contribution.json"]
+    _assert_nothing_ingested(data)
