@@ -1,6 +1,7 @@
 """`noisekit classifier train|evaluate` end to end on tiny inputs, and the one-line error for bad weights."""
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 from click.testing import CliRunner
@@ -123,7 +124,7 @@ def test_train_context_then_fine_tuning_keeps_the_context_stage(tmp_path):
         ],
     )
     assert res.exit_code == 0, res.output
-    assert "context stage: 3 steps on 1 + 0 short sides × 1 and 1 scenes" in res.output
+    assert "context stage: 3 steps on 1 + 0 short sides × 1, 1 scenes" in res.output
     assert json.loads((ctx / "noise_cnn.json").read_text())["model"]["context"]["hidden"] > 0
 
     res = runner.invoke(
@@ -167,3 +168,32 @@ def test_truth_choices_match_the_side_truths():
     from noisekit.synth.side import TRUTHS
 
     assert TRUTH_CHOICES == TRUTHS
+
+
+def test_training_commands_use_the_configs_defaults(tmp_path, monkeypatch):
+    """The commands define no defaults of their own: without flags they run TrainConfig() / ContextTrainConfig()."""
+    from noisekit.classifier import context_train, train
+    from noisekit.classifier.context_train import ContextTrainConfig
+    from noisekit.classifier.train import TrainConfig
+
+    seen = {}
+
+    def capture(cfg, *args, **kwargs):
+        seen["cfg"] = cfg
+        return SimpleNamespace(steps=0, seconds=0.0, first_loss=0.0, last_loss=0.0)
+
+    def capture_context(cfg, *args, **kwargs):
+        seen["cfg"] = cfg
+        return {"first_loss": 0.0, "final_loss": 0.0}
+
+    monkeypatch.setattr(train, "train", capture)
+    monkeypatch.setattr(context_train, "train_context", capture_context)
+    runner = CliRunner()
+    res = runner.invoke(main, ["classifier", "train", "--out", str(tmp_path / "a")])
+    assert res.exit_code == 0, res.output
+    assert seen["cfg"] == TrainConfig()
+    res = runner.invoke(main, ["classifier", "train-context", "--out", str(tmp_path / "b"), "--steps", "7"])
+    assert res.exit_code == 0, res.output
+    assert seen["cfg"] == ContextTrainConfig(steps=7)
+    help_text = " ".join(runner.invoke(main, ["classifier", "train-context", "--help"]).output.split())
+    assert f"[default: ({ContextTrainConfig().sides})]" in help_text

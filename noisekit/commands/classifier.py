@@ -8,10 +8,25 @@ from pathlib import Path
 
 import click
 
-from noisekit.commands.common import summary
+from noisekit.commands.common import LibraryDefault, summary
 
 #: the kinds of noisekit.synth.side.TRUTHS, spelt out so that `--help` does not import the synthesisers
 TRUTH_CHOICES = ("audible", "exact")
+
+
+def _train_defaults():  # noqa: ANN202 (its type lives in the torch module that `--help` must not import)
+    """The window CNN's training defaults (TrainConfig), imported only when needed."""
+    from noisekit.classifier.train import TrainConfig
+
+    return TrainConfig()
+
+
+def _context_defaults():  # noqa: ANN202
+    """The context stage's training defaults (ContextTrainConfig), imported only when needed."""
+    from noisekit.classifier.context_train import ContextTrainConfig
+
+    return ContextTrainConfig()
+
 
 MODEL_OPTION = click.option(
     "--model",
@@ -34,7 +49,13 @@ def classifier_group() -> None:
     default=None,
     help="Labels Parquet (path, start_s, end_s, label): mixed in and fine-tunes the shipped weights.",
 )
-@click.option("--steps", type=int, default=2000, show_default=True, help="Optimiser steps (at most).")
+@click.option(
+    "--steps",
+    type=int,
+    cls=LibraryDefault,
+    library_default=lambda: _train_defaults().steps,
+    help="Optimiser steps (at most).",
+)
 @click.option(
     "--max-minutes",
     type=float,
@@ -49,12 +70,48 @@ def classifier_group() -> None:
     show_default=True,
     help="Folder for noise_cnn.safetensors + noise_cnn.json.",
 )
-@click.option("--batch", type=int, default=8, show_default=True, help="Scenes per step.")
-@click.option("--scene-s", type=float, default=6.0, show_default=True, help="Seconds per training scene.")
-@click.option("--lr", type=float, default=2e-3, show_default=True, help="Peak learning rate (cosine decay).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the training stream.")
-@click.option("--workers", type=int, default=1, show_default=True, help="Data-generation processes.")
-@click.option("--threads", type=int, default=1, show_default=True, help="Torch threads.")
+@click.option(
+    "--batch",
+    type=int,
+    cls=LibraryDefault,
+    library_default=lambda: _train_defaults().batch,
+    help="Scenes per step.",
+)
+@click.option(
+    "--scene-s",
+    type=float,
+    cls=LibraryDefault,
+    library_default=lambda: _train_defaults().scene_s,
+    help="Seconds per training scene.",
+)
+@click.option(
+    "--lr",
+    type=float,
+    cls=LibraryDefault,
+    library_default=lambda: _train_defaults().lr,
+    help="Peak learning rate (cosine decay).",
+)
+@click.option(
+    "--seed",
+    type=int,
+    cls=LibraryDefault,
+    library_default=lambda: _train_defaults().seed,
+    help="Seed of the training stream.",
+)
+@click.option(
+    "--workers",
+    type=int,
+    cls=LibraryDefault,
+    library_default=lambda: _train_defaults().workers,
+    help="Data-generation processes.",
+)
+@click.option(
+    "--threads",
+    type=int,
+    cls=LibraryDefault,
+    library_default=lambda: _train_defaults().threads,
+    help="Torch threads.",
+)
 @click.option(
     "--init",
     type=click.Path(exists=True),
@@ -65,24 +122,24 @@ def classifier_group() -> None:
 @click.option(
     "--pool-tracks",
     type=int,
-    default=96,
-    show_default=True,
+    cls=LibraryDefault,
+    library_default=lambda: _train_defaults().pool_tracks,
     help="Rendered programme tracks kept for re-mixing (smaller starts faster, less diverse).",
 )
 def train_cmd(
     labels: str | None,
-    steps: int,
+    steps: int | None,
     max_minutes: float | None,
     out: str,
-    batch: int,
-    scene_s: float,
-    lr: float,
-    seed: int,
-    workers: int,
-    threads: int,
+    batch: int | None,
+    scene_s: float | None,
+    lr: float | None,
+    seed: int | None,
+    workers: int | None,
+    threads: int | None,
     init: str | None,
     from_scratch: bool,
-    pool_tracks: int,
+    pool_tracks: int | None,
 ) -> None:
     """Train on synthetic scenes streamed on the fly (plus --labels), write the checkpoint to --out.
 
@@ -94,19 +151,9 @@ def train_cmd(
 
     if labels and not init and not from_scratch:
         init = str(WEIGHTS_DIR)
-    cfg = TrainConfig(
-        steps=steps,
-        batch=batch,
-        scene_s=scene_s,
-        lr=lr,
-        seed=seed,
-        workers=workers,
-        threads=threads,
-        labels=labels,
-        init=init,
-        pool_tracks=pool_tracks,
-        max_minutes=max_minutes,
-    )
+    given = dict(steps=steps, batch=batch, scene_s=scene_s, lr=lr, seed=seed, workers=workers, threads=threads)
+    given.update(labels=labels, init=init, pool_tracks=pool_tracks, max_minutes=max_minutes)
+    cfg = TrainConfig(**{k: v for k, v in given.items() if v is not None})  # None: TrainConfig's default
     res = train(cfg, out, command="noisekit " + " ".join(sys.argv[1:]))
     summary(
         f"trained {res.steps} steps in {res.seconds / 60:.1f} min: loss {res.first_loss:.3f} → "
@@ -212,22 +259,32 @@ def evaluate_cmd(
     default=None,
     help="Window CNN to build on (default: the shipped weights); its weights are kept as they are.",
 )
-@click.option("--sides", type=int, default=480, show_default=True, help="Synthetic training sides to render.")
+@click.option(
+    "--sides",
+    type=int,
+    cls=LibraryDefault,
+    library_default=lambda: _context_defaults().sides,
+    help="Synthetic training sides to render.",
+)
 @click.option(
     "--short-sides",
     type=int,
-    default=0,
-    show_default=True,
+    cls=LibraryDefault,
+    library_default=lambda: _context_defaults().short_sides,
     help="More training sides (seeds after --sides) squeezed into 25-90 s each: short files' shapes.",
 )
 @click.option(
-    "--variants", type=int, default=3, show_default=True, help="Random transfer chains and gains per rendered side."
+    "--variants",
+    type=int,
+    cls=LibraryDefault,
+    library_default=lambda: _context_defaults().variants,
+    help="Random transfer chains and gains per rendered side.",
 )
 @click.option(
     "--scenes",
     type=int,
-    default=480,
-    show_default=True,
+    cls=LibraryDefault,
+    library_default=lambda: _context_defaults().scenes,
     help="Whole scene files (noise only and each hard case, 20-120 s) mixed in with the sides.",
 )
 @click.option(
@@ -239,19 +296,31 @@ def evaluate_cmd(
 @click.option(
     "--material-sides",
     type=int,
-    default=0,
-    show_default=True,
+    cls=LibraryDefault,
+    library_default=lambda: _context_defaults().material_sides,
     help="Sides of real programme from --material, under the project's and the independent noise model.",
 )
 @click.option(
     "--init",
     type=click.Choice(["fresh", "base"]),
-    default="fresh",
-    show_default=True,
+    cls=LibraryDefault,
+    library_default=lambda: _context_defaults().init,
     help="Start the stage from scratch, or from the --model checkpoint's own stage (a fine-tune).",
 )
-@click.option("--lr", type=float, default=2e-3, show_default=True, help="Peak learning rate (cosine decay).")
-@click.option("--steps", type=int, default=4000, show_default=True, help="Optimiser steps.")
+@click.option(
+    "--lr",
+    type=float,
+    cls=LibraryDefault,
+    library_default=lambda: _context_defaults().lr,
+    help="Peak learning rate (cosine decay).",
+)
+@click.option(
+    "--steps",
+    type=int,
+    cls=LibraryDefault,
+    library_default=lambda: _context_defaults().steps,
+    help="Optimiser steps.",
+)
 @click.option(
     "--out",
     "out",
@@ -260,20 +329,26 @@ def evaluate_cmd(
     show_default=True,
     help="Folder for the combined noise_cnn.safetensors + noise_cnn.json.",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the batch order.")
+@click.option(
+    "--seed",
+    type=int,
+    cls=LibraryDefault,
+    library_default=lambda: _context_defaults().seed,
+    help="Seed of the batch order.",
+)
 @click.option(
     "--truth",
     type=click.Choice(TRUTH_CHOICES),
-    default="audible",
-    show_default=True,
+    cls=LibraryDefault,
+    library_default=lambda: _context_defaults().truth,
     help="Window labels of the sides: audible (no programme within 30 dB of the noise in any band) "
     "or exact (no programme sample at all, however far below the noise).",
 )
 @click.option(
     "--music-weight",
     type=float,
-    default=3.0,
-    show_default=True,
+    cls=LibraryDefault,
+    library_default=lambda: _context_defaults().music_weight,
     help="Loss weight of programme windows against noise windows: higher favours purity over recall.",
 )
 @click.option(
@@ -282,50 +357,50 @@ def evaluate_cmd(
     default=None,
     help="Keep every rendered file's features here; a rerun (or an interrupted run) reads them back.",
 )
-@click.option("--workers", type=int, default=1, show_default=True, help="Side-rendering processes.")
-@click.option("--threads", type=int, default=1, show_default=True, help="Torch threads.")
+@click.option(
+    "--workers",
+    type=int,
+    cls=LibraryDefault,
+    library_default=lambda: _context_defaults().workers,
+    help="Side-rendering processes.",
+)
+@click.option(
+    "--threads",
+    type=int,
+    cls=LibraryDefault,
+    library_default=lambda: _context_defaults().threads,
+    help="Torch threads.",
+)
 def train_context_cmd(
     model: str | None,
-    sides: int,
-    short_sides: int,
-    variants: int,
-    scenes: int,
+    sides: int | None,
+    short_sides: int | None,
+    variants: int | None,
+    scenes: int | None,
     material: str | None,
-    material_sides: int,
-    init: str,
-    lr: float,
-    steps: int,
+    material_sides: int | None,
+    init: str | None,
+    lr: float | None,
+    steps: int | None,
     out: str,
-    seed: int,
-    truth: str,
-    music_weight: float,
+    seed: int | None,
+    truth: str | None,
+    music_weight: float | None,
     cache: str | None,
-    workers: int,
-    threads: int,
+    workers: int | None,
+    threads: int | None,
 ) -> None:
     """Train the side-context stage (±32 s of context, levels against the file's noise floor) on whole sides."""
     from noisekit.classifier.context_train import ContextTrainConfig, train_context
 
-    cfg = ContextTrainConfig(
-        sides=sides,
-        short_sides=short_sides,
-        variants=variants,
-        scenes=scenes,
-        material=material,
-        material_sides=material_sides,
-        init=init,
-        lr=lr,
-        steps=steps,
-        seed=seed,
-        truth=truth,
-        music_weight=music_weight,
-        workers=workers,
-        threads=threads,
-    )
+    given = dict(sides=sides, short_sides=short_sides, variants=variants, scenes=scenes, material=material)
+    given.update(material_sides=material_sides, init=init, lr=lr, steps=steps, seed=seed, truth=truth)
+    given.update(music_weight=music_weight, workers=workers, threads=threads)
+    cfg = ContextTrainConfig(**{k: v for k, v in given.items() if v is not None})  # None: the config's default
     res = train_context(cfg, out, base=model, command="noisekit " + " ".join(sys.argv[1:]), cache=cache)
     summary(
-        f"context stage: {steps} steps on {sides} + {short_sides} short sides × {variants}, {scenes} scenes and "
-        f"{material_sides} material sides: "
+        f"context stage: {cfg.steps} steps on {cfg.sides} + {cfg.short_sides} short sides × {cfg.variants}, "
+        f"{cfg.scenes} scenes and {cfg.material_sides} material sides: "
         f"loss {res['first_loss']:.3f} → {res['final_loss']:.3f}; weights in {Path(out) / 'noise_cnn.safetensors'}"
     )
 
