@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from noisekit.commands.common import LibraryDefault, summary
+from noisekit.commands.common import LibraryDefault, given, summary
 
 #: the kinds of noisekit.synth.side.TRUTHS, spelt out so that `--help` does not import the synthesisers
 TRUTH_CHOICES = ("audible", "exact")
@@ -151,9 +151,10 @@ def train_cmd(
 
     if labels and not init and not from_scratch:
         init = str(WEIGHTS_DIR)
-    given = dict(steps=steps, batch=batch, scene_s=scene_s, lr=lr, seed=seed, workers=workers, threads=threads)
-    given.update(labels=labels, init=init, pool_tracks=pool_tracks, max_minutes=max_minutes)
-    cfg = TrainConfig(**{k: v for k, v in given.items() if v is not None})  # None: TrainConfig's default
+    cfg = TrainConfig(
+        **given(steps=steps, batch=batch, scene_s=scene_s, lr=lr, seed=seed, workers=workers, threads=threads),
+        **given(labels=labels, init=init, pool_tracks=pool_tracks, max_minutes=max_minutes),
+    )
     res = train(cfg, out, command="noisekit " + " ".join(sys.argv[1:]))
     summary(
         f"trained {res.steps} steps in {res.seconds / 60:.1f} min: loss {res.first_loss:.3f} → "
@@ -393,10 +394,11 @@ def train_context_cmd(
     """Train the side-context stage (±32 s of context, levels against the file's noise floor) on whole sides."""
     from noisekit.classifier.context_train import ContextTrainConfig, train_context
 
-    given = dict(sides=sides, short_sides=short_sides, variants=variants, scenes=scenes, material=material)
-    given.update(material_sides=material_sides, init=init, lr=lr, steps=steps, seed=seed, truth=truth)
-    given.update(music_weight=music_weight, workers=workers, threads=threads)
-    cfg = ContextTrainConfig(**{k: v for k, v in given.items() if v is not None})  # None: the config's default
+    cfg = ContextTrainConfig(
+        **given(sides=sides, short_sides=short_sides, variants=variants, scenes=scenes, material=material),
+        **given(material_sides=material_sides, init=init, lr=lr, steps=steps, seed=seed, truth=truth),
+        **given(music_weight=music_weight, workers=workers, threads=threads),
+    )
     res = train_context(cfg, out, base=model, command="noisekit " + " ".join(sys.argv[1:]), cache=cache)
     summary(
         f"context stage: {cfg.steps} steps on {cfg.sides} + {cfg.short_sides} short sides × {cfg.variants}, "

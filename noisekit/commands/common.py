@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -42,6 +43,11 @@ class LibraryDefault(click.Option):
     def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
         self.show_default = str(self.library_default())
         return super().get_help_record(ctx)
+
+
+def given(**values: Any) -> dict[str, Any]:
+    """The flags the user set: a LibraryDefault flag left at None keeps the library's value."""
+    return {name: value for name, value in values.items() if value is not None}
 
 
 OK, FAILED, USAGE, BUG = 0, 1, 2, 3

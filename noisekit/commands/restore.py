@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from noisekit.commands.common import LibraryDefault, finish
+from noisekit.commands.common import LibraryDefault, finish, given
 
 
 def _restore_defaults():  # noqa: ANN202 (the type lives in the module this keeps out of `--help`'s start)
@@ -120,10 +120,10 @@ def restore_command(
     options = RestoreOptions() if steps is None else RestoreOptions(steps=steps)
     if stretch_s is not None:
         options.stretch_s = stretch_s
-    declick = {"threshold": click_threshold, "order": ar_order, "max_click_s": max_click_ms}
-    if max_click_ms is not None:
-        declick["max_click_s"] = max_click_ms / 1000
-    options.declick = replace(options.declick, **{k: v for k, v in declick.items() if v is not None})
+    max_click_s = max_click_ms / 1000 if max_click_ms is not None else None
+    options.declick = replace(
+        options.declick, **given(threshold=click_threshold, order=ar_order, max_click_s=max_click_s)
+    )
     if max_gap_ms is not None:
         options.inpaint = replace(options.inpaint, max_gap_s=max_gap_ms / 1000)
     denoiser = "lsa" if denoiser_kind == "lsa" else (checkpoint or denoiser_kind)
