@@ -22,9 +22,8 @@ import torch
 # this script is itself named classifier.py: import the package from the repository root, not this file
 _ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [str(_ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != _ROOT / "benchmarks"]
-from noisekit.classifier import load_classifier  # noqa: E402
-
 from noisekit.audio import SAMPLE_RATE  # noqa: E402
+from noisekit.classifier import load_classifier  # noqa: E402
 
 
 def _signal(minutes: float, sr: int = SAMPLE_RATE) -> np.ndarray:

@@ -22,16 +22,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 from extract_cross_source import FORMATS, plan, write_side  # noqa: E402
+from segmenter_tune import GRID  # noqa: E402
+
+from noisekit.audio import SAMPLE_RATE, load_audio  # noqa: E402
 from noisekit.classifier.checkpoint import load_classifier  # noqa: E402
 from noisekit.classifier.material_sides import build_side, programme_pool  # noqa: E402
 from noisekit.classifier.metrics import SegmentCounts, segment_counts  # noqa: E402
 from noisekit.classifier.segmenter import SegmenterParams, segments_from_probs  # noqa: E402
-from noisekit.manifests import read_manifest  # noqa: E402
-from segmenter_tune import GRID  # noqa: E402
-
-from noisekit.audio import SAMPLE_RATE, load_audio  # noqa: E402
 from noisekit.datadir import DataDir  # noqa: E402
 from noisekit.errors import AudioError  # noqa: E402
+from noisekit.manifests import read_manifest  # noqa: E402
 
 
 def scored_sides(clf, rows: list[dict], root: Path, split: str, n: int, seed: int, tmp: Path) -> list[tuple]:

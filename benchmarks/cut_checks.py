@@ -23,13 +23,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from noisekit.audio import SAMPLE_RATE, iter_blocks  # noqa: E402
 from noisekit.classifier.metrics import segment_counts  # noqa: E402
+from noisekit.datadir import DataDir  # noqa: E402
 from noisekit.pipelines.cut_checks import CutRules, FloorMeter, frame_levels_db, measure_cut, refusal  # noqa: E402
 from noisekit.pipelines.extract_cut import ClassifierFinder, ExtractConfig, extract_recording, read_span  # noqa: E402
 from noisekit.pipelines.extract_eval import heldout_seeds, write_heldout_sides  # noqa: E402
-
-from noisekit.audio import SAMPLE_RATE, iter_blocks  # noqa: E402
-from noisekit.datadir import DataDir  # noqa: E402
 
 PERCENTILES = (2.0, 5.0, 10.0, 20.0)
 PERMISSIVE = CutRules(max_under_floor_db=math.inf, max_quiet_fraction=math.inf, max_drift_db=math.inf)

@@ -29,9 +29,9 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+
 from noisekit.denoiser.classical.signals import plant_clicks, sinusoids
 from noisekit.pipelines.restore import RestoreOptions, restore_array
-
 from noisekit.signal import snr_db
 
 SUFFIXES = (".ogg", ".opus", ".flac", ".wav")

@@ -31,10 +31,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from noisekit.audio import SAMPLE_RATE  # noqa: E402
 from noisekit.denoiser.inference import OVERLAP, denoise_array, denoise_file, wave_fn  # noqa: E402
 from noisekit.denoiser.model import build_model  # noqa: E402
-
-from noisekit.audio import SAMPLE_RATE  # noqa: E402
 
 
 def speed(preset: str, seconds: float, device: str, chunk_s: float, batch_size: int, seams: bool = True) -> dict:

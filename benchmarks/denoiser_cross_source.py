@@ -31,6 +31,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from noisekit.audio import SAMPLE_RATE, resample  # noqa: E402
 from noisekit.classifier.material_sides import Clip, programme_pool  # noqa: E402
 from noisekit.classifier.noise_models import (  # noqa: E402
     draw_independent,
@@ -39,16 +40,14 @@ from noisekit.classifier.noise_models import (  # noqa: E402
     real_noise,
     real_noise_clip,
 )
+from noisekit.datadir import DataDir  # noqa: E402
 from noisekit.denoiser.checkpoint import load_model  # noqa: E402
 from noisekit.denoiser.inference import denoise_array, wave_fn  # noqa: E402
 from noisekit.denoiser.metrics import delta_si_sdr  # noqa: E402
 from noisekit.denoiser.validation import delta_snr  # noqa: E402
-from noisekit.manifests import read_manifest  # noqa: E402
-
-from noisekit.audio import SAMPLE_RATE, resample  # noqa: E402
-from noisekit.datadir import DataDir  # noqa: E402
 from noisekit.errors import NoisekitError  # noqa: E402
 from noisekit.fsutil import atomic_write  # noqa: E402
+from noisekit.manifests import read_manifest  # noqa: E402
 from noisekit.seeding import rng_for  # noqa: E402
 from noisekit.signal import rms_dbfs  # noqa: E402
 from noisekit.synth.mix import mix_at_snr  # noqa: E402

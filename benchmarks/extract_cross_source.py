@@ -32,16 +32,15 @@ import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from noisekit.audio import resample  # noqa: E402
 from noisekit.classifier.material_sides import MaterialSide, build_side, programme_pool  # noqa: E402
 from noisekit.classifier.metrics import intersect, merge_intervals, total_s  # noqa: E402
 from noisekit.classifier.noise_models import NOISE_MODELS  # noqa: E402
+from noisekit.datadir import DataDir  # noqa: E402
+from noisekit.fsutil import atomic_path  # noqa: E402
 from noisekit.manifests import read_manifest  # noqa: E402
 from noisekit.pipelines.extract import extract  # noqa: E402
 from noisekit.pipelines.extract_eval import score_manifest  # noqa: E402
-
-from noisekit.audio import resample  # noqa: E402
-from noisekit.datadir import DataDir  # noqa: E402
-from noisekit.fsutil import atomic_path  # noqa: E402
 from noisekit.seeding import rng_for  # noqa: E402
 
 #: name: (channels, sample rate, container, MP3 compression level or None, band)

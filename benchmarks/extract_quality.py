@@ -19,10 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from noisekit.datadir import DataDir  # noqa: E402
 from noisekit.pipelines.extract import extract  # noqa: E402
 from noisekit.pipelines.extract_eval import heldout_seeds, score_manifest, write_heldout_sides  # noqa: E402
-
-from noisekit.datadir import DataDir  # noqa: E402
 
 
 def main() -> None:

@@ -27,14 +27,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 import soundfile as sf  # noqa: E402
 import torch  # noqa: E402
+from safetensors.torch import load_file, save_file  # noqa: E402
+
+from noisekit.datadir import DataDir  # noqa: E402
 from noisekit.denoiser.checkpoint import export_weights, load_checkpoint  # noqa: E402
 from noisekit.denoiser.data import usable  # noqa: E402
 from noisekit.denoiser.model import TwoStageUNet  # noqa: E402
 from noisekit.denoiser.train import train, train_config  # noqa: E402
 from noisekit.manifests import read_manifest, write_manifest  # noqa: E402
-from safetensors.torch import load_file, save_file  # noqa: E402
-
-from noisekit.datadir import DataDir  # noqa: E402
 
 HALF_PAPER = (16, 32, 32, 64, 64, 128, 256)
 RETURN_FILES, RETURN_FILE_MIB = 7, 15.0  # one more file (the .json) and some room under the 16 MiB limit

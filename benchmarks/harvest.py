@@ -21,9 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from noisekit.pipelines.harvest import HarvestOptions, harvest  # noqa: E402
-
 from noisekit.datadir import DataDir  # noqa: E402
+from noisekit.pipelines.harvest import HarvestOptions, harvest  # noqa: E402
 
 
 def serve(items: int, seconds: float, channels: int) -> tuple[subprocess.Popen, str]:

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+
 from noisekit.denoiser.classical.signals import SR, notes
 from noisekit.pipelines.restore import RestoreOptions, pick_denoiser, restore_file
-
 from noisekit.seeding import rng_for
 from noisekit.signal import snr_db
 from noisekit.synth import gramophone

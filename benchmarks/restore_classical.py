@@ -20,11 +20,11 @@ import json
 import time
 
 import numpy as np
+
 from noisekit.denoiser.classical import BASELINES
 from noisekit.denoiser.classical.declick import declick
 from noisekit.denoiser.classical.inpaint import inpaint
 from noisekit.denoiser.classical.signals import SR, add_noise, coloured_noise, notes, plant_clicks, sinusoids
-
 from noisekit.signal import snr_db
 
 

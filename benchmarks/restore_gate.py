@@ -25,11 +25,11 @@ import json
 import time
 
 import numpy as np
-from noisekit.denoiser.classical.gate import LOW_RATE_WEIGHTS_PATH, WEIGHTS_PATH, GateModel, fit_logistic, gate_features
 from tqdm import tqdm
 
 from noisekit.audio import SAMPLE_RATE as SR
 from noisekit.audio import resample
+from noisekit.denoiser.classical.gate import LOW_RATE_WEIGHTS_PATH, WEIGHTS_PATH, GateModel, fit_logistic, gate_features
 from noisekit.seeding import rng_for
 from noisekit.synth import gramophone, instruments, rooms, tape
 from noisekit.synth.mix import mix_at_snr

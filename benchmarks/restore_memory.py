@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+
 from noisekit.denoiser.classical.signals import SR, add_noise, coloured_noise, notes, plant_clicks
 
 

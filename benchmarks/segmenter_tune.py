@@ -21,12 +21,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
 from noisekit.classifier.checkpoint import load_classifier  # noqa: E402
 from noisekit.classifier.evaluate import TUNE_SEED_START, side_items  # noqa: E402
 from noisekit.classifier.metrics import SegmentCounts, segment_counts  # noqa: E402
 from noisekit.classifier.segmenter import SegmenterParams, segments_from_probs  # noqa: E402
-from tqdm import tqdm  # noqa: E402
-
 from noisekit.synth.side import TRUTHS  # noqa: E402
 
 GRID = dict(

@@ -23,13 +23,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+
 from noisekit.classifier.checkpoint import load_classifier  # noqa: E402
 from noisekit.classifier.evaluate import TUNE_SEED_START  # noqa: E402
 from noisekit.classifier.metrics import intersect, total_s  # noqa: E402
 from noisekit.classifier.segmenter import find_noise_segments  # noqa: E402
-from noisekit.pipelines.report_figures import spectrogram_image  # noqa: E402
-
 from noisekit.fsutil import atomic_path  # noqa: E402
+from noisekit.pipelines.report_figures import spectrogram_image  # noqa: E402
 from noisekit.signal import power_db  # noqa: E402
 from noisekit.synth.side import synth_side  # noqa: E402
 

@@ -13,9 +13,9 @@ import argparse
 
 import numpy as np
 import torch
-from noisekit.pipelines.tape_checks import CONTENT_MIN_WINDOWS, CONTENT_THRESHOLD
 
 from noisekit.audio import SAMPLE_RATE as SR
+from noisekit.pipelines.tape_checks import CONTENT_MIN_WINDOWS, CONTENT_THRESHOLD
 from noisekit.seeding import rng_for
 from noisekit.synth.music import draw_music_params, render_music
 from noisekit.synth.speech import draw_speech_params, render_speech

@@ -17,11 +17,11 @@ import tracemalloc
 from pathlib import Path
 
 import torch
+
+from noisekit.datadir import DataDir
 from noisekit.pipelines import tape_checks as tc
 from noisekit.pipelines.tape import CaptureMeta, ingest_files
 from noisekit.pipelines.tape_demo import synth_blank_capture
-
-from noisekit.datadir import DataDir
 
 
 def _classifier(model: str | None):

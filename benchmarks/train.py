@@ -21,9 +21,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
-from noisekit.denoiser.train import PRESET_RECIPES, Trainer, pick_device, train_config  # noqa: E402
 
 from noisekit.audio import SAMPLE_RATE  # noqa: E402
+from noisekit.denoiser.train import PRESET_RECIPES, Trainer, pick_device, train_config  # noqa: E402
 
 
 def _cpu_name() -> str:

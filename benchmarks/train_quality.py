@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+
 from noisekit.denoiser.checkpoint import load_checkpoint, load_model  # noqa: E402
 from noisekit.denoiser.data import open_split  # noqa: E402
 from noisekit.denoiser.train import TrainConfig  # noqa: E402

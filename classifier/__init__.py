@@ -12,7 +12,6 @@ Public API (used by extract and tape ingestion)::
 from noisekit.classifier.checkpoint import load_classifier, save_checkpoint
 from noisekit.classifier.inference import NoiseClassifier, WindowProbs
 from noisekit.classifier.segmenter import NoiseSegment, SegmenterParams, find_noise_segments, segments_from_probs
-
 from noisekit.errors import CheckpointError
 
 __all__ = [

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from noisekit.classifier.segmenter import NoiseSegment
 
+from noisekit.classifier.segmenter import NoiseSegment
 from noisekit.signal import power_db, runs
 
 FRAME_S = 0.05

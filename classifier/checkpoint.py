@@ -13,11 +13,11 @@ import math
 from pathlib import Path
 
 import torch
-from noisekit.classifier.inference import NoiseClassifier
-from noisekit.classifier.model import ModelConfig, NoiseCNN
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from noisekit.classifier.inference import NoiseClassifier
+from noisekit.classifier.model import ModelConfig, NoiseCNN
 from noisekit.errors import CheckpointError
 from noisekit.fsutil import atomic_path, atomic_write, sha256_file
 

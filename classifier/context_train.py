@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 import torch
+from tqdm import tqdm
+
 from noisekit.classifier.checkpoint import load_model, save_checkpoint
 from noisekit.classifier.context import ContextConfig, chunk_bands, window_features
 from noisekit.classifier.metrics import window_labels
@@ -36,8 +38,6 @@ from noisekit.classifier.model import ModelConfig, NoiseCNN, count_parameters
 from noisekit.classifier.scenes import transfer_chain
 from noisekit.classifier.sides import TRAIN_SIDE_SEEDS
 from noisekit.classifier.train import masked_loss
-from tqdm import tqdm
-
 from noisekit.errors import ConfigError
 from noisekit.fsutil import atomic_path
 from noisekit.seeding import rng_for
@@ -132,9 +132,8 @@ def _scene_example(args: tuple[int, dict], base: str | None) -> list[tuple[np.nd
 def _train_pool(material: str) -> dict:
     """The TRAIN split's programme clips of data directory ``material``, by package (read once per process)."""
     from noisekit.classifier.material_sides import programme_pool
-    from noisekit.manifests import read_manifest
-
     from noisekit.datadir import DataDir
+    from noisekit.manifests import read_manifest
 
     rows = read_manifest(DataDir(Path(material)), "material").to_pylist()
     return programme_pool(rows, Path(material), ("train",))

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
+
+from noisekit.audio import load_audio
 from noisekit.classifier.baseline import EnergyParams, energy_segments, energy_window_scores
 from noisekit.classifier.inference import NoiseClassifier
 from noisekit.classifier.labels import read_labels
@@ -26,9 +29,6 @@ from noisekit.classifier.metrics import (
 )
 from noisekit.classifier.scenes import AMBIGUOUS, CASES, FRAME_S, draw_scene
 from noisekit.classifier.segmenter import SegmenterParams, segments_from_probs
-from tqdm import tqdm
-
-from noisekit.audio import load_audio
 from noisekit.seeding import rng_for
 from noisekit.signal import runs
 

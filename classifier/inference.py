@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import soxr
 import torch
+
 from noisekit.classifier.features import n_chunks
 from noisekit.classifier.model import NoiseCNN
 

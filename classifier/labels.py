@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from noisekit.classifier.features import FeatureConfig
-from noisekit.manifests import read_manifest
 
 from noisekit.audio import load_audio
+from noisekit.classifier.features import FeatureConfig
 from noisekit.errors import ManifestError
+from noisekit.manifests import read_manifest
 
 CACHE_FILES = 8
 

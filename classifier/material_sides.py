@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+
+from noisekit.audio import SAMPLE_RATE, load_audio, resample
 from noisekit.classifier.noise_models import (
     draw_independent,
     independent_noise,
@@ -28,8 +30,6 @@ from noisekit.classifier.noise_models import (
     real_noise_clip,
     wow_warp,
 )
-
-from noisekit.audio import SAMPLE_RATE, load_audio, resample
 from noisekit.errors import NoisekitError
 from noisekit.seeding import rng_for
 from noisekit.synth import dsp

@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import torch
+from torch import nn
+
 from noisekit.classifier.context import ContextConfig, ContextNet, chunk_bands, window_features
 from noisekit.classifier.features import FeatureConfig, LogMel
-from torch import nn
 
 
 @dataclass(frozen=True)

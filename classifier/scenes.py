@@ -18,10 +18,10 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from noisekit.classifier.programme import KINDS, render_programme
 from scipy import signal
 
 from noisekit.audio import SAMPLE_RATE
+from noisekit.classifier.programme import KINDS, render_programme
 from noisekit.signal import power_db, runs
 from noisekit.synth import dsp, era, gramophone, tape
 

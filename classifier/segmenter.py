@@ -23,8 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from noisekit.classifier.inference import NoiseClassifier, WindowProbs
 
+from noisekit.classifier.inference import NoiseClassifier, WindowProbs
 from noisekit.errors import ConfigError
 from noisekit.signal import runs
 

@@ -11,9 +11,9 @@ fresh transfer chain and gain, so one render serves many examples.
 from __future__ import annotations
 
 import numpy as np
+
 from noisekit.classifier.metrics import window_labels
 from noisekit.classifier.scenes import transfer_chain
-
 from noisekit.errors import ConfigError
 
 TRAIN_SIDE_SEEDS = range(0, 400_000)

@@ -16,6 +16,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch.utils.data import DataLoader, IterableDataset, get_worker_info
+from tqdm import tqdm
+
 from noisekit.classifier.checkpoint import load_model, save_checkpoint
 from noisekit.classifier.features import FeatureConfig, n_chunks
 from noisekit.classifier.labels import LabelSource
@@ -30,9 +33,6 @@ from noisekit.classifier.scenes import (
     window_targets,
 )
 from noisekit.classifier.sides import TRAIN_SIDE_SEEDS, SidePool
-from torch.utils.data import DataLoader, IterableDataset, get_worker_info
-from tqdm import tqdm
-
 from noisekit.seeding import rng_for
 
 #: namespace of the training streams' seeds; evaluation sides use noisekit.classifier.evaluate.EVAL_SEED_START up

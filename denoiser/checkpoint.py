@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from noisekit.denoiser.model import ModelConfig, TwoStageUNet
 from safetensors.torch import load_file, save_file
 
+from noisekit.denoiser.model import ModelConfig, TwoStageUNet
 from noisekit.errors import CheckpointError
 from noisekit.fsutil import atomic_path, atomic_write, sha256_file
 

@@ -20,12 +20,12 @@ import numpy as np
 import pyarrow as pa
 import soundfile as sf
 import torch
-from noisekit.manifests import read_manifest
 from torch.utils.data import Dataset
 
 from noisekit.audio import SAMPLE_RATE, audio_info, resample
 from noisekit.datadir import DataDir
 from noisekit.errors import AudioError, NoisekitError
+from noisekit.manifests import read_manifest
 from noisekit.seeding import rng_for, unit_interval
 from noisekit.synth.mix import db_to_gain, mix_at_snr
 

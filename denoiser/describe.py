@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import cast
 
 import torch
-from noisekit.denoiser.model import ModelConfig, TwoStageUNet
 from torch import nn
+
+from noisekit.denoiser.model import ModelConfig, TwoStageUNet
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+
+from noisekit.audio import SAMPLE_RATE  # noqa: E402
+from noisekit.datadir import DataDir  # noqa: E402
 from noisekit.denoiser.evaluate import (  # noqa: E402
     MODEL_METHOD,
     EvalConfig,
@@ -21,9 +24,6 @@ from noisekit.denoiser.evaluate import (  # noqa: E402
     select_methods,
 )
 from noisekit.denoiser.metrics import stft_magnitude  # noqa: E402
-
-from noisekit.audio import SAMPLE_RATE  # noqa: E402
-from noisekit.datadir import DataDir  # noqa: E402
 from noisekit.fsutil import atomic_path, atomic_write  # noqa: E402
 
 LABELS = {

@@ -19,6 +19,10 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
+
+from noisekit.audio import SAMPLE_RATE, load_audio, write_audio
+from noisekit.datadir import DataDir
 from noisekit.denoiser.classical import BASELINES
 from noisekit.denoiser.data import (
     MIX_PRESETS,
@@ -41,13 +45,9 @@ from noisekit.denoiser.metrics import (
     visqol_available,
     visqol_mos,
 )
-from noisekit.pipelines.options import EvaluateOptions
-from tqdm import tqdm
-
-from noisekit.audio import SAMPLE_RATE, load_audio, write_audio
-from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
 from noisekit.fsutil import atomic_write, sha256_file
+from noisekit.pipelines.options import EvaluateOptions
 from noisekit.seeding import rng_for, stable_hash
 
 Method = Callable[[np.ndarray, int], np.ndarray]

@@ -29,11 +29,11 @@ import numpy as np
 import soundfile as sf
 import soxr
 import torch
-from noisekit.pipelines.options import DenoiseOptions
 
 from noisekit.audio import SAMPLE_RATE, audio_info, iter_blocks, resample, write_errors
 from noisekit.errors import ConfigError
 from noisekit.fsutil import atomic_path, check_safe_name
+from noisekit.pipelines.options import DenoiseOptions
 from noisekit.signal import crossfade
 
 WaveFn = Callable[[torch.Tensor], torch.Tensor]

@@ -13,10 +13,10 @@ import math
 from functools import lru_cache
 
 import numpy as np
-from noisekit.denoiser.validation import delta_snr
 from scipy import stats
 
 from noisekit.audio import resample
+from noisekit.denoiser.validation import delta_snr
 from noisekit.signal import snr_db
 
 _EPS = 1e-12

@@ -13,10 +13,10 @@ from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
-from noisekit.denoiser.stft import StftConfig, freq_encoding, spec_to_wave, wave_to_spec
 from torch import nn
 
 from noisekit.audio import SAMPLE_RATE
+from noisekit.denoiser.stft import StftConfig, freq_encoding, spec_to_wave, wave_to_spec
 from noisekit.errors import ConfigError
 
 

@@ -15,16 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch.utils.data import DataLoader, Sampler
+from tqdm import tqdm
+
+from noisekit.datadir import DataDir
 from noisekit.denoiser.checkpoint import load_checkpoint, load_model, save_checkpoint, shipped_model_path
 from noisekit.denoiser.data import MIX_PRESETS, MixConfig, open_split
 from noisekit.denoiser.model import ModelConfig, TwoStageUNet, preset
 from noisekit.denoiser.runlog import RunLog
 from noisekit.denoiser.stft import wave_to_spec
 from noisekit.denoiser.validation import fixed_set, mae_loss, validate_model
-from torch.utils.data import DataLoader, Sampler
-from tqdm import tqdm
-
-from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
 
 # What the paper's recipe changes in TrainConfig's defaults (which are the short-crop CPU recipe of `small`).

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+
 from noisekit.denoiser.data import MixDataset
 from noisekit.denoiser.model import TwoStageUNet
 from noisekit.denoiser.stft import spec_to_wave, wave_to_spec
-
 from noisekit.signal import snr_db
 
 

@@ -9,10 +9,10 @@ from typing import TypeAlias
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from noisekit.manifests.schemas import TableSpec, schema_for
 
 from noisekit.errors import ManifestError
 from noisekit.fsutil import atomic_write
+from noisekit.manifests.schemas import TableSpec, schema_for
 
 Rows: TypeAlias = "pa.Table | Sequence[dict]"
 

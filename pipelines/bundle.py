@@ -16,15 +16,15 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from noisekit.pipelines.devices import resolve_for_capture
-from noisekit.pipelines.tape import CaptureMeta, CaptureRefused, check_meta, content_sha256
-from noisekit.pipelines.tape_checks import ClassifierLike, check_decoded, check_readable
 from tqdm import tqdm
 
 from noisekit.audio import audio_info, write_audio
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
 from noisekit.fsutil import atomic_write, sha256_file
+from noisekit.pipelines.devices import resolve_for_capture
+from noisekit.pipelines.tape import CaptureMeta, CaptureRefused, check_meta, content_sha256
+from noisekit.pipelines.tape_checks import ClassifierLike, check_decoded, check_readable
 
 SCHEMA = "noisekit-tape-contribution"
 SCHEMA_VERSION = 1

@@ -15,6 +15,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from noisekit.datadir import DataDir
+from noisekit.errors import UnsafePathError
+from noisekit.fsutil import check_safe_name, safe_join, sha256_file, staging_dir
 from noisekit.pipelines.bundle import (
     CAPTURE_DIR,
     CHECKSUMS,
@@ -26,10 +29,6 @@ from noisekit.pipelines.bundle import (
 from noisekit.pipelines.devices import DeviceError, resolve_device
 from noisekit.pipelines.tape import CaptureInput, TapeIngestResult, ingest_captures
 from noisekit.pipelines.tape_checks import ClassifierLike
-
-from noisekit.datadir import DataDir
-from noisekit.errors import UnsafePathError
-from noisekit.fsutil import check_safe_name, safe_join, sha256_file, staging_dir
 
 _SUM_LINE = re.compile(r"^([0-9a-f]{64}) [ *](.+)$")
 _CAPTURE_NAME = re.compile(rf"^{CAPTURE_DIR}/[A-Za-z0-9][A-Za-z0-9._-]*\.flac$")

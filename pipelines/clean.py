@@ -19,8 +19,6 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from noisekit.manifests import read_manifest, to_table, write_manifest
-from noisekit.pipelines.options import CleanOptions
 from tqdm import tqdm
 
 from noisekit.audio import audio_info
@@ -28,6 +26,8 @@ from noisekit.datadir import DataDir
 from noisekit.discovery import expand_inputs
 from noisekit.errors import AudioError, NoisekitError
 from noisekit.fsutil import atomic_path, check_safe_name
+from noisekit.manifests import read_manifest, to_table, write_manifest
+from noisekit.pipelines.options import CleanOptions
 from noisekit.seeding import unit_interval
 
 

@@ -14,8 +14,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from noisekit.pipelines.silence import SILENCE_LEVEL
 
+from noisekit.pipelines.silence import SILENCE_LEVEL
 from noisekit.signal import power_db
 
 FRAME_S = 0.05

@@ -9,11 +9,11 @@ from collections import defaultdict
 from pathlib import Path
 
 import pyarrow.compute as pc
-from noisekit.manifests import read_manifest
 
 from noisekit.archive.metadata import NOT_RECORDED
 from noisekit.datadir import DataDir
 from noisekit.fsutil import atomic_write
+from noisekit.manifests import read_manifest
 
 CARD_NAME = "DATASET.md"
 

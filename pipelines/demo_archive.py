@@ -12,11 +12,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from noisekit.pipelines.options import DemoArchiveOptions
-
 from noisekit.archive.layout import great78_item, write_archive_dir
 from noisekit.audio import write_audio
 from noisekit.fsutil import atomic_write
+from noisekit.pipelines.options import DemoArchiveOptions
 from noisekit.seeding import rng_for
 from noisekit.synth.side import synth_side
 

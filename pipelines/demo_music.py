@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from noisekit.pipelines.options import DemoMusicOptions
 
 from noisekit.audio import SAMPLE_RATE, write_audio
+from noisekit.pipelines.options import DemoMusicOptions
 from noisekit.seeding import rng_for
 from noisekit.synth.music import draw_music_params, render_music
 

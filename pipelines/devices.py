@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 
-from noisekit.manifests import merge_manifest, read_manifest
-
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
+from noisekit.manifests import merge_manifest, read_manifest
 
 FORMATS = ("open-reel", "cassette")
 SHIPPED_CSV = "devices.csv"

@@ -34,7 +34,6 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from noisekit.manifests import read_manifest
 from tqdm import tqdm
 
 from noisekit import __version__
@@ -42,6 +41,7 @@ from noisekit.audio import load_audio, write_audio
 from noisekit.datadir import DataDir
 from noisekit.errors import ConfigError, NoisekitError
 from noisekit.fsutil import pid_alive, refuse_overlap
+from noisekit.manifests import read_manifest
 from noisekit.seeding import stable_hash
 
 FORMATS = ("moliner", "hf", "lhotse")

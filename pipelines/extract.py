@@ -24,6 +24,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
+from tqdm import tqdm
+
+from noisekit.archive.metadata import licence_statement
+from noisekit.datadir import DataDir
+from noisekit.discovery import expand_inputs
+from noisekit.errors import ConfigError, NoisekitError, UnsafePathError
+from noisekit.fsutil import atomic_write, remove_temporaries, sha256_file
 from noisekit.manifests import part_names, parts_dir, read_manifest, write_manifest
 from noisekit.pipelines.extract_cut import (
     TABLE,
@@ -38,13 +45,6 @@ from noisekit.pipelines.extract_duplicates import Duplicate, settle_duplicates
 from noisekit.pipelines.loop import parse_rpm
 from noisekit.pipelines.options import ExtractOptions
 from noisekit.pipelines.splits import check_fractions
-from tqdm import tqdm
-
-from noisekit.archive.metadata import licence_statement
-from noisekit.datadir import DataDir
-from noisekit.discovery import expand_inputs
-from noisekit.errors import ConfigError, NoisekitError, UnsafePathError
-from noisekit.fsutil import atomic_write, remove_temporaries, sha256_file
 from noisekit.seeding import stable_hash
 
 if TYPE_CHECKING:  # the classifier (and torch) load only when extract uses it

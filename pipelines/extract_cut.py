@@ -24,15 +24,15 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 import soundfile as sf
 import soxr
+
+from noisekit.audio import SAMPLE_RATE, audio_info, iter_blocks, write_audio
+from noisekit.datadir import DataDir
+from noisekit.errors import AudioError, NoisekitError
 from noisekit.manifests import write_part
 from noisekit.pipelines.cut_checks import CutRules, FloorMeter, measure_cut, refusal
 from noisekit.pipelines.loop import LoopError, make_loop, min_loopable_samples
 from noisekit.pipelines.silence import sound_spans
 from noisekit.pipelines.splits import DEFAULT_FRACTIONS, split_for
-
-from noisekit.audio import SAMPLE_RATE, audio_info, iter_blocks, write_audio
-from noisekit.datadir import DataDir
-from noisekit.errors import AudioError, NoisekitError
 from noisekit.seeding import stable_hash
 from noisekit.signal import rms_dbfs
 
@@ -78,6 +78,7 @@ class ClassifierFinder:
         with _MODELS_LOCK:
             if key not in _MODELS:
                 import torch
+
                 from noisekit.classifier import load_classifier
 
                 if self.threads:

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from noisekit.manifests import parts_dir, read_manifest, to_table, write_part
-from noisekit.pipelines.extract_cut import TABLE, RecordingTask, error_row
 
 from noisekit.datadir import DataDir
+from noisekit.manifests import parts_dir, read_manifest, to_table, write_part
+from noisekit.pipelines.extract_cut import TABLE, RecordingTask, error_row
 
 
 @dataclass(frozen=True)

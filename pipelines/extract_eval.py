@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import soundfile as sf
+
 from noisekit.classifier.metrics import SegmentCounts, segment_counts
 
 #: first seed of the held-out extract evaluation sides (never used by classifier training)

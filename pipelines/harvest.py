@@ -19,16 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from noisekit.pipelines.harvest_state import (
-    KnownFile,
-    PartWriter,
-    clean_stale_temporaries,
-    fold_parts,
-    item_complete,
-    known_files,
-    still_verified,
-)
-from noisekit.pipelines.options import HarvestOptions
 from tqdm import tqdm
 
 from noisekit.archive.choose import choose_files
@@ -41,6 +31,16 @@ from noisekit.audio import audio_info
 from noisekit.datadir import DataDir
 from noisekit.errors import AudioError, ConfigError, NoisekitError
 from noisekit.fsutil import md5_file, safe_join
+from noisekit.pipelines.harvest_state import (
+    KnownFile,
+    PartWriter,
+    clean_stale_temporaries,
+    fold_parts,
+    item_complete,
+    known_files,
+    still_verified,
+)
+from noisekit.pipelines.options import HarvestOptions
 
 
 @dataclass

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from noisekit.manifests import part_names, parts_dir, read_manifest, write_manifest, write_part
 
 from noisekit.datadir import DataDir
 from noisekit.fsutil import remove_temporaries
+from noisekit.manifests import part_names, parts_dir, read_manifest, write_manifest, write_part
 
 TABLE = "recordings"
 

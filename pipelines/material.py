@@ -19,15 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from noisekit.manifests import merge_manifest, read_manifest
-from noisekit.pipelines.clean import _balance, assign_split
-from noisekit.pipelines.debian import expand_containers, obtain_deb, read_licence, unpack_deb
-from noisekit.pipelines.options import MaterialOptions, MaterialSource
 from tqdm import tqdm
 
 from noisekit.audio import load_audio, write_audio
 from noisekit.datadir import DataDir
 from noisekit.errors import AudioError, NoisekitError
+from noisekit.manifests import merge_manifest, read_manifest
+from noisekit.pipelines.clean import _balance, assign_split
+from noisekit.pipelines.debian import expand_containers, obtain_deb, read_licence, unpack_deb
+from noisekit.pipelines.options import MaterialOptions, MaterialSource
 
 HEADROOM = 0.999  # decoded lossy audio can overshoot full scale; such a track is scaled to this peak
 

@@ -14,10 +14,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
+from noisekit.errors import ConfigError
 from noisekit.pipelines.debian import check_package_name
 from noisekit.pipelines.splits import DEFAULT_FRACTIONS
-
-from noisekit.errors import ConfigError
 
 
 @dataclass(frozen=True)

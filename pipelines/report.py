@@ -19,13 +19,13 @@ from urllib.parse import quote
 
 import numpy as np
 import pyarrow as pa
-from noisekit.manifests import read_manifest
-from noisekit.pipelines.report_figures import bar_chart, histogram, write_thumbnail
 from tqdm import tqdm
 
 from noisekit import __version__
 from noisekit.datadir import DataDir
 from noisekit.fsutil import atomic_write
+from noisekit.manifests import read_manifest
+from noisekit.pipelines.report_figures import bar_chart, histogram, write_thumbnail
 
 MIME = {".flac": "audio/flac", ".wav": "audio/wav", ".mp3": "audio/mpeg", ".ogg": "audio/ogg"}
 

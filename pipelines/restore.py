@@ -21,16 +21,16 @@ from typing import Any
 
 import numpy as np
 import soundfile as sf
-from noisekit.denoiser.classical.declick import DeclickParams
-from noisekit.denoiser.classical.gate import GateModel
-from noisekit.denoiser.classical.inpaint import InpaintParams
-from noisekit.pipelines.restore_scan import span_weights
-from noisekit.pipelines.restore_stream import CELL_S, run_chain
 from tqdm import tqdm
 
 from noisekit.audio import audio_info, iter_blocks, write_errors
+from noisekit.denoiser.classical.declick import DeclickParams
+from noisekit.denoiser.classical.gate import GateModel
+from noisekit.denoiser.classical.inpaint import InpaintParams
 from noisekit.errors import ConfigError, NoisekitError
 from noisekit.fsutil import atomic_path, atomic_write
+from noisekit.pipelines.restore_scan import span_weights
+from noisekit.pipelines.restore_stream import CELL_S, run_chain
 from noisekit.signal import runs
 
 STEPS = ("gate", "declick", "denoise", "inpaint")

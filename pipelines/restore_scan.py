@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from noisekit.denoiser.classical.gate import MIN_SECONDS, Stretch, decide, gate_features, stretch_bounds
 from noisekit.denoiser.classical.inpaint import InpaintParams, _constant_runs, _dropout_runs, merge_gaps
-
 from noisekit.signal import fade_in
 
 Gap = tuple[int, int, str]

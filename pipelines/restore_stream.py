@@ -16,12 +16,12 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 import numpy as np
+
 from noisekit.denoiser.classical.clickdetect import EventRule
 from noisekit.denoiser.classical.declick import DeclickParams, _block_len, declick
 from noisekit.denoiser.classical.inpaint import Gap as GapResult
 from noisekit.denoiser.classical.inpaint import InpaintParams, inpaint
 from noisekit.pipelines.restore_scan import GapScan, GateScan, Plan
-
 from noisekit.signal import fade_in, runs
 
 if TYPE_CHECKING:

@@ -19,11 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from noisekit.pipelines.params import build_options, check_params, unknown_key
-
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
 from noisekit.fsutil import atomic_write, sha256_file
+from noisekit.pipelines.params import build_options, check_params, unknown_key
 
 log = logging.getLogger("noisekit.run")
 STATE_FILE = "pipeline-state.json"

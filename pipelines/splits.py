@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from noisekit.manifests import SPLITS
-
 from noisekit.errors import ConfigError
+from noisekit.manifests import SPLITS
 from noisekit.seeding import unit_interval
 
 DEFAULT_FRACTIONS = (0.8, 0.1, 0.1)

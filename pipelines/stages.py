@@ -12,6 +12,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from noisekit.datadir import DataDir
+from noisekit.errors import NoisekitError
 from noisekit.pipelines.options import (
     CleanOptions,
     DemoArchiveOptions,
@@ -27,9 +29,6 @@ from noisekit.pipelines.options import (
     TrainOptions,
 )
 from noisekit.pipelines.runner import resolve_path, stage_type
-
-from noisekit.datadir import DataDir
-from noisekit.errors import NoisekitError
 
 log = logging.getLogger("noisekit.stages")
 
@@ -217,6 +216,7 @@ def material_stage(data: DataDir, options: MaterialOptions) -> list[str]:
 def run_train(data: DataDir, out: Path, options: TrainOptions, resume: bool):
     """Train with `options` (the preset's TrainConfig with the options' overrides) into `out`; command and stage."""
     import torch
+
     from noisekit.denoiser.train import initial_weights, train, train_config
 
     if options.threads:
@@ -246,6 +246,7 @@ def train_stage(data: DataDir, options: TrainOptions) -> list[str]:
 def run_evaluate(data: DataDir, options: EvaluateOptions) -> tuple:
     """Score the model and the baselines as `options` say; (result, report paths). Command and stage."""
     import torch
+
     from noisekit.denoiser.eval_report import evaluate_to_folder
     from noisekit.denoiser.evaluate import EvalConfig
 

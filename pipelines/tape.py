@@ -17,6 +17,12 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from tqdm import tqdm
+
+from noisekit.audio import SAMPLE_RATE, SEGMENT_S, load_audio, resample, write_audio
+from noisekit.datadir import DataDir
+from noisekit.errors import NoisekitError
+from noisekit.fsutil import atomic_write, sha256_file
 from noisekit.manifests import read_manifest, write_manifest
 from noisekit.manifests.io import upsert
 from noisekit.manifests.schemas import schema_for
@@ -25,12 +31,6 @@ from noisekit.pipelines.devices import Device, add_device, check_speed_value, re
 from noisekit.pipelines.options import NOISE_REDUCTION, CaptureDetails
 from noisekit.pipelines.splits import split_for
 from noisekit.pipelines.tape_checks import CaptureCheck, ClassifierLike, check_decoded, check_readable
-from tqdm import tqdm
-
-from noisekit.audio import SAMPLE_RATE, SEGMENT_S, load_audio, resample, write_audio
-from noisekit.datadir import DataDir
-from noisekit.errors import NoisekitError
-from noisekit.fsutil import atomic_write, sha256_file
 from noisekit.seeding import stable_hash
 from noisekit.signal import rms_dbfs
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from noisekit.audio import SAMPLE_RATE, write_audio
 from noisekit.pipelines.bundle import Contribution, build_bundle
 from noisekit.pipelines.options import DemoTapeBundleOptions
 from noisekit.pipelines.tape import CaptureMeta
 from noisekit.pipelines.tape_checks import ClassifierLike
-
-from noisekit.audio import SAMPLE_RATE, write_audio
 from noisekit.seeding import rng_for
 from noisekit.synth.tape import draw_tape_params, render_tape_noise
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from denoiser_helpers import make_datadir
 from extract_fakes import EnergyFinder, write_fake_side
-from noisekit.manifests import merge_manifest, read_manifest, write_manifest
-from noisekit.pipelines.extract import extract
 
 from noisekit.datadir import DataDir
 from noisekit.fsutil import md5_file
+from noisekit.manifests import merge_manifest, read_manifest, write_manifest
+from noisekit.pipelines.extract import extract
 
 SIDES = [("78_blues_gbia1", 1, 2, 1928, "Okeh"), ("78_waltz_gbia2", 2, 1, 1934, "Victor")]
 

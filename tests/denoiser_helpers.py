@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from noisekit.denoiser.model import ModelConfig
-from noisekit.manifests import merge_manifest
 
 from noisekit.audio import write_audio
 from noisekit.datadir import DataDir
+from noisekit.denoiser.model import ModelConfig
+from noisekit.manifests import merge_manifest
 
 SR = 44100
 # One thread: on the shared 2-core machine, two OpenMP threads that wait on each other are far slower.

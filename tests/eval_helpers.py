@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import soundfile as sf
 import torch
+
+from noisekit.datadir import DataDir
 from noisekit.denoiser.checkpoint import save_checkpoint
 from noisekit.denoiser.model import ModelConfig, build_model
 from noisekit.manifests import write_manifest
-
-from noisekit.datadir import DataDir
 
 SR = 44100
 

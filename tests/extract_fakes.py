@@ -94,6 +94,7 @@ def write_fake_side(path: Path, seed: int, sr: int = SR, **kwargs) -> list[tuple
 def random_classifier(out: Path) -> Path:
     """Save a classifier with seeded random weights in `out`: the real model code path, no shipped weights."""
     import torch  # noqa: PLC0415 (only tests that load a model pay for torch)
+
     from noisekit.classifier import save_checkpoint  # noqa: PLC0415
     from noisekit.classifier.model import ModelConfig, NoiseCNN  # noqa: PLC0415
 

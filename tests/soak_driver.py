@@ -33,8 +33,9 @@ if __name__ == "__main__":  # (the pool's workers import this file too: they nee
 
         noisekit.pipelines.extract.ClassifierFinder = StandInFinder
     if sys.argv[1] in ("ingest-tape", "run"):  # (importing the classifier costs a second: only where asked)
-        import noisekit.classifier
         from tape_helpers import ToneDetectorClassifier
+
+        import noisekit.classifier
 
         noisekit.classifier.load_classifier = lambda *args, **kwargs: ToneDetectorClassifier()
     sys.exit(main(sys.argv[1:], prog_name="noisekit"))

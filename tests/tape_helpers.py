@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from noisekit.classifier.inference import WindowProbs
 from scipy.ndimage import median_filter
 
 from noisekit.audio import write_audio
+from noisekit.classifier.inference import WindowProbs
 from noisekit.seeding import rng_for
 from noisekit.synth.tape import draw_tape_params, render_tape_noise
 

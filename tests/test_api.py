@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 from api_helpers import make_demo_like
-from noisekit.denoiser.data import MixConfig, open_split
 from torch.utils.data import DataLoader
 
 import noisekit
+from noisekit.denoiser.data import MixConfig, open_split
 from noisekit.errors import AudioError, ConfigError, NoisekitError
 from noisekit.signal import snr_db
 

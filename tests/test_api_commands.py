@@ -12,10 +12,10 @@ import soundfile as sf
 from click.testing import CliRunner
 from eval_helpers import tiny_checkpoint
 from extract_fakes import write_fake_side
-from noisekit.pipelines.restore import RestoreOptions
 
 import noisekit
 from noisekit.cli import main
+from noisekit.pipelines.restore import RestoreOptions
 
 
 @pytest.fixture(scope="module")

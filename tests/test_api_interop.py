@@ -15,9 +15,9 @@ import pytest
 import soundfile as sf
 import torch
 from api_helpers import make_demo_like
-from noisekit.pipelines.export import export
 
 import noisekit
+from noisekit.pipelines.export import export
 
 
 @pytest.fixture(scope="module")

@@ -7,15 +7,15 @@ import zipfile
 
 import numpy as np
 import pytest
-from noisekit.pipelines import bundle as bd
-from noisekit.pipelines.bundle_ingest import ingest_bundle
-from noisekit.pipelines.tape import CaptureMeta, CaptureRefused, ingest_files
 from tape_helpers import SR, ToneDetectorClassifier, blank_noise, music, write_capture
 
 from noisekit.audio import load_audio
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
 from noisekit.fsutil import sha256_file
+from noisekit.pipelines import bundle as bd
+from noisekit.pipelines.bundle_ingest import ingest_bundle
+from noisekit.pipelines.tape import CaptureMeta, CaptureRefused, ingest_files
 
 META = CaptureMeta(
     "Revox A77 (HS)",

@@ -8,13 +8,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from tape_helpers import SR, ToneDetectorClassifier, blank_noise, music, write_capture
+
+from noisekit.datadir import DataDir
 from noisekit.manifests import read_manifest
 from noisekit.pipelines.bundle import BundleError, build_bundle
 from noisekit.pipelines.bundle_ingest import BundleLimits, ingest_bundle
 from noisekit.pipelines.tape import CaptureMeta, CaptureRefused, ingest_files
-from tape_helpers import SR, ToneDetectorClassifier, blank_noise, music, write_capture
-
-from noisekit.datadir import DataDir
 
 META = CaptureMeta("Technics TR-575", 1.875, tape_stock="TDK HX-S60", contributor="Archive", license="CC0-1.0")
 CLF = ToneDetectorClassifier()

@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
+
 from noisekit.denoiser.classical import BASELINES
 from noisekit.denoiser.classical.signals import SR, add_noise, coloured_noise, notes
 from noisekit.denoiser.classical.spectral import analyse, quietest_frames_psd, synthesise
 from noisekit.denoiser.classical.spectral_gate import quietest_clip
-
 from noisekit.signal import snr_db
 
 METHODS = [name for name in BASELINES if name != "input"]

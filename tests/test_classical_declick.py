@@ -2,6 +2,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+
 from noisekit.denoiser.classical.declick import (
     BLOCK,
     MUSIC_SAFE,
@@ -11,7 +12,6 @@ from noisekit.denoiser.classical.declick import (
 )
 from noisekit.denoiser.classical.lpc import coefficient_autocorrelation, lsar_interpolate
 from noisekit.denoiser.classical.signals import SR, plant_clicks, sinusoids
-
 from noisekit.signal import runs, snr_db
 
 SECONDS = 3.0

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+
 from noisekit.denoiser.classical.gate import (
     FEATURES,
     WEIGHTS_PATH,
@@ -11,7 +12,6 @@ from noisekit.denoiser.classical.gate import (
     stretch_bounds,
 )
 from noisekit.denoiser.classical.signals import SR, add_noise, coloured_noise, notes, plant_clicks
-
 from noisekit.errors import CheckpointError
 
 

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
+
 from noisekit.denoiser.classical.inpaint import InpaintParams, detect_gaps, inpaint
 from noisekit.denoiser.classical.signals import SR, sinusoids
-
 from noisekit.signal import snr_db
 
 GAP_SNR_DB = 30.0  # stated threshold for refilled gaps of up to 20 ms in a sum of sinusoids

@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
+from scipy.signal import lfilter
+
 from noisekit.denoiser.classical.lpc import burg, burg_batch, coefficient_autocorrelation, extrapolate, fill_gap
 from noisekit.denoiser.classical.signals import sinusoids
-from scipy.signal import lfilter
 
 
 def test_burg_recovers_known_ar2_model():

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from noisekit.classifier.baseline import EnergyParams, energy_segments, energy_window_scores
 
 SR = 8000

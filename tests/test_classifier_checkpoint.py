@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 import torch
+
 from noisekit.classifier.checkpoint import checkpoint_paths, load_classifier, load_model, save_checkpoint
 from noisekit.classifier.model import ModelConfig, NoiseCNN
-
 from noisekit.errors import CheckpointError, NoisekitError
 
 SMALL = ModelConfig(channels=(4, 8, 8, 8), embed=8, hidden=8)

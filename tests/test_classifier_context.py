@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
+
 from noisekit.classifier.checkpoint import load_classifier, load_model, save_checkpoint
 from noisekit.classifier.context import ContextConfig, chunk_bands, window_features
 from noisekit.classifier.context_train import ContextTrainConfig, train_context
@@ -187,9 +188,8 @@ def test_short_sides_are_squeezed_into_their_drawn_length(tmp_path):
 
 def _material_dir(root):
     """A data directory whose material manifest has two 3-s tones in the train split and a missing file in valid."""
-    from noisekit.manifests import write_manifest
-
     from noisekit.datadir import DataDir
+    from noisekit.manifests import write_manifest
 
     rows = []
     for i, (hz, split) in enumerate(((1000.0, "train"), (1500.0, "train"), (700.0, "valid"))):

@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 import torch
+
+from noisekit.audio import write_audio
 from noisekit.classifier.evaluate import (
     EVAL_SEED_START,
     EvalItem,
@@ -15,8 +17,6 @@ from noisekit.classifier.evaluate import (
 from noisekit.classifier.inference import NoiseClassifier, WindowProbs
 from noisekit.classifier.model import ModelConfig, NoiseCNN
 from noisekit.classifier.segmenter import SegmenterParams
-
-from noisekit.audio import write_audio
 from tests.test_classifier_labels import write_labels
 
 SR = 44100

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+
 from noisekit.classifier.features import FeatureConfig, LogMel, mel_filterbank, n_chunks
 
 CFG = FeatureConfig()

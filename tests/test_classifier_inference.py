@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+
 from noisekit.classifier.inference import NoiseClassifier
 from noisekit.classifier.model import NoiseCNN
 

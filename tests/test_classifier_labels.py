@@ -4,10 +4,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from noisekit.classifier.features import FeatureConfig
-from noisekit.classifier.labels import LabelSource, labelled_window_targets, read_labels
 
 from noisekit.audio import write_audio
+from noisekit.classifier.features import FeatureConfig
+from noisekit.classifier.labels import LabelSource, labelled_window_targets, read_labels
 from noisekit.errors import ManifestError
 
 

@@ -1,6 +1,7 @@
 """The CNN: window count on the grid, size budget, and config round trip."""
 
 import torch
+
 from noisekit.classifier.features import FeatureConfig, n_chunks
 from noisekit.classifier.model import ModelConfig, NoiseCNN, count_parameters
 

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from noisekit.classifier.programme import KINDS, render_programme
 
 

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from noisekit.classifier.scenes import CASES, NOISE, PROGRAMME, draw_scene, render_noise, window_targets
 
+from noisekit.classifier.scenes import CASES, NOISE, PROGRAMME, draw_scene, render_noise, window_targets
 from noisekit.seeding import rng_for
 
 

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from noisekit.classifier.inference import WindowProbs
 from noisekit.classifier.segmenter import (
     NoiseSegment,

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from noisekit.classifier.evaluate import EVAL_SEED_START, TUNE_SEED_START
 from noisekit.classifier.sides import TRAIN_SIDE_SEEDS, SidePool
 

@@ -2,12 +2,12 @@
 
 import numpy as np
 import torch
+
 from noisekit.classifier.checkpoint import load_classifier, load_model
 from noisekit.classifier.model import ModelConfig, NoiseCNN
 from noisekit.classifier.programme import render_programme
 from noisekit.classifier.scenes import render_noise
 from noisekit.classifier.train import TrainConfig, masked_loss, train
-
 from tests.test_classifier_labels import write_labels
 
 SMALL = ModelConfig(channels=(8, 16, 16, 16), embed=16, hidden=16, dropout=0.0)

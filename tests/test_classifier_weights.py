@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 import torch
+
 from noisekit.classifier import SegmenterParams, find_noise_segments, load_classifier
 from noisekit.classifier.checkpoint import WEIGHTS_DIR, read_config
 from noisekit.classifier.metrics import roc_auc
 from noisekit.classifier.programme import render_programme
-
 from noisekit.seeding import rng_for
 from noisekit.synth import gramophone, tape
 from noisekit.synth.mix import mix_at_snr

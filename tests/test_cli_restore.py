@@ -3,9 +3,9 @@ import json
 import numpy as np
 import soundfile as sf
 from click.testing import CliRunner
-from noisekit.denoiser.classical.signals import SR, add_noise, coloured_noise, notes, plant_clicks
 
 from noisekit.cli import main
+from noisekit.denoiser.classical.signals import SR, add_noise, coloured_noise, notes, plant_clicks
 
 
 def _noisy_file(path):
@@ -79,9 +79,8 @@ def test_restore_command_takes_a_folder(tmp_path):
 
 def test_restore_defaults_are_the_library_defaults(tmp_path, monkeypatch):
     """The command defines no default of its own: without flags it runs RestoreOptions(), and --help shows them."""
-    from noisekit.pipelines.restore import RestoreOptions
-
     from noisekit.api import restore as api_restore
+    from noisekit.pipelines.restore import RestoreOptions
 
     seen = {}
 

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 from extract_fakes import EnergyFinder
-from noisekit.manifests import read_manifest, write_part
-from noisekit.pipelines.cut_checks import CutRules, FloorMeter, measure_cut, refusal
-from noisekit.pipelines.extract_cut import ExtractConfig, RecordingTask, extract_recording
 
 from noisekit.audio import load_audio
 from noisekit.datadir import DataDir
+from noisekit.manifests import read_manifest, write_part
+from noisekit.pipelines.cut_checks import CutRules, FloorMeter, measure_cut, refusal
+from noisekit.pipelines.extract_cut import ExtractConfig, RecordingTask, extract_recording
 
 SR = 44100
 RULES = CutRules()

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from noisekit.datadir import DataDir
 from noisekit.manifests import write_manifest
 from noisekit.pipelines.dataset_card import render_dataset_card, write_dataset_card
-
-from noisekit.datadir import DataDir
 
 
 def _row(i: int, capture: str, device: str, speed: float, who: str, lic: str, status: str = "ok") -> dict:

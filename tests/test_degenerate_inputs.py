@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 from extract_fakes import EnergyFinder, write_fake_side
-from noisekit.pipelines import tape
-from noisekit.pipelines import tape_checks as tc
-from noisekit.pipelines.extract import extract
 from tape_helpers import SR, ToneDetectorClassifier, blank_noise, write_capture
 
 from noisekit.datadir import DataDir
+from noisekit.pipelines import tape
+from noisekit.pipelines import tape_checks as tc
+from noisekit.pipelines.extract import extract
 
 SHORT_S = (1 / SR, 0.3, 0.6, 1.0)
 

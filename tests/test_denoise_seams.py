@@ -9,6 +9,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
+from scipy.signal import butter, correlate, sosfiltfilt
+from scipy.signal.windows import hann
+
 from noisekit.denoiser.checkpoint import find_model, load_model
 from noisekit.denoiser.inference import (
     ChunkedDenoiser,
@@ -19,8 +22,6 @@ from noisekit.denoiser.inference import (
     wave_fn,
 )
 from noisekit.denoiser.model import TwoStageUNet, preset
-from scipy.signal import butter, correlate, sosfiltfilt
-from scipy.signal.windows import hann
 
 SR = 44100
 

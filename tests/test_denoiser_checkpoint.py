@@ -8,6 +8,7 @@ import pickle
 import pytest
 import torch
 from denoiser_helpers import TINY
+
 from noisekit.denoiser.checkpoint import (
     export_weights,
     load_checkpoint,
@@ -16,7 +17,6 @@ from noisekit.denoiser.checkpoint import (
     shipped_model_path,
 )
 from noisekit.denoiser.model import TwoStageUNet
-
 from noisekit.errors import CheckpointError
 
 
@@ -95,9 +95,9 @@ def test_shipped_model_path_is_none_or_a_complete_pair() -> None:
 @pytest.mark.skipif(shipped_model_path("small") is None, reason="no shipped weights in denoiser/weights/")
 def test_shipped_small_model_removes_synthetic_disc_noise() -> None:
     from denoiser_helpers import tone
+
     from noisekit.denoiser.model import preset
     from noisekit.denoiser.validation import delta_snr
-
     from noisekit.seeding import rng_for
     from noisekit.synth.gramophone import draw_gramophone_params, render_gramophone_noise
     from noisekit.synth.mix import mix_at_snr

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from denoiser_helpers import SR, make_datadir
-from noisekit.denoiser.data import MIX_PRESETS, Clip, MixConfig, MixParams, apply_mix, looped, noise_clips, open_split
 
+from noisekit.denoiser.data import MIX_PRESETS, Clip, MixConfig, MixParams, apply_mix, looped, noise_clips, open_split
 from noisekit.errors import NoisekitError
 from noisekit.signal import snr_db
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import torch
 from denoiser_helpers import TINY
+from torch import nn
+
 from noisekit.denoiser.describe import _count_macs, describe
 from noisekit.denoiser.model import TwoStageUNet, preset
-from torch import nn
 
 
 def test_parameters_match_the_built_model() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 from denoiser_helpers import TINY
+
 from noisekit.denoiser.model import PRESETS, ModelConfig, TwoStageUNet, build_model, preset
 from noisekit.denoiser.stft import wave_to_spec
 from noisekit.denoiser.validation import mae_loss

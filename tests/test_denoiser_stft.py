@@ -6,6 +6,7 @@ import math
 
 import pytest
 import torch
+
 from noisekit.denoiser.stft import StftConfig, freq_encoding, spec_to_wave, wave_to_spec
 
 

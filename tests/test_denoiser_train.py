@@ -12,9 +12,9 @@ import pytest
 import torch
 from click.testing import CliRunner
 from denoiser_helpers import TINY, make_datadir
+
 from noisekit.denoiser.checkpoint import load_checkpoint
 from noisekit.denoiser.train import StepBatches, TrainConfig, train, train_config
-
 from noisekit.errors import NoisekitError
 
 ROOT = Path(__file__).resolve().parents[1]

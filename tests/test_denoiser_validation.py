@@ -7,6 +7,7 @@ import math
 import numpy as np
 import torch
 from denoiser_helpers import TINY
+
 from noisekit.denoiser.model import TwoStageUNet
 from noisekit.denoiser.validation import (
     ValidationSet,
@@ -15,7 +16,6 @@ from noisekit.denoiser.validation import (
     validate_model,
     validate_noisereduce,
 )
-
 from noisekit.signal import snr_db
 
 

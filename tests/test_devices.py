@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from noisekit.manifests import read_manifest
-from noisekit.pipelines import devices as dv
 
 from noisekit.datadir import DataDir
+from noisekit.manifests import read_manifest
+from noisekit.pipelines import devices as dv
 
 
 def test_shipped_registry_starts_with_the_seed_papers_decks():

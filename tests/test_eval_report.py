@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 from click.testing import CliRunner
 from eval_helpers import make_datadir, tiny_checkpoint
-from noisekit.denoiser.eval_report import markdown, metric_table, write_report
-from noisekit.denoiser.evaluate import EvalConfig, EvalResult, summarize
 
 from noisekit.cli import main
+from noisekit.denoiser.eval_report import markdown, metric_table, write_report
+from noisekit.denoiser.evaluate import EvalConfig, EvalResult, summarize
 
 
 def _result() -> EvalResult:

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 from eval_helpers import SR, make_datadir, tiny_checkpoint
+
+from noisekit.datadir import DataDir
 from noisekit.denoiser.classical import BASELINES
 from noisekit.denoiser.evaluate import (
     MODEL_METHOD,
@@ -22,8 +24,6 @@ from noisekit.denoiser.evaluate import (
     select_methods,
     summarize,
 )
-
-from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
 
 

@@ -10,12 +10,12 @@ import pytest
 import soundfile as sf
 from click.testing import CliRunner
 from extract_fakes import random_classifier, write_fake_side
-from noisekit.denoiser.classical.signals import SR, add_noise, coloured_noise, notes
 from tape_helpers import ToneDetectorClassifier, blank_noise, write_capture
 
 from noisekit.cli import main
 from noisekit.commands import tape as tape_cmd
 from noisekit.commands.common import BUG, FAILED, OK, USAGE
+from noisekit.denoiser.classical.signals import SR, add_noise, coloured_noise, notes
 
 JUNK = b"RIFF0000WAVEjunk"
 

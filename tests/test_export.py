@@ -15,14 +15,14 @@ import soundfile as sf
 import yaml
 from click.testing import CliRunner
 from extract_fakes import EnergyFinder, write_fake_side
-from noisekit.manifests import write_manifest
-from noisekit.pipelines.export import export, plan_shards, recording_name
-from noisekit.pipelines.extract import extract
 
 from noisekit.cli import main
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
 from noisekit.fsutil import md5_file
+from noisekit.manifests import write_manifest
+from noisekit.pipelines.export import export, plan_shards, recording_name
+from noisekit.pipelines.extract import extract
 
 SR = 44100
 

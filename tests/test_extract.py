@@ -13,12 +13,12 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from extract_fakes import EnergyFinder, write_fake_side
-from noisekit.manifests import part_names, write_manifest
-from noisekit.pipelines.extract import extract, tasks_from_inputs
 
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
 from noisekit.fsutil import md5_file
+from noisekit.manifests import part_names, write_manifest
+from noisekit.pipelines.extract import extract, tasks_from_inputs
 
 TESTS = Path(__file__).resolve().parent
 

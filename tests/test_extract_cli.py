@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from extract_fakes import random_classifier, write_fake_side
-from noisekit.classifier.segmenter import SegmenterParams
-from noisekit.manifests import part_names, read_manifest
-from noisekit.pipelines.extract_cut import ClassifierFinder
 
+from noisekit.classifier.segmenter import SegmenterParams
 from noisekit.cli import main
 from noisekit.datadir import DataDir
+from noisekit.manifests import part_names, read_manifest
+from noisekit.pipelines.extract_cut import ClassifierFinder
 
 
 @pytest.fixture(scope="module")

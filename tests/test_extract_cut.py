@@ -9,6 +9,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 from extract_fakes import EnergyFinder, Seg, write_fake_side
+
+from noisekit.audio import load_audio
+from noisekit.datadir import DataDir
+from noisekit.errors import AudioError
 from noisekit.manifests import part_names, read_manifest
 from noisekit.pipelines.extract_cut import (
     ExtractConfig,
@@ -18,10 +22,6 @@ from noisekit.pipelines.extract_cut import (
     run_task,
     segment_id,
 )
-
-from noisekit.audio import load_audio
-from noisekit.datadir import DataDir
-from noisekit.errors import AudioError
 from noisekit.signal import rms_dbfs
 
 SR = 44100

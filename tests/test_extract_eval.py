@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+
 from noisekit.classifier.checkpoint import checkpoint_paths
+from noisekit.datadir import DataDir
 from noisekit.manifests import to_table
 from noisekit.pipelines.extract import extract
 from noisekit.pipelines.extract_eval import heldout_seeds, score_manifest, write_heldout_sides
-
-from noisekit.datadir import DataDir
 
 
 def _rows(*cuts: tuple[str, float, float], failed: str | None = None) -> list[dict]:

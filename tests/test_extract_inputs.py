@@ -11,11 +11,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from extract_fakes import EnergyFinder, write_fake_side
-from noisekit.manifests import part_names, parts_dir
-from noisekit.pipelines.extract import extract
 
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
+from noisekit.manifests import part_names, parts_dir
+from noisekit.pipelines.extract import extract
 
 
 def _run(data: DataDir, inputs: list[Path], **kw):

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
+from noisekit.audio import SAMPLE_RATE, iter_blocks
 from noisekit.classifier.checkpoint import checkpoint_paths
+from noisekit.datadir import DataDir
 from noisekit.pipelines.cut_checks import CutRules, FloorMeter, measure_cut
 from noisekit.pipelines.extract import extract
 from noisekit.pipelines.extract_cut import LOCAL_LICENCE, read_span
-
-from noisekit.audio import SAMPLE_RATE, iter_blocks
-from noisekit.datadir import DataDir
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "real"
 FILES = ("Air_Bach.ogg", "Enrico_Caruso_Donna_non_vidi_mai.ogg", "No_Pagliaccio_non_son.ogg", "Vesti_La_Giubba.ogg")

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import torch
 from denoiser_helpers import TINY, make_datadir
+
+from noisekit.datadir import DataDir
 from noisekit.denoiser.checkpoint import load_model
 from noisekit.denoiser.data import noise_clips
 from noisekit.denoiser.model import TwoStageUNet, preset
 from noisekit.manifests import read_manifest
-
-from noisekit.datadir import DataDir
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("gpu_train", ROOT / "benchmarks" / "gpu_train.py")

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 from fake_archive import FakeArchive, fast_policy, sample_item
-from noisekit.manifests import read_manifest
-from noisekit.pipelines.harvest import HarvestOptions, harvest
 
 from noisekit.archive.download import PARTIAL_PREFIX
 from noisekit.archive.layout import LayoutFile
 from noisekit.datadir import DataDir
+from noisekit.manifests import read_manifest
+from noisekit.pipelines.harvest import HarvestOptions, harvest
 
 WEIRD = "Ça m'plaît (Part {i})? #2 100% Live!, Vol. ñ.flac"
 

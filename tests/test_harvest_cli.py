@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from fake_archive import FakeArchive, fast_policy, flac_bytes, sample_item
-from noisekit.manifests import read_manifest
-from noisekit.pipelines.harvest import HarvestOptions, harvest
 
 from noisekit.archive.download import PARTIAL_PREFIX
 from noisekit.archive.layout import LayoutFile
 from noisekit.cli import main
 from noisekit.datadir import DataDir
+from noisekit.manifests import read_manifest
+from noisekit.pipelines.harvest import HarvestOptions, harvest
 
 ROOT = Path(__file__).resolve().parents[1]
 

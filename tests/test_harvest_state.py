@@ -6,6 +6,7 @@ import threading
 import time
 from datetime import UTC, datetime
 
+from noisekit.datadir import DataDir
 from noisekit.manifests import read_manifest, write_manifest
 from noisekit.pipelines.harvest import HarvestOptions, harvest
 from noisekit.pipelines.harvest_state import (
@@ -17,8 +18,6 @@ from noisekit.pipelines.harvest_state import (
     known_files,
     still_verified,
 )
-
-from noisekit.datadir import DataDir
 
 
 def _row(identifier, file, status="ok", **kw):

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
+
 from noisekit.denoiser.inference import ChunkedDenoiser, denoise_array, denoise_file, output_paths
 from noisekit.denoiser.model import build_model
-
 from noisekit.errors import AudioError
 
 

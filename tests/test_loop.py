@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from noisekit.pipelines.loop import (
     CROSSFADE_S,
     LoopError,

@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
-import noisekit.manifests.io as mio
 import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
+import noisekit.manifests.io as mio
+from noisekit.datadir import DataDir
+from noisekit.errors import ManifestError
 from noisekit.manifests import (
     TABLES,
     consolidate_parts,
@@ -21,9 +24,6 @@ from noisekit.manifests import (
     write_manifest,
     write_part,
 )
-
-from noisekit.datadir import DataDir
-from noisekit.errors import ManifestError
 
 NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC)
 

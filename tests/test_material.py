@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+
+from noisekit.datadir import DataDir
+from noisekit.errors import NoisekitError
 from noisekit.manifests import read_manifest
 from noisekit.pipelines import debian
 from noisekit.pipelines.debian import Licence, check_package_name, read_licence
 from noisekit.pipelines.material import MaterialOptions, MaterialSource, fetch_material
-
-from noisekit.datadir import DataDir
-from noisekit.errors import NoisekitError
 
 pytestmark = pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="dpkg-deb is needed to build the package")
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+
 from noisekit.classifier.material_sides import Clip, Recipe, build_side, programme_pool
 from noisekit.classifier.metrics import intersect, total_s
 from noisekit.classifier.noise_models import (
@@ -19,7 +20,6 @@ from noisekit.classifier.noise_models import (
     real_noise_clip,
     wow_warp,
 )
-
 from noisekit.errors import NoisekitError
 from noisekit.seeding import rng_for
 

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+
 from noisekit.denoiser.metrics import (
     delta_si_sdr,
     delta_snr,

@@ -11,6 +11,8 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
+
+from noisekit.cli import main
 from noisekit.pipelines import stages  # noqa: F401  (registers the stage types)
 from noisekit.pipelines.options import (
     CaptureDetails,
@@ -30,8 +32,6 @@ from noisekit.pipelines.options import (
 )
 from noisekit.pipelines.params import check_params
 from noisekit.pipelines.runner import STAGE_TYPES, PipelineError, load_pipeline
-
-from noisekit.cli import main
 
 
 def _config(tmp_path: Path, body: str) -> Path:
@@ -234,9 +234,8 @@ def test_train_defaults_are_train_configs():
 def test_material_stage_runs_from_a_local_cache_and_names_what_failed(tmp_path):
     """`noisekit run` with a material stage: a real .deb (built here) read from `cache`, decoded and indexed; its
     unreadable member is a failed item, so the run exits 1 naming it."""
-    from noisekit.manifests import read_manifest
-
     from noisekit.datadir import DataDir
+    from noisekit.manifests import read_manifest
     from tests.test_material import build_deb
 
     build_deb(tmp_path / "debs")

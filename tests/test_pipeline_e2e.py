@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
+from noisekit.datadir import DataDir
 from noisekit.manifests import read_manifest
 from noisekit.pipelines import stages  # noqa: F401  (registers the stage types)
 from noisekit.pipelines.demo_archive import read_ground_truth
 from noisekit.pipelines.extract_eval import score_manifest
 from noisekit.pipelines.runner import load_pipeline, run_pipeline
-
-from noisekit.datadir import DataDir
 
 WEIGHTS = Path(__file__).resolve().parent.parent / "classifier" / "weights"
 

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from denoiser_helpers import tone
-from noisekit.manifests import read_manifest
-from noisekit.pipelines.clean import assign_split, build_clean_manifest
 
 from noisekit.audio import write_audio
 from noisekit.cli import main
 from noisekit.datadir import DataDir
 from noisekit.errors import NoisekitError
+from noisekit.manifests import read_manifest
+from noisekit.pipelines.clean import assign_split, build_clean_manifest
 
 
 def _music(root, groups: int = 6, per_group: int = 2) -> None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from extract_fakes import EnergyFinder
 from fake_archive import SAMPLE_LICENSE_URL, SAMPLE_RIGHTS, FakeArchive, fast_policy, sample_item
+
+from noisekit.archive.metadata import NONE_STATED, NOT_RECORDED, licence_statement, parse_item_metadata
+from noisekit.datadir import DataDir
 from noisekit.manifests import read_manifest
 from noisekit.pipelines.dataset_card import render_dataset_card
 from noisekit.pipelines.export import export
 from noisekit.pipelines.extract import extract
 from noisekit.pipelines.harvest import HarvestOptions, harvest
-
-from noisekit.archive.metadata import NONE_STATED, NOT_RECORDED, licence_statement, parse_item_metadata
-from noisekit.datadir import DataDir
 
 CC_BY = "https://creativecommons.org/licenses/by/4.0/"
 

@@ -12,11 +12,11 @@ import threading
 
 import numpy as np
 import pytest
-from noisekit.manifests import merge_manifest
-from noisekit.pipelines.report import build_report, find_evaluation
 
 from noisekit.audio import write_audio
 from noisekit.datadir import DataDir
+from noisekit.manifests import merge_manifest
+from noisekit.pipelines.report import build_report, find_evaluation
 
 
 def _dataset(tmp_path, n_gram: int = 5, n_tape: int = 2) -> DataDir:

@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
+
 from noisekit.denoiser.classical.signals import SR, add_noise, coloured_noise, notes, plant_clicks
 from noisekit.pipelines.restore import (
     RestoreOptions,
@@ -12,7 +13,6 @@ from noisekit.pipelines.restore import (
     restore_array,
     restore_file,
 )
-
 from noisekit.signal import snr_db
 
 

@@ -4,6 +4,7 @@ bad files fail alone."""
 import numpy as np
 import pytest
 import soundfile as sf
+
 from noisekit.denoiser.classical.inpaint import InpaintParams, detect_gaps
 from noisekit.denoiser.classical.signals import SR, add_noise, coloured_noise, notes, plant_clicks
 from noisekit.pipelines.restore import RestoreOptions, output_paths, restore_array, restore_file, restore_files

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from noisekit.manifests import merge_manifest, read_manifest, write_manifest
-from noisekit.pipelines.runner import PipelineError, load_pipeline, run_pipeline, stage_type
 
 from noisekit.cli import main
 from noisekit.datadir import DataDir
+from noisekit.manifests import merge_manifest, read_manifest, write_manifest
+from noisekit.pipelines.runner import PipelineError, load_pipeline, run_pipeline, stage_type
 
 CALLS: list[str] = []
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from noisekit.pipelines.silence import sound_spans
 
 SR = 44100

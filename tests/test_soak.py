@@ -19,8 +19,9 @@ import psutil
 import pyarrow.parquet as pq
 import pytest
 from extract_fakes import write_fake_side
-from noisekit.pipelines.tape_demo import make_demo_bundle
 from tape_helpers import blank_noise, write_capture
+
+from noisekit.pipelines.tape_demo import make_demo_bundle
 
 pytestmark = pytest.mark.slow
 

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from noisekit.pipelines.splits import assign_splits, check_fractions, split_for
 
 

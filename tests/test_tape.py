@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from noisekit.manifests import read_manifest
-from noisekit.pipelines import tape
-from noisekit.pipelines.devices import DeviceError
 from tape_helpers import SR, ToneDetectorClassifier, blank_noise, music, write_capture
 
 from noisekit.audio import audio_info, load_audio
 from noisekit.datadir import DataDir
+from noisekit.manifests import read_manifest
+from noisekit.pipelines import tape
+from noisekit.pipelines.devices import DeviceError
 
 META = tape.CaptureMeta(
     "revox a-77",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from noisekit.pipelines import tape_checks as tc
 from tape_helpers import SR, ToneDetectorClassifier, blank_noise, music, shipped_classifier, write_capture
+
+from noisekit.pipelines import tape_checks as tc
 
 CHECKS = ["readable", "sample_rate", "clipping", "dc_offset", "silence_dropouts", "hum", "length", "content"]
 

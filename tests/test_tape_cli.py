@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-from noisekit.manifests import read_manifest
 from tape_helpers import ToneDetectorClassifier, blank_noise, write_capture
 
 from noisekit.cli import main
 from noisekit.commands import tape as tape_cmd
 from noisekit.datadir import DataDir
+from noisekit.manifests import read_manifest
 
 
 @pytest.fixture(autouse=True)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import zipfile
 
-from noisekit.pipelines.bundle_ingest import ingest_bundle
-from noisekit.pipelines.tape_checks import run_checks
-from noisekit.pipelines.tape_demo import make_demo_bundle, synth_blank_capture
 from tape_helpers import ToneDetectorClassifier
 
 from noisekit.audio import audio_info, load_audio
 from noisekit.datadir import DataDir
+from noisekit.pipelines.bundle_ingest import ingest_bundle
+from noisekit.pipelines.tape_checks import run_checks
+from noisekit.pipelines.tape_demo import make_demo_bundle, synth_blank_capture
 
 
 def test_synthetic_capture_is_deterministic_and_passes_validation(tmp_path):

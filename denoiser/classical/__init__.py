@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+
 from noisekit.denoiser.classical.chain import classical_chain
 from noisekit.denoiser.classical.logmmse import logmmse
 from noisekit.denoiser.classical.lsa import lsa

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from noisekit.denoiser.classical.declick import DeclickParams, declick
 from noisekit.denoiser.classical.lsa import lsa
 

@@ -24,12 +24,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from noisekit.denoiser.classical.clickdetect import EventRule, Events, judge, local_scale, threshold_map
-from noisekit.denoiser.classical.lpc import burg_batch, coefficient_autocorrelation, fill_gaps, lsar_interpolate
-from noisekit.denoiser.classical.spectral import check_signal
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.ndimage import binary_dilation
 
+from noisekit.denoiser.classical.clickdetect import EventRule, Events, judge, local_scale, threshold_map
+from noisekit.denoiser.classical.lpc import burg_batch, coefficient_autocorrelation, fill_gaps, lsar_interpolate
+from noisekit.denoiser.classical.spectral import check_signal
 from noisekit.errors import ConfigError
 from noisekit.signal import runs
 

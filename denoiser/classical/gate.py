@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from noisekit.denoiser.classical.declick import detect, fit_block_models
 
 from noisekit.audio import SAMPLE_RATE, resample
+from noisekit.denoiser.classical.declick import detect, fit_block_models
 from noisekit.errors import CheckpointError
 
 WEIGHTS_PATH = Path(__file__).with_name("gate_weights.json")

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+
 from noisekit.denoiser.classical.lpc import fill_gap
 from noisekit.denoiser.classical.spectral import check_signal
-
 from noisekit.errors import ConfigError
 from noisekit.signal import runs
 

@@ -9,6 +9,7 @@ the input so the output has the input's length.
 from __future__ import annotations
 
 import numpy as np
+
 from noisekit.denoiser.classical.spectral import check_signal
 
 _saved = np.geterr()

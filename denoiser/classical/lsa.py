@@ -9,8 +9,9 @@ vectorised over frequency.
 from __future__ import annotations
 
 import numpy as np
-from noisekit.denoiser.classical.spectral import analyse, check_signal, quietest_frames_psd, synthesise
 from scipy.special import exp1
+
+from noisekit.denoiser.classical.spectral import analyse, check_signal, quietest_frames_psd, synthesise
 
 
 def lsa_gains(

@@ -10,6 +10,7 @@ windows instead of estimating the noise from the whole (music-dominated) signal.
 from __future__ import annotations
 
 import numpy as np
+
 from noisekit.denoiser.classical.spectral import check_signal
 
 FREQ_SMOOTH_HZ = 100.0

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from noisekit.denoiser.classical.spectral import analyse, check_signal, quietest_frames_psd, synthesise
 from scipy.signal import lfilter
+
+from noisekit.denoiser.classical.spectral import analyse, check_signal, quietest_frames_psd, synthesise
 
 
 def wiener(
