@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from noisekit.pipelines.export import remove_stale_staging
 
 from noisekit.cli import main
 from noisekit.commands.common import lock_if_inside
 from noisekit.datadir import DataDir
 from noisekit.lock import LOCK_NAME, DataDirBusy, datadir_lock
+from noisekit.pipelines.export import remove_stale_staging
 
 _HOLD = """
 import sys, time
@@ -238,12 +238,16 @@ def test_two_ingest_tape_at_once_lose_nothing_reported_accepted(tmp_path):
 
     procs = [subprocess.Popen(argv(cap), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for cap in caps]
     outs = [(*p.communicate(timeout=300), p.returncode) for p in procs]
-    assert sorted(rc for *_, rc in outs) == [0, 2], outs
-    (won, _, _), (_, busy, _) = sorted(outs, key=lambda o: o[2])
-    loser = caps[[rc for *_, rc in outs].index(2)]
-    assert "1 capture(s) accepted" in won and "another noisekit run (pid" in busy
-    rerun = subprocess.run(argv(loser), capture_output=True, text=True, timeout=300)
-    assert rerun.returncode == 0 and "1 capture(s) accepted" in rerun.stdout
+    # Usually they overlap and one is refused; on a loaded machine the second may start after the first ended.
+    # Either way every run says exactly what happened, and what one reports accepted is kept.
+    assert 0 in [rc for *_, rc in outs] and {rc for *_, rc in outs} <= {0, 2}, outs
+    for cap, (out, err, rc) in zip(caps, outs, strict=True):
+        if rc == 0:
+            assert "1 capture(s) accepted" in out
+            continue
+        assert "another noisekit run (pid" in err
+        rerun = subprocess.run(argv(cap), capture_output=True, text=True, timeout=300)
+        assert rerun.returncode == 0 and "1 capture(s) accepted" in rerun.stdout
     table = pq.read_table(data / "manifests" / "tape.parquet")
     assert sorted(set(table.column("source").to_pylist())) == ["cap0", "cap1"]
     assert set(table.column("status").to_pylist()) == {"ok"}
