@@ -72,7 +72,7 @@ def _replace_rows(data: DataDir, base: Path, rows: list[dict], owned: bool) -> t
     return table, len(gone)
 
 
-def _balance(groups: dict[str, str]) -> dict[str, str]:
+def balance_splits(groups: dict[str, str]) -> dict[str, str]:
     """With 3+ groups, make sure valid and test each get at least one (the train groups give them up)."""
     if len(groups) < 3:
         return groups
@@ -129,7 +129,7 @@ def build_clean_manifest(
         )
     if not rows:
         raise NoisekitError(f"{folder}: none of {len(files)} audio file(s) is readable: {failed[:3]}")
-    splits = _balance({g: assign_split(g, valid, test, seed) for g in {r["group"] for r in rows}})
+    splits = balance_splits({g: assign_split(g, valid, test, seed) for g in {r["group"] for r in rows}})
     for row in rows:
         row["split"] = splits[row["group"]]
     table, gone = _replace_rows(data, base, rows, owned=not inside)

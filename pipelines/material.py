@@ -4,8 +4,8 @@ sound effects, fetched by name, decoded to FLAC and indexed with each source's l
 Layout: ``D/material/<kind>/<package>/<track>/<track>.flac`` (a folder per track, so `noisekit manifest
 clean D/material/music` groups by track), and ``manifests/material.parquet`` with one row per decoded
 member: its package and version, the member's path in the package, the licence the package states, and a
-split drawn per package, so that a part of every source is kept out of training (and a source can be left
-out whole for leave-one-source-out validation).
+split drawn per track and balanced within each package, so that a part of every source is kept out of
+training (and a source can be left out whole for leave-one-source-out validation).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from noisekit.audio import load_audio, write_audio
 from noisekit.datadir import DataDir
 from noisekit.errors import AudioError, NoisekitError
 from noisekit.manifests import merge_manifest, read_manifest
-from noisekit.pipelines.clean import _balance, assign_split
+from noisekit.pipelines.clean import assign_split, balance_splits
 from noisekit.pipelines.debian import expand_containers, obtain_deb, read_licence, unpack_deb
 from noisekit.pipelines.options import MaterialOptions, MaterialSource
 
@@ -75,7 +75,7 @@ def _decode(root: Path, member: str, target: Path) -> dict:
     return {"duration_s": seconds, "sample_rate": sr, "channels": audio.shape[0], "gain_db": 20 * np.log10(gain)}
 
 
-def fetch_source(data: DataDir, source: MaterialSource, options: MaterialOptions, result: MaterialResult) -> list[dict]:
+def fetch_source(data: DataDir, source: MaterialSource, options: MaterialOptions) -> list[dict]:
     """Fetch, unpack and decode one package; returns its material rows (failed members are rows too)."""
     cache = options.cache or data.root / "material" / ".debs"
     deb = obtain_deb(source.package, Path(cache))
@@ -113,7 +113,7 @@ def fetch_source(data: DataDir, source: MaterialSource, options: MaterialOptions
             rows.append(row)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    splits = _balance({r["group"]: assign_split(r["group"], options.valid, options.test) for r in rows})
+    splits = balance_splits({r["group"]: assign_split(r["group"], options.valid, options.test) for r in rows})
     for row in rows:
         row["split"] = splits[row["group"]]
     return rows
@@ -131,7 +131,7 @@ def fetch_material(data: DataDir, options: MaterialOptions) -> MaterialResult:
     result = MaterialResult()
     for source in options.sources:
         try:
-            rows = fetch_source(data, source, options, result)
+            rows = fetch_source(data, source, options)
         except NoisekitError as exc:
             result.failed.append(str(exc))
             continue

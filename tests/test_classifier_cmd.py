@@ -11,6 +11,12 @@ from noisekit.cli import main
 from tests.test_classifier_labels import write_labels
 
 
+def _tiny_train(out) -> list[str]:
+    """`classifier train` arguments for a one-step run on tiny scenes (seconds, not minutes)."""
+    args = ["--steps", "1", "--batch", "1", "--scene-s", "2", "--workers", "0", "--pool-tracks", "1"]
+    return ["classifier", "train", *args, "--out", str(out)]
+
+
 def test_train_then_evaluate_on_labels(tmp_path):
     runner = CliRunner()
     out = tmp_path / "model"
@@ -53,25 +59,7 @@ def test_train_then_evaluate_on_labels(tmp_path):
 def test_tampered_model_gives_one_line_error(tmp_path):
     runner = CliRunner()
     out = tmp_path / "model"
-    runner.invoke(
-        main,
-        [
-            "classifier",
-            "train",
-            "--steps",
-            "1",
-            "--batch",
-            "1",
-            "--scene-s",
-            "2",
-            "--workers",
-            "0",
-            "--pool-tracks",
-            "1",
-            "--out",
-            str(out),
-        ],
-    )
+    runner.invoke(main, _tiny_train(out))
     w = out / "noise_cnn.safetensors"
     w.write_bytes(w.read_bytes()[:-8] + b"\x00" * 8)
     res = runner.invoke(main, ["classifier", "evaluate", "--sides", "0", "--scenes", "0", "--model", str(out)])
@@ -84,25 +72,7 @@ def test_train_context_then_fine_tuning_keeps_the_context_stage(tmp_path):
 
     runner = CliRunner()
     base, ctx, tuned = tmp_path / "base", tmp_path / "ctx", tmp_path / "tuned"
-    res = runner.invoke(
-        main,
-        [
-            "classifier",
-            "train",
-            "--steps",
-            "1",
-            "--batch",
-            "1",
-            "--scene-s",
-            "2",
-            "--workers",
-            "0",
-            "--pool-tracks",
-            "1",
-            "--out",
-            str(base),
-        ],
-    )
+    res = runner.invoke(main, _tiny_train(base))
     assert res.exit_code == 0, res.output
     res = runner.invoke(
         main,
