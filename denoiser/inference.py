@@ -54,13 +54,19 @@ class Geometry:
 
 
 class ModelWave:
-    """A model as a no-grad :data:`WaveFn`, with the chunk :class:`Geometry` its STFT and U-Net need."""
+    """A model as a no-grad :data:`WaveFn`, with the chunk :class:`Geometry` its STFT and U-Net need.
+
+    On the CPU the module's weights are switched to the channels-last memory format (in place).
+    """
 
     def __init__(self, model: torch.nn.Module | WaveFn, device: str | torch.device = "cpu") -> None:
         self.call = getattr(model, "denoise_wave", model)
         self.device = device
         if isinstance(model, torch.nn.Module):
             model.eval()
+            if torch.device(device).type == "cpu":
+                # oneDNN's NHWC convolutions: 1.8x faster on this CPU, the same output to -128 dB
+                model.to(memory_format=torch.channels_last)
         cfg: Any = getattr(model, "cfg", None)  # duck-typed: any model whose config has the STFT grid
         has_grid = all(hasattr(cfg, k) for k in ("hop", "depth", "sample_rate"))
         self.geometry = (

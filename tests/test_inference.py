@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from noisekit.denoiser.inference import ChunkedDenoiser, denoise_array, denoise_file, output_paths
+from noisekit.denoiser.inference import ChunkedDenoiser, denoise_array, denoise_file, output_paths, wave_fn
 from noisekit.denoiser.model import build_model
 from noisekit.errors import AudioError
 
@@ -105,6 +105,20 @@ def test_real_model_adapter_keeps_shape():
     x = (0.1 * np.random.default_rng(1).standard_normal((2, 100_000))).astype(np.float32)
     y = denoise_array(x, 32000, model, chunk_s=1.5)
     assert y.shape == x.shape and np.isfinite(y).all()
+
+
+def test_model_wave_runs_channels_last_on_cpu_with_the_same_output():
+    torch.manual_seed(0)
+    model = build_model("small").eval()
+    x = torch.from_numpy((0.1 * np.random.default_rng(2).standard_normal((2, 3 * 44100))).astype(np.float32))
+    with torch.inference_mode():
+        reference = model.denoise_wave(x)
+    kernels = [p for p in model.parameters() if p.dim() == 4 and p.shape[1] > 1 and p.shape[2] * p.shape[3] > 1]
+    assert kernels and not any(p.is_contiguous(memory_format=torch.channels_last) for p in kernels)
+    wrapped = wave_fn(model)
+    assert all(p.is_contiguous(memory_format=torch.channels_last) for p in kernels)
+    y = wrapped(x)
+    assert torch.sum((y - reference) ** 2) / torch.sum(reference**2) < 1e-9  # below -90 dB: layout only
 
 
 def _write(path, audio, sr, subtype="PCM_16"):
