@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from noisekit.denoiser.classical.gate import MIN_SECONDS, Stretch, decide, gate_features, stretch_bounds
-from noisekit.denoiser.classical.inpaint import InpaintParams, _constant_runs, _dropout_runs, merge_gaps
+from noisekit.denoiser.classical.inpaint import InpaintParams, constant_runs, dropout_runs, merge_gaps
 from noisekit.signal import fade_in
 
 Gap = tuple[int, int, str]
@@ -118,10 +118,10 @@ class GapScan:
         o = self.offset
         lead = np.r_[self.last, chunk] if self.last is not None else chunk
         base = o - 1 if self.last is not None else o
-        for s, e in _constant_runs(lead, self.params.silence_eps, 2):
+        for s, e in constant_runs(lead, self.params.silence_eps, 2):
             self._join(self.silences, int(s) + base, int(e) + base, base, overlap=True)
         if self.params.detect_dropouts:
-            for s, e in _dropout_runs(chunk, self.sr, self.params):
+            for s, e in dropout_runs(chunk, self.sr, self.params):
                 self._join(self.dropouts, int(s) + o, int(e) + o, o, overlap=False)
         self.offset += len(chunk)
         self.last = float(chunk[-1])

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from noisekit.denoiser.classical.clickdetect import EventRule
-from noisekit.denoiser.classical.declick import DeclickParams, _block_len, declick
+from noisekit.denoiser.classical.declick import DeclickParams, block_len, declick
 from noisekit.denoiser.classical.inpaint import Gap as GapResult
-from noisekit.denoiser.classical.inpaint import InpaintParams, inpaint
+from noisekit.denoiser.classical.inpaint import InpaintParams, inpaint, reach
 from noisekit.pipelines.restore_scan import GapScan, GateScan, Plan
 from noisekit.signal import fade_in, runs
 
@@ -78,7 +78,7 @@ class DeclickStage(Stage):
     def __init__(self, plan: Plan, channels: int, sr: int, params: DeclickParams, cell_s: float) -> None:
         # cells and context are whole numbers of the detector's model blocks and scale frames, so a click is
         # judged on the same blocks and frames whichever cell sees it
-        unit = math.lcm(_block_len(sr, params), max(1, int(round(EventRule.frame_s * sr))))
+        unit = math.lcm(block_len(sr, params), max(1, int(round(EventRule.frame_s * sr))))
         context = align(sr, unit)
         super().__init__(plan, channels, align(int(cell_s * sr), unit), context, context)
         self.sr, self.params = sr, params
@@ -166,7 +166,7 @@ class InpaintStage(Stage):
 
     def __init__(self, plan: Plan, channels: int, sr: int, params: InpaintParams, cell_s: float) -> None:
         self.max_len = int(round(params.max_gap_s * sr))
-        context = int(max(params.context_s * sr, params.context_factor * self.max_len)) + self.max_len + 1
+        context = reach(params, sr) + self.max_len + 1
         super().__init__(plan, channels, int(cell_s * sr), context, context)
         self.sr, self.params = sr, params
         self.inside = [[g for g in gaps if plan.active_mask(g[0], g[1]).all()] for gaps in plan.gaps]

@@ -70,3 +70,20 @@ def test_a_20_ms_gap_in_harmonic_notes_is_refilled_above_10_db():
     assert [(g.start, g.stop, g.status) for g in result.gaps] == [(start, stop, "filled")]
     assert snr_db(clean[start:stop], result.audio[start:stop]) >= 10.0
     assert snr_db(clean[start:stop], x[start:stop]) == 0.0  # the hole itself scores 0 dB
+
+
+def test_blend_refills_a_repeating_texture_that_ar_cannot_predict():
+    loop = np.random.default_rng(3).standard_normal(int(0.41 * SR)) * 0.1
+    clean = np.tile(loop, 10)[: 4 * SR] + sinusoids(4.0, hiss=0.0, seed=3) * 0.05
+    start, stop = 2 * SR, 2 * SR + int(0.02 * SR)
+    x = clean.copy()
+    x[start:stop] = 0.0
+    ar_only = inpaint(x, SR, InpaintParams(method="burg")).audio
+    blend = inpaint(x, SR).audio
+    ar_db, blend_db = snr_db(clean[start:stop], ar_only[start:stop]), snr_db(clean[start:stop], blend[start:stop])
+    assert ar_db < 6.0 and blend_db > 15.0 and blend_db > ar_db + 10.0  # the tones do not repeat with the loop
+
+
+def test_an_unknown_method_is_refused():
+    with pytest.raises(ValueError, match="method"):
+        inpaint(np.zeros(100), SR, InpaintParams(method="magic"))

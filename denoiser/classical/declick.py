@@ -91,7 +91,9 @@ def close_gaps(mask: np.ndarray, longest: int) -> np.ndarray:
     return out
 
 
-def _block_len(sr: int, params: DeclickParams) -> int:
+def block_len(sr: int, params: DeclickParams) -> int:
+    """Samples per AR model block: ``block_s`` at ``sr``, never under four times the order (the streaming
+    restore aligns its cells to it, so a click is judged on the same blocks whichever cell sees it)."""
     return max(int(round(params.block_s * sr)), 4 * params.order)
 
 
@@ -243,7 +245,7 @@ def _candidates(
     x: np.ndarray, a: np.ndarray, sr: int, params: DeclickParams, ignore: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray, Events]:
     """Extent mask (hysteresis at ``extent_threshold``), candidate runs and the click-or-music verdict on each."""
-    p, n_block = a.shape[1] - 1, _block_len(sr, params)
+    p, n_block = a.shape[1] - 1, block_len(sr, params)
     rule = EventRule(
         threshold=params.threshold,
         gauss_threshold=params.gauss_threshold,
@@ -310,7 +312,7 @@ def declick(
     params.validate()
     x = check_signal(x, "declick")
     xd = x.astype(np.float64)
-    n_block = _block_len(sr, params)
+    n_block = block_len(sr, params)
     empty = np.zeros((0, 2), dtype=np.int64)
     if len(x) < 2 * n_block:
         return DeclickResult(
