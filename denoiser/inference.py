@@ -40,6 +40,7 @@ WaveFn = Callable[[torch.Tensor], torch.Tensor]
 """A denoiser on waveforms: ``(batch, samples)`` float32 tensor in, the same shape out."""
 
 CHUNK_S = DenoiseOptions.chunk_s
+PRECISIONS = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 CONTEXT_S = 0.5  # discarded at each inner chunk edge; measured in docs/denoiser.md ("Seam-free chunks")
 OVERLAP = 4096  # crossfade between the kept parts of neighbouring chunks
 MIN_CHUNK = 2048  # an input shorter than this is zero-padded so the STFT has a full window
@@ -56,12 +57,17 @@ class Geometry:
 class ModelWave:
     """A model as a no-grad :data:`WaveFn`, with the chunk :class:`Geometry` its STFT and U-Net need.
 
-    On the CPU the module's weights are switched to the channels-last memory format (in place).
+    On the CPU the module's weights are switched to the channels-last memory format (in place). With
+    ``precision="bfloat16"`` the model runs under autocast (convolutions in bfloat16, float32 out).
     """
 
-    def __init__(self, model: torch.nn.Module | WaveFn, device: str | torch.device = "cpu") -> None:
+    def __init__(
+        self, model: torch.nn.Module | WaveFn, device: str | torch.device = "cpu", precision: str = "float32"
+    ) -> None:
+        if precision not in PRECISIONS:
+            raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
         self.call = getattr(model, "denoise_wave", model)
-        self.device = device
+        self.device, self.precision = device, precision
         if isinstance(model, torch.nn.Module):
             model.eval()
             if torch.device(device).type == "cpu":
@@ -74,13 +80,16 @@ class ModelWave:
         )
 
     def __call__(self, wave: torch.Tensor) -> torch.Tensor:
-        with torch.inference_mode():
+        dtype = PRECISIONS[self.precision]
+        with torch.inference_mode(), torch.autocast(torch.device(self.device).type, dtype, dtype != torch.float32):
             return self.call(wave.to(self.device)).float().cpu()
 
 
-def wave_fn(model: torch.nn.Module | WaveFn, device: str | torch.device = "cpu") -> ModelWave:
+def wave_fn(
+    model: torch.nn.Module | WaveFn, device: str | torch.device = "cpu", precision: str = "float32"
+) -> ModelWave:
     """Wrap a model as a no-grad :data:`WaveFn`: the two-stage U-Net via ``denoise_wave``, else its call."""
-    return model if isinstance(model, ModelWave) else ModelWave(model, device)
+    return model if isinstance(model, ModelWave) else ModelWave(model, device, precision)
 
 
 NO_MODEL_HELP = (

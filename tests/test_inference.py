@@ -7,9 +7,9 @@ import pytest
 import soundfile as sf
 import torch
 
-from noisekit.denoiser.inference import ChunkedDenoiser, denoise_array, denoise_file, output_paths, wave_fn
+from noisekit.denoiser.inference import ChunkedDenoiser, ModelWave, denoise_array, denoise_file, output_paths, wave_fn
 from noisekit.denoiser.model import build_model
-from noisekit.errors import AudioError
+from noisekit.errors import AudioError, ConfigError
 
 
 def identity(wave: torch.Tensor) -> torch.Tensor:
@@ -154,3 +154,15 @@ def test_denoise_file_bad_input_names_the_file(tmp_path):
     with pytest.raises(AudioError, match="broken.wav"):
         denoise_file(bad, tmp_path / "out", identity)
     assert not (tmp_path / "out" / "broken_denoised.wav").exists()
+
+
+def test_bfloat16_precision_is_close_to_float32_and_unknown_ones_are_refused():
+    torch.manual_seed(0)
+    model = build_model("small").eval()
+    x = torch.from_numpy((0.1 * np.random.default_rng(3).standard_normal((1, 2 * 44100))).astype(np.float32))
+    full, half = wave_fn(model)(x), ModelWave(model, "cpu", "bfloat16")(x)
+    assert half.dtype == torch.float32 and half.shape == full.shape
+    error_db = 10 * torch.log10(torch.sum((half - full) ** 2) / torch.sum(full**2))
+    assert not torch.equal(half, full) and error_db < -25  # bfloat16 arithmetic did run, and stayed close
+    with pytest.raises(ConfigError, match="precision"):
+        ModelWave(model, "cpu", "float16")

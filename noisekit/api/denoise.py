@@ -50,12 +50,20 @@ class DenoiseRun:
 class Denoiser:
     """A loaded two-stage U-Net with its chunking: :meth:`denoise` for arrays, :meth:`denoise_file` for files."""
 
-    def __init__(self, model: torch.nn.Module, source: Path, device: torch.device, chunk_s: float, batch_size: int):
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        source: Path,
+        device: torch.device,
+        chunk_s: float,
+        batch_size: int,
+        precision: str = DenoiseOptions.precision,
+    ):
         if chunk_s < MIN_CHUNK_S or batch_size < 1:
             raise ConfigError(f"chunk_s must be >= {MIN_CHUNK_S} and batch_size >= 1, got {chunk_s} and {batch_size}")
         self.model, self.source, self.device = model.to(device), source, device
         self.chunk_s, self.batch_size = chunk_s, batch_size
-        self.wave: ModelWave = wave_fn(self.model, device)
+        self.wave: ModelWave = wave_fn(self.model, device, precision)
 
     @property
     def name(self) -> str:
@@ -117,11 +125,13 @@ def load_denoiser(
     device: str = "cpu",
     chunk_s: float = CHUNK_S,
     batch_size: int = DenoiseOptions.batch_size,
+    precision: str = DenoiseOptions.precision,
 ) -> Denoiser:
     """A :class:`Denoiser` from a checkpoint (.pt), exported weights (.safetensors with its .json), a shipped
-    model's name ('small'), or None for the shipped model; ``device`` 'cpu', 'cuda' or 'auto'."""
+    model's name ('small'), or None for the shipped model; ``device`` 'cpu', 'cuda' or 'auto'; ``precision``
+    'float32' or 'bfloat16' (autocast: faster where the CPU or GPU has bfloat16 units)."""
     dev = pick_device(device)
     path = find_model(name_or_path)
     if path is None:
         raise NoisekitError(NO_MODEL_HELP)
-    return Denoiser(load_model(path, map_location=dev).model, path, dev, chunk_s, batch_size)
+    return Denoiser(load_model(path, map_location=dev).model, path, dev, chunk_s, batch_size, precision)

@@ -39,6 +39,14 @@ from noisekit.pipelines.options import MIN_DENOISE_CHUNK_S, DenoiseOptions
     type=click.IntRange(min=1),
     help="Chunks per model call.",
 )
+@click.option(
+    "--precision",
+    default=DenoiseOptions.precision,
+    show_default=True,
+    type=click.Choice(["float32", "bfloat16"]),
+    help="Arithmetic of the model: bfloat16 is 1.8x faster on CPUs with AVX512-BF16 (and on GPUs) and changes "
+    "the output by about -47 dB; elsewhere it can be slower.",
+)
 @click.option("--threads", default=None, type=click.IntRange(min=1), help="CPU threads for torch.")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show the progress bar.")
 def denoise_command(
@@ -48,6 +56,7 @@ def denoise_command(
     device: str,
     chunk_s: float,
     batch_size: int,
+    precision: str,
     threads: int | None,
     progress: bool,
 ) -> None:
@@ -63,7 +72,7 @@ def denoise_command(
 
     if threads:
         torch.set_num_threads(threads)
-    denoiser = load_denoiser(checkpoint, device, chunk_s=chunk_s, batch_size=batch_size)
+    denoiser = load_denoiser(checkpoint, device, chunk_s=chunk_s, batch_size=batch_size, precision=precision)
     run = denoiser.denoise_files(inputs, out_dir, progress=progress)
     speed = run.audio_s / run.work_s if run.work_s else 0.0
     finish(
