@@ -87,3 +87,13 @@ def test_blend_refills_a_repeating_texture_that_ar_cannot_predict():
 def test_an_unknown_method_is_refused():
     with pytest.raises(ValueError, match="method"):
         inpaint(np.zeros(100), SR, InpaintParams(method="magic"))
+
+
+def test_gaps_shorter_than_blend_from_s_keep_the_ar_prediction_alone():
+    loop = np.random.default_rng(4).standard_normal(int(0.41 * SR)) * 0.1
+    x = np.tile(loop, 10)[: 4 * SR]
+    gaps = [(2 * SR, 2 * SR + int(0.003 * SR), "silence")]
+    x[2 * SR : 2 * SR + int(0.003 * SR)] = 0.0
+    ar_only = inpaint(x, SR, InpaintParams(method="burg"), gaps=gaps).audio
+    np.testing.assert_array_equal(inpaint(x, SR, gaps=gaps).audio, ar_only)
+    assert not np.array_equal(inpaint(x, SR, InpaintParams(blend_from_s=0.001), gaps=gaps).audio, ar_only)

@@ -42,6 +42,7 @@ class InpaintParams:
     search_s: float = 5.0  # how far either side of a gap similar stretches are looked for
     match_s: float = 0.046  # the context on each side that a similar stretch must match
     candidates: int = 5  # similar stretches averaged
+    blend_from_s: float = 0.004  # shorter gaps get the AR prediction alone (+0.4 dB at 3 ms for 7x the work)
 
     def validate(self) -> None:
         """Raise ValueError for parameters that cannot work."""
@@ -250,7 +251,7 @@ def _fill(
     lo, hi = max(0, start - reach(params, sr)), min(len(x), stop + reach(params, sr))
     x, unknown, start, stop = x[lo:hi], unknown[lo:hi], start - lo, stop - lo
     ar = _ar_fill(x, unknown, start, stop, sr, params)
-    if ar is None or params.method == "burg":
+    if ar is None or params.method == "burg" or stop - start < params.blend_from_s * sr:
         return ar
     example = _example_fill(x, unknown, start, stop, sr, params)
     errors = None if example is None else _trial_error(x, unknown, start, stop, sr, params)
