@@ -53,7 +53,8 @@ def score(folders: list[Path], count: int, gap_s: float) -> dict:
                 holed[start : start + length] = 0.0
                 for method in METHODS:
                     t0 = time.process_time()
-                    y = inpaint(holed, sr, InpaintParams(method=method), gaps=[(start, start + length, "silence")])
+                    params = InpaintParams(method=method, blend_from_s=0.0)  # the blend itself, at every length
+                    y = inpaint(holed, sr, params, gaps=[(start, start + length, "silence")])
                     cpu[method] += time.process_time() - t0
                     snrs[method].setdefault(folder.name, []).append(snr_db(truth, y.audio[start : start + length]))
     row: dict = {"gap_ms": gap_s * 1000}
