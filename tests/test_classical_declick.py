@@ -9,6 +9,7 @@ from noisekit.denoiser.classical.declick import (
     DeclickParams,
     declick,
     fit_block_models,
+    roughness,
 )
 from noisekit.denoiser.classical.lpc import coefficient_autocorrelation, lsar_interpolate
 from noisekit.denoiser.classical.signals import SR, plant_clicks, sinusoids
@@ -221,3 +222,18 @@ def test_notes_out_of_digital_silence_are_untouched(kind):
 def test_onsets_from_silence_were_taken_for_clicks_without_the_onset_rule():
     y = _from_silence(8.0, "pluck", seed=5)
     assert np.mean(declick(y, SR, replace(MUSIC_SAFE, onset_db=1e9)).audio != y) > 0.0002
+
+
+@pytest.mark.parametrize("freq", [200.0, 2100.0, 8000.0])
+def test_roughness_of_a_tone_is_sin_to_the_fourth(freq):
+    tone = np.sin(2 * np.pi * freq * np.arange(4096) / 44100)
+    assert roughness(tone) == pytest.approx(np.sin(np.pi * freq / 44100) ** 4, rel=0.02)
+
+
+def test_clicks_are_rough_and_a_kick_drums_swing_is_not():
+    clicks, planted = plant_clicks(np.zeros(44100 * 4), 200, seed=9, widths=(2, 40), peaks=(0.1, 0.5))
+    rough = [roughness(clicks[s - 2 : e + 2]) for s, e in planted]
+    assert min(rough) > 2 * DeclickParams().min_roughness  # every planted click stays a click
+    n = np.arange(70)
+    swing = 0.8 * np.sin(2 * np.pi * 150 * n / 44100) * np.exp(-n / 200)  # a 150-Hz stroke, 70 samples of it
+    assert roughness(swing) < DeclickParams().min_roughness / 10
