@@ -228,7 +228,6 @@ def _trial_error(
             continue
         hidden = unknown.copy()
         hidden[trial : trial + length] = True
-        hidden[start:stop] = True
         ar = _ar_fill(x, hidden, trial, trial + length, sr, params)
         example = _example_fill(x, hidden, trial, trial + length, sr, params)
         if ar is None or example is None:
