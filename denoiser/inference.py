@@ -72,7 +72,7 @@ class ModelWave:
             model.eval()
             if torch.device(device).type == "cpu":
                 # oneDNN's NHWC convolutions: 1.8x faster on this CPU, the same output to -128 dB
-                model.to(memory_format=torch.channels_last)
+                model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         cfg: Any = getattr(model, "cfg", None)  # duck-typed: any model whose config has the STFT grid
         has_grid = all(hasattr(cfg, k) for k in ("hop", "depth", "sample_rate"))
         self.geometry = (
