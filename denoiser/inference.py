@@ -62,7 +62,10 @@ class ModelWave:
     """
 
     def __init__(
-        self, model: torch.nn.Module | WaveFn, device: str | torch.device = "cpu", precision: str = "float32"
+        self,
+        model: torch.nn.Module | WaveFn,
+        device: str | torch.device = "cpu",
+        precision: str = DenoiseOptions.precision,
     ) -> None:
         if precision not in PRECISIONS:
             raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
@@ -86,7 +89,7 @@ class ModelWave:
 
 
 def wave_fn(
-    model: torch.nn.Module | WaveFn, device: str | torch.device = "cpu", precision: str = "float32"
+    model: torch.nn.Module | WaveFn, device: str | torch.device = "cpu", precision: str = DenoiseOptions.precision
 ) -> ModelWave:
     """Wrap a model as a no-grad :data:`WaveFn`: the two-stage U-Net via ``denoise_wave``, else its call."""
     return model if isinstance(model, ModelWave) else ModelWave(model, device, precision)
