@@ -1,7 +1,7 @@
 """Purity and recall of `noisekit extract` on sides the project never generated: real programme, other noise.
 
     python benchmarks/extract_cross_source.py [--material DIR] [--sides 48] [--seed 0] [--jobs 1]
-        [--model PATH] [--segmenter NAME=VALUE] [--json OUT.json]
+        [--model PATH] [--segmenter NAME=VALUE] [--packages A,B] [--json OUT.json]
 
 Sides come from `noisekit.classifier.material_sides`: real music, speech and effects from the valid and
 test splits of DIR/manifests/material.parquet (never the train split), laid out as run-in, pieces with
@@ -14,6 +14,8 @@ Sides cycle through the packages; noise model and format are drawn as a shuffled
 scored against each side's audible truth: purity (all programme, and counting only programme within
 20 dB of the noise), recall of noise-only runs of 2 s or more (pauses included), per package, kind,
 noise model, format and gap role, with the worst of each named, and where the leaked seconds lie.
+``--packages`` keeps only the planned sides of those packages (the same sides as in the full plan): the
+scoring of a leave-one-source-out fold trained with `noisekit classifier train-context --exclude-package`.
 """
 
 from __future__ import annotations
@@ -186,10 +188,14 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--model", default=None)
     ap.add_argument("--segmenter", action="append", default=[], metavar="NAME=VALUE")
+    ap.add_argument("--packages", default=None, help="score only the planned sides of these packages (A,B)")
     ap.add_argument("--json", type=Path, default=None, help="write the summary and per-side records here")
     args = ap.parse_args()
     rows = read_manifest(DataDir(args.material), "material").to_pylist()
     pool = programme_pool(rows, args.material, tuple(args.splits.split(",")))
+    keep = set(args.packages.split(",")) if args.packages else set(pool)
+    if keep - set(pool):
+        sys.exit(f"--packages: no such package in the material: {', '.join(sorted(keep - set(pool)))}")
     records = []
     with tempfile.TemporaryDirectory(prefix="cross-source-") as tmp:
         t0 = time.perf_counter()
@@ -197,13 +203,15 @@ def main() -> None:
         folder.mkdir()
         sides = {}
         for i, (package, model, fmt) in enumerate(plan(args.sides, sorted(pool), args.seed)):
+            if package not in keep:
+                continue
             channels, _, container, _, band = FORMATS[fmt]
             side = build_side(args.seed * 1_000_003 + i, pool[package], model, channels, band)
             path = write_side(side, fmt, folder / f"side{i:03d}.{container.lower()}")
             sides[path.as_posix()] = (side, fmt)
         print(
             f"{len(sides)} sides ({sum(s.audio.shape[1] / s.sr for s, _ in sides.values()) / 60:.1f} min) "
-            f"rendered in {time.perf_counter() - t0:.0f} s; packages: {', '.join(sorted(pool))}"
+            f"rendered in {time.perf_counter() - t0:.0f} s; packages: {', '.join(sorted(keep))}"
         )
         t0 = time.perf_counter()
         result = extract(

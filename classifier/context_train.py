@@ -67,6 +67,8 @@ class ContextTrainConfig:
     truth: str = "audible"  # window labels from SyntheticSide.truth: "audible" or "exact"
     material: str | None = None  # data directory whose material manifest's TRAIN split gives real programme
     material_sides: int = 0  # sides of real programme (packages in turn, MATERIAL_MODELS in turn)
+    exclude_packages: tuple[str, ...] = ()  # material packages left out (leave-one-source-out folds)
+    material_share: float = 0.0  # files of a batch drawn from the material sides; 0: every file equally likely
     init: str = "fresh"  # "fresh" context stage, or "base": start from the base checkpoint's stage
     workers: int = 1
     threads: int = 1
@@ -139,6 +141,21 @@ def _train_pool(material: str) -> dict:
     return programme_pool(rows, Path(material), ("train",))
 
 
+def material_indices(cfg: ContextTrainConfig) -> list[int]:
+    """Indices of the material sides to render: side i takes package i (mod their number) in sorted order,
+    and the sides of ``exclude_packages`` are dropped, so the others keep their index (and cached features)."""
+    packages = sorted(_train_pool(str(cfg.material)))
+    unknown = sorted(set(cfg.exclude_packages) - set(packages))
+    if unknown:
+        raise ConfigError(
+            f"exclude_packages names no package of the material: {', '.join(unknown)}; "
+            f"its packages are {', '.join(packages)}"
+        )
+    if not set(packages) - set(cfg.exclude_packages):
+        raise ConfigError("exclude_packages leaves no material package to train on")
+    return [i for i in range(cfg.material_sides) if packages[i % len(packages)] not in cfg.exclude_packages]
+
+
 def _material_example(args: tuple, base: str | None) -> list[tuple[np.ndarray, np.ndarray]]:
     """(features, audible labels) of material side ``index``: package and noise model in turn, a drawn layout
     (runs in a worker); a stereo side is heard as extract decodes it, the mean of its channels."""
@@ -207,6 +224,8 @@ def build_examples(
             f"steps >= 1 (got sides={cfg.sides}, short_sides={cfg.short_sides}, scenes={cfg.scenes}, "
             f"material_sides={cfg.material_sides}, variants={cfg.variants}, steps={cfg.steps})"
         )
+    if not 0.0 <= cfg.material_share < 1.0 or (cfg.material_share and not cfg.material_sides):
+        raise ConfigError(f"material_share must be in [0, 1) and needs material sides, got {cfg.material_share}")
     if cfg.material_sides and (cfg.material is None or cfg.truth != "audible"):
         raise ConfigError("material sides need a material data directory and the audible truth (their only one)")
     from noisekit.synth.side import TRUTHS
@@ -224,8 +243,10 @@ def build_examples(
     ]
     jobs += [("scene", i, cfg.context.to_dict()) for i in range(cfg.scenes)]
     if cfg.material_sides:
-        _train_pool(str(cfg.material))  # a missing or empty manifest fails here, before any rendering
-        jobs += [("material", i, cfg.context.to_dict(), str(cfg.material)) for i in range(cfg.material_sides)]
+        kept = material_indices(cfg)  # a missing or empty manifest fails here, before any rendering
+        jobs += [("material", i, cfg.context.to_dict(), str(cfg.material)) for i in kept]
+    elif cfg.exclude_packages:
+        raise ConfigError("exclude_packages leaves material packages out: it needs material sides")
     work = partial(_example, base=base, cache=cache, base_sha=window_cnn_digest(base))
     bar = tqdm(total=len(jobs), desc="render sides and scenes", unit="file", disable=not progress)
     examples: list[tuple[np.ndarray, np.ndarray]] = []
@@ -242,13 +263,31 @@ def build_examples(
     return examples
 
 
+def sampling_weights(cfg: ContextTrainConfig, n_examples: int) -> np.ndarray | None:
+    """Per-example probabilities giving the material sides (the last examples of :func:`build_examples`)
+    ``material_share`` of every batch between them; None where every file is equally likely (no share, or
+    nothing but material)."""
+    n_material = len(material_indices(cfg)) if cfg.material_share > 0.0 else 0
+    if not 0 < n_material < n_examples:
+        return None
+    weights = np.full(n_examples, (1.0 - cfg.material_share) / (n_examples - n_material))
+    weights[n_examples - n_material :] = cfg.material_share / n_material
+    return weights
+
+
 def _batch(
     rng: np.random.Generator,
     examples: list[tuple[np.ndarray, np.ndarray]],
     cfg: ContextTrainConfig,
+    weights: np.ndarray | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """A padded batch of random (cropped) files; padding has NaN targets so the loss ignores it."""
-    picks = rng.integers(0, len(examples), cfg.batch)
+    """A padded batch of random (cropped) files, drawn with ``weights`` (None: uniformly); padding has NaN
+    targets so the loss ignores it."""
+    picks = (
+        rng.integers(0, len(examples), cfg.batch)
+        if weights is None
+        else rng.choice(len(examples), cfg.batch, p=weights)
+    )
     crops = []
     for i in picks:
         f, y = examples[int(i)]
@@ -303,11 +342,12 @@ def train_context(
         p.requires_grad_(True)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     rng = rng_for(cfg.seed, CONTEXT_STREAM, "batches")
+    weights = sampling_weights(cfg, len(examples))
     losses = []
     for step in tqdm(range(cfg.steps), desc="train context", unit="step", disable=not progress):
         for g in opt.param_groups:
             g["lr"] = cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * step / cfg.steps)))
-        feats, y = _batch(rng, examples, cfg)
+        feats, y = _batch(rng, examples, cfg, weights)
         loss = masked_loss(net(feats), y, cfg.music_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()

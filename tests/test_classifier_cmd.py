@@ -167,3 +167,13 @@ def test_training_commands_use_the_configs_defaults(tmp_path, monkeypatch):
     assert seen["cfg"] == ContextTrainConfig(steps=7)
     help_text = " ".join(runner.invoke(main, ["classifier", "train-context", "--help"]).output.split())
     assert f"[default: ({ContextTrainConfig().sides})]" in help_text
+
+
+def test_exclude_package_without_material_sides_is_a_usage_error(tmp_path):
+    res = CliRunner().invoke(
+        main,
+        ["classifier", "train-context", "--sides", "1", "--scenes", "0", "--exclude-package", "ufoai-sound"]
+        + ["--out", str(tmp_path / "ctx")],
+    )
+    assert res.exit_code == 2 and "needs material sides" in res.output
+    assert not (tmp_path / "ctx").exists()

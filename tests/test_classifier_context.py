@@ -186,24 +186,42 @@ def test_short_sides_are_squeezed_into_their_drawn_length(tmp_path):
         ct.build_examples(replace(cfg, first_seed=399_999, short_sides=2), str(base), progress=False)
 
 
-def _material_dir(root):
-    """A data directory whose material manifest has two 3-s tones in the train split and a missing file in valid."""
+def _material_dir(root, packages=("tones",)):
+    """A data directory whose material manifest has, per package, two 3-s tones in the train split and a
+    missing file in valid."""
     from noisekit.datadir import DataDir
     from noisekit.manifests import write_manifest
 
     rows = []
-    for i, (hz, split) in enumerate(((1000.0, "train"), (1500.0, "train"), (700.0, "valid"))):
-        rel = f"material/music/tones/t{i}/t{i}.flac"
-        if split == "train":  # the valid row's file does not exist: reading it would fail the run
-            (root / rel).parent.mkdir(parents=True)
-            t = np.arange(3 * 22050) / 22050
-            sf.write(str(root / rel), 0.3 * np.sin(2 * np.pi * hz * t), 22050, subtype="PCM_24")
-        rows.append(
-            dict(path=rel, package="tones", member=f"t{i}.ogg", kind="music", group=f"tones/t{i}", duration_s=3.0)
-            | dict(split=split, status="ok")
-        )
+    for package in packages:
+        for i, (hz, split) in enumerate(((1000.0, "train"), (1500.0, "train"), (700.0, "valid"))):
+            rel = f"material/music/{package}/t{i}/t{i}.flac"
+            if split == "train":  # the valid row's file does not exist: reading it would fail the run
+                (root / rel).parent.mkdir(parents=True)
+                t = np.arange(3 * 22050) / 22050
+                sf.write(str(root / rel), 0.3 * np.sin(2 * np.pi * hz * t), 22050, subtype="PCM_24")
+            rows.append(
+                dict(path=rel, package=package, member=f"t{i}.ogg", kind="music", group=f"{package}/t{i}")
+                | dict(duration_s=3.0, split=split, status="ok")
+            )
     write_manifest(DataDir(root), "material", rows)
     return root
+
+
+def test_a_left_out_package_loses_its_material_sides_and_the_others_keep_their_index(tmp_path):
+    from noisekit.classifier.context_train import build_examples, material_indices
+
+    root = _material_dir(tmp_path / "data", packages=("brass", "strings"))
+    cfg = ContextTrainConfig(sides=0, scenes=0, material=str(root), material_sides=5, steps=1)
+    assert material_indices(cfg) == [0, 1, 2, 3, 4]
+    assert material_indices(replace(cfg, exclude_packages=("brass",))) == [1, 3]  # brass is side 0, 2, 4
+    assert material_indices(replace(cfg, exclude_packages=("strings",))) == [0, 2, 4]
+    with pytest.raises(ValueError, match="no package of the material: drums.*brass, strings"):
+        material_indices(replace(cfg, exclude_packages=("drums",)))
+    with pytest.raises(ValueError, match="no material package to train on"):
+        material_indices(replace(cfg, exclude_packages=("brass", "strings")))
+    with pytest.raises(ValueError, match="needs material sides"):
+        build_examples(replace(cfg, material_sides=0, sides=1, exclude_packages=("brass",)), None, progress=False)
 
 
 def test_material_sides_come_from_the_train_split_labelled_by_their_audible_truth(tmp_path):
@@ -239,3 +257,24 @@ def test_init_base_starts_from_the_checkpoints_own_stage(tmp_path):
         assert equal is same  # lr 0: nothing moves, so only the start differs
     with pytest.raises(ValueError, match="unknown init"):
         train_context(replace(cfg, init="warm"), tmp_path / "x", base=str(base), progress=False)
+
+
+def test_material_share_sets_how_often_the_real_sides_are_drawn(tmp_path):
+    from noisekit.classifier import context_train as ct
+
+    root = _material_dir(tmp_path / "data", packages=("brass", "strings"))
+    cfg = ContextTrainConfig(sides=6, scenes=0, material=str(root), material_sides=4, steps=1, batch=4000)
+    assert ct.sampling_weights(cfg, 10) is None  # no share: uniform, the draws of earlier runs unchanged
+    weights = ct.sampling_weights(replace(cfg, material_share=0.5), 10)
+    assert weights.sum() == pytest.approx(1.0) and weights[-4:].sum() == pytest.approx(0.5)
+    examples = [(np.full((3, 2), i, np.float32), np.zeros(3, np.float32)) for i in range(10)]
+    feats, _ = ct._batch(np.random.default_rng(0), examples, cfg, weights)
+    drawn = feats[:, 0, 0].numpy()
+    assert 0.45 < np.mean(drawn >= 6) < 0.55  # the last four examples are the material sides
+    assert ct.sampling_weights(replace(cfg, material_share=0.5, exclude_packages=("brass",)), 8)[-2:].sum() == (
+        pytest.approx(0.5)
+    )
+    with pytest.raises(ValueError, match=r"material_share must be in \[0, 1\)"):
+        ct.build_examples(replace(cfg, material_share=1.0), None, progress=False)
+    with pytest.raises(ValueError, match="needs material sides"):
+        ct.build_examples(replace(cfg, material_sides=0, material_share=0.2), None, progress=False)

@@ -4,7 +4,9 @@ and score them against the energy rule."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -28,6 +30,15 @@ def _context_defaults():  # noqa: ANN202
     return ContextTrainConfig()
 
 
+def _defaulted(defaults: Callable[[], object], flag: str, kind: Any, help_text: str) -> Callable:
+    """A flag whose default is the field of the same name of the config that ``defaults`` builds (shown by
+    ``--help`` only, so the CLI starts without importing torch)."""
+    name = flag.lstrip("-").replace("-", "_")
+    return click.option(
+        flag, type=kind, cls=LibraryDefault, library_default=lambda: getattr(defaults(), name), help=help_text
+    )
+
+
 MODEL_OPTION = click.option(
     "--model",
     "model",
@@ -49,13 +60,7 @@ def classifier_group() -> None:
     default=None,
     help="Labels Parquet (path, start_s, end_s, label): mixed in and fine-tunes the shipped weights.",
 )
-@click.option(
-    "--steps",
-    type=int,
-    cls=LibraryDefault,
-    library_default=lambda: _train_defaults().steps,
-    help="Optimiser steps (at most).",
-)
+@_defaulted(_train_defaults, "--steps", int, "Optimiser steps (at most).")
 @click.option(
     "--max-minutes",
     type=float,
@@ -70,48 +75,12 @@ def classifier_group() -> None:
     show_default=True,
     help="Folder for noise_cnn.safetensors + noise_cnn.json.",
 )
-@click.option(
-    "--batch",
-    type=int,
-    cls=LibraryDefault,
-    library_default=lambda: _train_defaults().batch,
-    help="Scenes per step.",
-)
-@click.option(
-    "--scene-s",
-    type=float,
-    cls=LibraryDefault,
-    library_default=lambda: _train_defaults().scene_s,
-    help="Seconds per training scene.",
-)
-@click.option(
-    "--lr",
-    type=float,
-    cls=LibraryDefault,
-    library_default=lambda: _train_defaults().lr,
-    help="Peak learning rate (cosine decay).",
-)
-@click.option(
-    "--seed",
-    type=int,
-    cls=LibraryDefault,
-    library_default=lambda: _train_defaults().seed,
-    help="Seed of the training stream.",
-)
-@click.option(
-    "--workers",
-    type=int,
-    cls=LibraryDefault,
-    library_default=lambda: _train_defaults().workers,
-    help="Data-generation processes.",
-)
-@click.option(
-    "--threads",
-    type=int,
-    cls=LibraryDefault,
-    library_default=lambda: _train_defaults().threads,
-    help="Torch threads.",
-)
+@_defaulted(_train_defaults, "--batch", int, "Scenes per step.")
+@_defaulted(_train_defaults, "--scene-s", float, "Seconds per training scene.")
+@_defaulted(_train_defaults, "--lr", float, "Peak learning rate (cosine decay).")
+@_defaulted(_train_defaults, "--seed", int, "Seed of the training stream.")
+@_defaulted(_train_defaults, "--workers", int, "Data-generation processes.")
+@_defaulted(_train_defaults, "--threads", int, "Torch threads.")
 @click.option(
     "--init",
     type=click.Path(exists=True),
@@ -119,12 +88,11 @@ def classifier_group() -> None:
     help="Checkpoint to start from (default: shipped weights with --labels, else from scratch).",
 )
 @click.option("--from-scratch", is_flag=True, help="With --labels, do not start from the shipped weights.")
-@click.option(
+@_defaulted(
+    _train_defaults,
     "--pool-tracks",
-    type=int,
-    cls=LibraryDefault,
-    library_default=lambda: _train_defaults().pool_tracks,
-    help="Rendered programme tracks kept for re-mixing (smaller starts faster, less diverse).",
+    int,
+    "Rendered programme tracks kept for re-mixing (smaller starts faster, less diverse).",
 )
 def train_cmd(
     labels: str | None,
@@ -260,33 +228,19 @@ def evaluate_cmd(
     default=None,
     help="Window CNN to build on (default: the shipped weights); its weights are kept as they are.",
 )
-@click.option(
-    "--sides",
-    type=int,
-    cls=LibraryDefault,
-    library_default=lambda: _context_defaults().sides,
-    help="Synthetic training sides to render.",
-)
-@click.option(
+@_defaulted(_context_defaults, "--sides", int, "Synthetic training sides to render.")
+@_defaulted(
+    _context_defaults,
     "--short-sides",
-    type=int,
-    cls=LibraryDefault,
-    library_default=lambda: _context_defaults().short_sides,
-    help="More training sides (seeds after --sides) squeezed into 25-90 s each: short files' shapes.",
+    int,
+    "More training sides (seeds after --sides) squeezed into 25-90 s each: short files' shapes.",
 )
-@click.option(
-    "--variants",
-    type=int,
-    cls=LibraryDefault,
-    library_default=lambda: _context_defaults().variants,
-    help="Random transfer chains and gains per rendered side.",
-)
-@click.option(
+@_defaulted(_context_defaults, "--variants", int, "Random transfer chains and gains per rendered side.")
+@_defaulted(
+    _context_defaults,
     "--scenes",
-    type=int,
-    cls=LibraryDefault,
-    library_default=lambda: _context_defaults().scenes,
-    help="Whole scene files (noise only and each hard case, 20-120 s) mixed in with the sides.",
+    int,
+    "Whole scene files (noise only and each hard case, 20-120 s) mixed in with the sides.",
 )
 @click.option(
     "--material",
@@ -294,34 +248,34 @@ def evaluate_cmd(
     default=None,
     help="Data directory whose material manifest's TRAIN split gives sides of real programme (--material-sides).",
 )
-@click.option(
+@_defaulted(
+    _context_defaults,
     "--material-sides",
-    type=int,
-    cls=LibraryDefault,
-    library_default=lambda: _context_defaults().material_sides,
-    help="Sides of real programme from --material, under the project's and the independent noise model.",
+    int,
+    "Sides of real programme from --material, under the project's and the independent noise model.",
 )
 @click.option(
+    "--exclude-package",
+    "exclude_packages",
+    multiple=True,
+    help="Leave this material package out of training (repeatable): a leave-one-source-out fold, scored "
+    "with `benchmarks/extract_cross_source.py --packages NAME`.",
+)
+@_defaulted(
+    _context_defaults,
+    "--material-share",
+    float,
+    "Share of every batch drawn from the material sides (0: every file equally likely, so a few real "
+    "sides among thousands of synthetic ones are seldom seen).",
+)
+@_defaulted(
+    _context_defaults,
     "--init",
-    type=click.Choice(["fresh", "base"]),
-    cls=LibraryDefault,
-    library_default=lambda: _context_defaults().init,
-    help="Start the stage from scratch, or from the --model checkpoint's own stage (a fine-tune).",
+    click.Choice(["fresh", "base"]),
+    "Start the stage from scratch, or from the --model checkpoint's own stage (a fine-tune).",
 )
-@click.option(
-    "--lr",
-    type=float,
-    cls=LibraryDefault,
-    library_default=lambda: _context_defaults().lr,
-    help="Peak learning rate (cosine decay).",
-)
-@click.option(
-    "--steps",
-    type=int,
-    cls=LibraryDefault,
-    library_default=lambda: _context_defaults().steps,
-    help="Optimiser steps.",
-)
+@_defaulted(_context_defaults, "--lr", float, "Peak learning rate (cosine decay).")
+@_defaulted(_context_defaults, "--steps", int, "Optimiser steps.")
 @click.option(
     "--out",
     "out",
@@ -330,27 +284,19 @@ def evaluate_cmd(
     show_default=True,
     help="Folder for the combined noise_cnn.safetensors + noise_cnn.json.",
 )
-@click.option(
-    "--seed",
-    type=int,
-    cls=LibraryDefault,
-    library_default=lambda: _context_defaults().seed,
-    help="Seed of the batch order.",
-)
-@click.option(
+@_defaulted(_context_defaults, "--seed", int, "Seed of the batch order.")
+@_defaulted(
+    _context_defaults,
     "--truth",
-    type=click.Choice(TRUTH_CHOICES),
-    cls=LibraryDefault,
-    library_default=lambda: _context_defaults().truth,
-    help="Window labels of the sides: audible (no programme within 30 dB of the noise in any band) "
+    click.Choice(TRUTH_CHOICES),
+    "Window labels of the sides: audible (no programme within 30 dB of the noise in any band) "
     "or exact (no programme sample at all, however far below the noise).",
 )
-@click.option(
+@_defaulted(
+    _context_defaults,
     "--music-weight",
-    type=float,
-    cls=LibraryDefault,
-    library_default=lambda: _context_defaults().music_weight,
-    help="Loss weight of programme windows against noise windows: higher favours purity over recall.",
+    float,
+    "Loss weight of programme windows against noise windows: higher favours purity over recall.",
 )
 @click.option(
     "--cache",
@@ -358,20 +304,8 @@ def evaluate_cmd(
     default=None,
     help="Keep every rendered file's features here; a rerun (or an interrupted run) reads them back.",
 )
-@click.option(
-    "--workers",
-    type=int,
-    cls=LibraryDefault,
-    library_default=lambda: _context_defaults().workers,
-    help="Side-rendering processes.",
-)
-@click.option(
-    "--threads",
-    type=int,
-    cls=LibraryDefault,
-    library_default=lambda: _context_defaults().threads,
-    help="Torch threads.",
-)
+@_defaulted(_context_defaults, "--workers", int, "Side-rendering processes.")
+@_defaulted(_context_defaults, "--threads", int, "Torch threads.")
 def train_context_cmd(
     model: str | None,
     sides: int | None,
@@ -380,6 +314,8 @@ def train_context_cmd(
     scenes: int | None,
     material: str | None,
     material_sides: int | None,
+    exclude_packages: tuple[str, ...],
+    material_share: float | None,
     init: str | None,
     lr: float | None,
     steps: int | None,
@@ -397,12 +333,14 @@ def train_context_cmd(
     cfg = ContextTrainConfig(
         **given(sides=sides, short_sides=short_sides, variants=variants, scenes=scenes, material=material),
         **given(material_sides=material_sides, init=init, lr=lr, steps=steps, seed=seed, truth=truth),
-        **given(music_weight=music_weight, workers=workers, threads=threads),
+        **given(music_weight=music_weight, workers=workers, threads=threads, material_share=material_share),
+        exclude_packages=tuple(exclude_packages),
     )
     res = train_context(cfg, out, base=model, command="noisekit " + " ".join(sys.argv[1:]), cache=cache)
     summary(
         f"context stage: {cfg.steps} steps on {cfg.sides} + {cfg.short_sides} short sides × {cfg.variants}, "
-        f"{cfg.scenes} scenes and {cfg.material_sides} material sides: "
+        f"{cfg.scenes} scenes and {cfg.material_sides} material sides"
+        f"{' (less ' + ', '.join(cfg.exclude_packages) + ')' if cfg.exclude_packages else ''}: "
         f"loss {res['first_loss']:.3f} → {res['final_loss']:.3f}; weights in {Path(out) / 'noise_cnn.safetensors'}"
     )
 
