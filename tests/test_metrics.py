@@ -10,6 +10,7 @@ import pytest
 from noisekit.denoiser.metrics import (
     delta_si_sdr,
     delta_snr,
+    high_band_levels_db,
     mean_ci,
     mr_stft_distance,
     si_sdr,
@@ -91,3 +92,18 @@ def test_visqol_ranks_noise_levels():
     clean_score = visqol_mos(ref, ref, sr)
     noisy_score = visqol_mos(ref, ref + 0.1 * rng.standard_normal(t.size).astype(np.float32), sr)
     assert 1.0 <= noisy_score < clean_score <= 5.0
+
+
+def test_high_band_levels_see_a_burst_of_hiss_and_not_the_tones_under_it():
+    sr = 44100
+    t = np.arange(2 * sr) / sr
+    hiss = 0.01 * np.random.default_rng(0).standard_normal(t.size)
+    burst = hiss.copy()
+    burst[sr : sr + 265] *= 10.0  # one 6-ms window of hiss 20 dB up
+    tones = 0.5 * np.sin(2 * np.pi * 440 * t) + 0.2 * np.sin(2 * np.pi * 2000 * t)
+    steady = high_band_levels_db(hiss + tones, sr)
+    rise = high_band_levels_db(burst + tones, sr) - np.median(steady)
+    assert len(steady) == 2 * sr // 264
+    assert np.percentile(steady - np.median(steady), 99) < 2.0  # stationary in: a flat curve
+    assert 17.0 < rise.max() < 21.0 and abs(int(np.argmax(rise)) - sr // 264) <= 1
+    assert high_band_levels_db(tones, sr).max() < -60.0  # everything under 8 kHz is left out
