@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-RECIPE = ["--sides", "1200", "--variants", "3", "--scenes", "480", "--material-sides", "144", "--init", "base"]
+RECIPE = ["--sides", "1200", "--variants", "3", "--scenes", "480", "--material-sides", "288", "--init", "base"]
 RECIPE += ["--material-share", "0.5", "--lr", "3e-4", "--steps", "4000"]  # the shipped recipe (MODEL_CARD.md)
 
 
