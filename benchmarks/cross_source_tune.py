@@ -1,7 +1,7 @@
 """Re-choose segmenter thresholds on cross-source sides: tuned on the material's valid split, scored on its test split.
 
     python benchmarks/cross_source_tune.py [--material DIR] [--sides 36] [--model PATH] [--floor 0.99]
-        [--floor-all 0.97] [--cache F.pt]
+        [--floor-all 0.97] [--cache F.npz]
 
 The sides are those of benchmarks/extract_cross_source.py (same plan, formats and builder), drawn once from
 the valid split and once from the test split of material.parquet. Each written file is decoded as extract
@@ -10,7 +10,7 @@ benchmarks/segmenter_tune.py's grid is then scored on pooled purity (all program
 noise-only runs >= 2 s. The best recall at purity >= --floor on the valid sides is reported with its test
 figures, beside the shipped defaults on both. No classifier weights change. Besides that grid's thresholds and
 trims, the shortest kept segment and the margin are searched too (``EXTRA``): short pauses between pieces can
-only be recalled by shorter segments. ``--cache`` keeps the scored sides, so another grid costs seconds.
+only be recalled by shorter segments. ``--cache`` keeps the scored sides (an .npz), so another grid costs seconds.
 """
 
 from __future__ import annotations
@@ -23,17 +23,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from extract_cross_source import FORMATS, plan, write_side  # noqa: E402
 from segmenter_tune import GRID  # noqa: E402
 
 from noisekit.audio import SAMPLE_RATE, load_audio  # noqa: E402
 from noisekit.classifier.checkpoint import load_classifier  # noqa: E402
+from noisekit.classifier.inference import WindowProbs  # noqa: E402
 from noisekit.classifier.material_sides import build_side, programme_pool  # noqa: E402
 from noisekit.classifier.metrics import SegmentCounts, segment_counts  # noqa: E402
 from noisekit.classifier.segmenter import SegmenterParams, segments_from_probs  # noqa: E402
 from noisekit.datadir import DataDir  # noqa: E402
 from noisekit.errors import AudioError  # noqa: E402
+from noisekit.fsutil import atomic_path  # noqa: E402
 from noisekit.manifests import read_manifest  # noqa: E402
 
 
@@ -54,6 +57,34 @@ def scored_sides(clf, rows: list[dict], root: Path, split: str, n: int, seed: in
         out.append((clf.window_probs(audio[0], sr), side.truth, side.truth20))
         print(f"{split} side {i}: {package}, {model}, {fmt}", flush=True)
     return out
+
+
+def save_scored(path: Path, valid: list[tuple], test: list[tuple]) -> None:
+    """Keep the scored sides as plain arrays (an .npz that loading cannot run code from)."""
+    arrays: dict[str, np.ndarray] = {}
+    for split, sides in (("valid", valid), ("test", test)):
+        for i, (wp, truth, truth20) in enumerate(sides):
+            key = f"{split}{i:03d}"
+            silent = wp.silent if wp.silent is not None else np.zeros(len(wp), dtype=bool)
+            arrays |= {f"{key}_probs": wp.probs, f"{key}_starts": wp.starts, f"{key}_silent": silent}
+            arrays[f"{key}_times"] = np.array([wp.window_s, wp.hop_s, wp.duration_s])
+            arrays[f"{key}_truth"] = np.asarray(truth, dtype=np.float64).reshape(-1, 2)
+            arrays[f"{key}_truth20"] = np.asarray(truth20, dtype=np.float64).reshape(-1, 2)
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)
+
+
+def load_scored(path: Path) -> tuple[list[tuple], list[tuple]]:
+    """The scored sides kept by :func:`save_scored`."""
+    with np.load(path, allow_pickle=False) as z:
+        keys = sorted({name.rsplit("_", 1)[0] for name in z.files})
+        out: dict[str, list[tuple]] = {"valid": [], "test": []}
+        for key in keys:
+            window_s, hop_s, duration_s = z[f"{key}_times"]
+            wp = WindowProbs(z[f"{key}_probs"], window_s, hop_s, z[f"{key}_starts"], duration_s, z[f"{key}_silent"])
+            truths = [[tuple(r) for r in z[f"{key}_{name}"]] for name in ("truth", "truth20")]
+            out[key.rstrip("0123456789")].append((wp, *truths))
+    return out["valid"], out["test"]
 
 
 EXTRA = dict(min_run_s=(1.0, 1.5, 2.0), margin_s=(0.1, 0.25))
@@ -82,7 +113,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(1)
     if args.cache and args.cache.exists():
-        valid, test = torch.load(args.cache, weights_only=False)
+        valid, test = load_scored(args.cache)
     else:
         clf = load_classifier(args.model)
         rows = read_manifest(DataDir(args.material), "material").to_pylist()
@@ -90,7 +121,7 @@ def main() -> None:
             valid = scored_sides(clf, rows, args.material, "valid", args.sides, args.seed, Path(tmp))
             test = scored_sides(clf, rows, args.material, "test", args.sides, args.seed, Path(tmp))
         if args.cache:
-            torch.save((valid, test), args.cache)
+            save_scored(args.cache, valid, test)
     grid = []
     space = {**GRID, **EXTRA}
     for values in itertools.product(*space.values()):
