@@ -212,7 +212,8 @@ def build_examples(
     progress: bool = True,
     cache: str | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Render the training sides and featurise them (``cfg.workers`` processes).
+    """Render the training sides and featurise them (``cfg.workers`` processes), in job order: synthetic
+    sides, short sides, scenes, then one example per material side last (:func:`sampling_weights` counts on it).
 
     With ``cache`` (a folder), every file's examples are kept there and a later run with the same jobs and
     window CNN reads them instead of rendering again (an interrupted run resumes where it stopped).
