@@ -33,14 +33,14 @@ import torch
 from noisekit.audio import SAMPLE_RATE, audio_info, iter_blocks, resample, write_errors
 from noisekit.errors import ConfigError
 from noisekit.fsutil import atomic_path, check_safe_name
-from noisekit.pipelines.options import DenoiseOptions
+from noisekit.pipelines.options import PRECISIONS, DenoiseOptions
 from noisekit.signal import crossfade
 
 WaveFn = Callable[[torch.Tensor], torch.Tensor]
 """A denoiser on waveforms: ``(batch, samples)`` float32 tensor in, the same shape out."""
 
 CHUNK_S = DenoiseOptions.chunk_s
-PRECISIONS = {"float32": torch.float32, "bfloat16": torch.bfloat16}
+DTYPES = dict(zip(PRECISIONS, (torch.float32, torch.bfloat16), strict=True))
 CONTEXT_S = 0.5  # discarded at each inner chunk edge; measured in docs/denoiser.md ("Seam-free chunks")
 OVERLAP = 4096  # crossfade between the kept parts of neighbouring chunks
 MIN_CHUNK = 2048  # an input shorter than this is zero-padded so the STFT has a full window
@@ -83,7 +83,7 @@ class ModelWave:
         )
 
     def __call__(self, wave: torch.Tensor) -> torch.Tensor:
-        dtype = PRECISIONS[self.precision]
+        dtype = DTYPES[self.precision]
         with torch.inference_mode(), torch.autocast(torch.device(self.device).type, dtype, dtype != torch.float32):
             return self.call(wave.to(self.device)).float().cpu()
 

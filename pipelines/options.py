@@ -218,6 +218,9 @@ class ReportOptions:
 MIN_DENOISE_CHUNK_S = 1.5  # two discarded 0.5-s contexts, a crossfade, and at least one step of the model's grid
 
 
+PRECISIONS = ("float32", "bfloat16")  # the arithmetic `denoise` may run the model in
+
+
 @dataclass(frozen=True)
 class DenoiseOptions:
     """Chunked U-Net inference (`noisekit denoise`, `noisekit.load_denoiser`): which model, where, and how it is
@@ -227,7 +230,7 @@ class DenoiseOptions:
     device: str = "auto"
     chunk_s: float = 10.0  # keeps 8.9 s of each chunk: 1.12x the work of unchunked, where 5 s costs 1.28x
     batch_size: int = 1  # batches of 4 ran slower on 2 cores (1.36x vs 1.99x real time) and took 2.2x the memory
-    precision: str = "float32"  # or "bfloat16": 1.8x faster on CPUs with AVX512-BF16, output changed at -47 dB
+    precision: str = "float32"  # one of PRECISIONS; bfloat16: 1.8x faster with AVX512-BF16, output changed at -47 dB
 
 
 @dataclass(frozen=True)

@@ -72,10 +72,15 @@ class Gap:
         return {**asdict(self), "start_s": self.start / sr, "duration_s": (self.stop - self.start) / sr}
 
 
+def ar_context(params: InpaintParams, sr: int, length: int) -> int:
+    """Samples either side of a gap of ``length`` that its AR models are fitted on."""
+    return int(max(params.context_s * sr, params.context_factor * length))
+
+
 def reach(params: InpaintParams, sr: int) -> int:
     """How many samples either side of a gap its fill may read (AR context, or search plus match)."""
     max_len = int(round(params.max_gap_s * sr))
-    ar = int(max(params.context_s * sr, params.context_factor * max_len))
+    ar = ar_context(params, sr, max_len)
     if params.method == "burg":
         return ar
     # the pseudo-gaps lie one AR context out and read their own context and search beyond it
@@ -191,7 +196,7 @@ def _ar_fill(
     x: np.ndarray, unknown: np.ndarray, start: int, stop: int, sr: int, params: InpaintParams
 ) -> np.ndarray | None:
     """Two-sided Burg prediction of ``[start, stop)`` from its known context; None if neither side has any."""
-    ctx = int(max(params.context_s * sr, params.context_factor * (stop - start)))
+    ctx = ar_context(params, sr, stop - start)
     lo, hi = _known_bounds(unknown, start, stop, ctx)
     if start - lo < MIN_CONTEXT and hi - stop < MIN_CONTEXT:
         return None
@@ -216,7 +221,7 @@ def _trial_error(
     """Relative errors of the AR and the example fill on known stretches of the gap's length just outside
     its AR context (one each side where there is room); None where no such stretch can be tried."""
     length = stop - start
-    ctx = int(max(params.context_s * sr, params.context_factor * length))
+    ctx = ar_context(params, sr, length)
     errors: list[tuple[float, float]] = []
     for trial in (start - ctx - length, stop + ctx):
         span = slice(max(0, trial - ctx), min(len(x), trial + length + ctx))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from noisekit.commands.common import finish
-from noisekit.pipelines.options import MIN_DENOISE_CHUNK_S, DenoiseOptions
+from noisekit.pipelines.options import MIN_DENOISE_CHUNK_S, PRECISIONS, DenoiseOptions
 
 
 @click.command("denoise")
@@ -43,7 +43,7 @@ from noisekit.pipelines.options import MIN_DENOISE_CHUNK_S, DenoiseOptions
     "--precision",
     default=DenoiseOptions.precision,
     show_default=True,
-    type=click.Choice(["float32", "bfloat16"]),
+    type=click.Choice(PRECISIONS),
     help="Arithmetic of the model: bfloat16 is 1.8x faster on CPUs with AVX512-BF16 (and on GPUs) and changes "
     "the output by about -47 dB; elsewhere it can be slower.",
 )
