@@ -79,6 +79,11 @@ CONTAINERS = ("*.pk3", "*.zip")  # zip archives that games ship their sounds in
 MAX_MEMBER_BYTES = 1 << 30  # a member that claims more is refused unread (a zip bomb, not a sound)
 
 
+def matches(rel: str, include: tuple[str, ...]) -> bool:
+    """Whether a member path (relative to the unpacked package) matches any pattern, by its name or whole path."""
+    return any(fnmatch.fnmatchcase(rel.rsplit("/", 1)[-1], p) or fnmatch.fnmatchcase(rel, p) for p in include)
+
+
 def expand_containers(root: Path, include: tuple[str, ...]) -> Path:
     """Unpack, beside each zip container in `root` (a `.pk3` of a game, say), its members matching `include`,
     into `<container>.d/`; returns `root`. Unsafe member names and oversized members are skipped."""
@@ -90,7 +95,8 @@ def expand_containers(root: Path, include: tuple[str, ...]) -> Path:
         with archive:
             for info in archive.infolist():
                 name = info.filename
-                if info.is_dir() or not any(fnmatch.fnmatchcase(Path(name).name, p) for p in include):
+                rel = f"{container.relative_to(root).as_posix()}.d/{name}"
+                if info.is_dir() or not matches(rel, include):
                     continue
                 if info.file_size > MAX_MEMBER_BYTES:
                     continue

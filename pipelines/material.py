@@ -10,7 +10,6 @@ training (and a source can be left out whole for leave-one-source-out validation
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import re
 import shutil
@@ -26,7 +25,7 @@ from noisekit.datadir import DataDir
 from noisekit.errors import AudioError, NoisekitError
 from noisekit.manifests import merge_manifest, read_manifest
 from noisekit.pipelines.clean import assign_split, balance_splits
-from noisekit.pipelines.debian import expand_containers, obtain_deb, read_licence, unpack_deb
+from noisekit.pipelines.debian import expand_containers, matches, obtain_deb, read_licence, unpack_deb
 from noisekit.pipelines.options import MaterialOptions, MaterialSource
 
 HEADROOM = 0.999  # decoded lossy audio can overshoot full scale; such a track is scaled to this peak
@@ -59,8 +58,7 @@ def _members(root: Path, include: tuple[str, ...]) -> list[str]:
     found = []
     for path in root.rglob("*"):
         rel = path.relative_to(root).as_posix()
-        wanted = any(fnmatch.fnmatchcase(path.name, p) or fnmatch.fnmatchcase(rel, p) for p in include)
-        if wanted and path.is_file() and not rel.startswith("usr/share/doc/"):
+        if matches(rel, include) and path.is_file() and not rel.startswith("usr/share/doc/"):
             found.append(rel)
     return sorted(found)
 

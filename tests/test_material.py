@@ -174,3 +174,8 @@ def test_sounds_inside_zip_containers_are_taken_and_hostile_members_are_not(tmp_
     expand_containers(root, ("*.wav",))
     found = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
     assert found == ["pkg/usr/share/game/0sound.pk3", "pkg/usr/share/game/0sound.pk3.d/sound/bird.wav"]
+    # a pattern may name the path inside the container, as it may for any other member
+    shutil.rmtree(root / "usr/share/game/0sound.pk3.d")
+    expand_containers(root, ("*/maps/*.wav", "*/0sound.pk3.d/sound/*.wav"))
+    assert (root / "usr/share/game/0sound.pk3.d/sound/bird.wav").is_file()
+    assert not (root / "usr/share/game/0sound.pk3.d/maps").exists()
