@@ -11,7 +11,7 @@ the manifests (:class:`ClipItems`, what `noisekit train` uses) or any indexable 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -27,17 +27,23 @@ from noisekit.datadir import DataDir
 from noisekit.errors import AudioError, NoisekitError
 from noisekit.manifests import read_manifest
 from noisekit.seeding import rng_for, unit_interval
+from noisekit.synth.dsp import butter_magnitude, shaped_noise
 from noisekit.synth.mix import db_to_gain, mix_at_snr
 
 
 @dataclass(frozen=True)
 class MixConfig:
-    """How mixtures are drawn: crop length, SNR range and gain (β) range in dB, uniform in dB."""
+    """How mixtures are drawn: crop length, SNR range and gain (β) range in dB, uniform in dB; and the share of
+    examples whose noise gets added rumble (turntable and groove rumble below ``rumble_hz``, ``rumble_db`` over
+    the noise crop's own level), which real run-ins carry at levels no noise generator here reaches."""
 
     crop_s: float = 5.0
     snr_db: tuple[float, float] = (2.0, 20.0)
     gain_db: tuple[float, float] = (-6.0, 4.0)
     sample_rate: int = SAMPLE_RATE
+    rumble_share: float = 0.0
+    rumble_db: tuple[float, float] = (-6.0, 15.0)
+    rumble_hz: tuple[float, float] = (15.0, 60.0)
 
     @property
     def crop(self) -> int:
@@ -74,6 +80,20 @@ class MixParams:
     noise_channel: int
     snr_db: float
     gain_db: float
+    rumble_db: float | None = None  # None: no added rumble; else its RMS over the noise crop's, in dB
+    rumble_hz: float = 0.0  # the rumble's low-pass corner
+    rumble_seed: int = 0  # its Gaussian realisation
+
+
+#: the high-pass corner of added rumble: below it a disc's eccentricity is a slow pitch wobble, not sound
+RUMBLE_FLOOR_HZ = 3.0
+
+
+def rumble(n: int, sr: int, corner_hz: float, seed: int) -> np.ndarray:
+    """Unit-RMS rumble of ``n`` samples: Gaussian noise band-limited to [3 Hz, ``corner_hz``] (3rd-order edges)."""
+    rng = np.random.default_rng(seed)
+    shape = lambda f: butter_magnitude(f, RUMBLE_FLOOR_HZ, corner_hz, 3)  # noqa: E731
+    return shaped_noise(rng, n, sr, shape)[0]
 
 
 def _split_of(row: dict) -> str:
@@ -246,7 +266,7 @@ def draw_mix_params(rng: np.random.Generator, clean: Any, noise: Any, cfg: MixCo
     cn = int(lengths[ci])
     ni = int(rng.integers(len(noise)))
     nn_ = int(noise.lengths()[ni])
-    return MixParams(
+    p = MixParams(
         clean_index=ci,
         clean_start=int(rng.integers(max(cn - cfg.crop, 0) + 1)),
         clean_channel=int(rng.integers(clean.channels(ci))),
@@ -256,6 +276,15 @@ def draw_mix_params(rng: np.random.Generator, clean: Any, noise: Any, cfg: MixCo
         snr_db=float(rng.uniform(*cfg.snr_db)),
         gain_db=float(rng.uniform(*cfg.gain_db)),
     )
+    # drawn after the rest, and only when asked for, so runs without rumble draw what they always drew
+    if cfg.rumble_share > 0 and rng.random() < cfg.rumble_share:
+        p = replace(
+            p,
+            rumble_db=float(rng.uniform(*cfg.rumble_db)),
+            rumble_hz=float(np.exp(rng.uniform(*np.log(cfg.rumble_hz)))),
+            rumble_seed=int(rng.integers(1 << 31)),
+        )
+    return p
 
 
 def read_span(clip: Clip, start: int, n: int, channel: int, sr: int = SAMPLE_RATE) -> np.ndarray:
@@ -289,10 +318,17 @@ def looped(clip: Clip, start: int, n: int, channel: int, sr: int = SAMPLE_RATE) 
     return whole[idx]
 
 
-def apply_mix(clean: np.ndarray, noise: np.ndarray, p: MixParams) -> tuple[np.ndarray, np.ndarray]:
-    """Mix a clean crop Y and a noise crop N as X = β(Y + αN); returns (X, βY) as float32."""
+def apply_mix(
+    clean: np.ndarray, noise: np.ndarray, p: MixParams, sample_rate: int = SAMPLE_RATE
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mix a clean crop Y and a noise crop N (plus the drawn rumble) as X = β(Y + αN); returns (X, βY) as float32.
+
+    The SNR is that of the whole noise, rumble included."""
     if not np.any(noise):
         raise NoisekitError(f"noise segment {p.noise_index} is silent at offset {p.noise_start}")
+    if p.rumble_db is not None:
+        level = np.sqrt(np.mean(np.square(noise, dtype=np.float64))) * db_to_gain(p.rumble_db)
+        noise = noise + (rumble(len(noise), sample_rate, p.rumble_hz, p.rumble_seed) * level).astype(np.float32)
     mixture, _ = mix_at_snr(clean.astype(np.float32), noise.astype(np.float32), p.snr_db)
     beta = np.float32(db_to_gain(p.gain_db))
     return (mixture * beta).astype(np.float32), (clean * beta).astype(np.float32)
@@ -324,7 +360,7 @@ class MixDataset(Dataset):
         n = self.cfg.crop
         y = self.clean.span(p.clean_index, p.clean_start, n, p.clean_channel)
         noise = self.noise.loop(p.noise_index, p.noise_start, n, p.noise_channel)
-        x, y = apply_mix(y, noise, p)
+        x, y = apply_mix(y, noise, p, self.cfg.sample_rate)
         return torch.from_numpy(x), torch.from_numpy(y)
 
 

@@ -50,6 +50,7 @@ class TrainConfig:
     noise: str = "gramophone"  # mix preset: SNR/gain ranges
     snr_db: tuple[float, float] | None = None  # None: the mix preset's range
     gain_db: tuple[float, float] | None = None
+    rumble_share: float = 0.0  # training examples whose noise gets added rumble (MixConfig); validation never
     kinds: tuple[str, ...] = ("gramophone",)
     devices: tuple[str, ...] = ()
     seed: int = 0
@@ -67,7 +68,7 @@ class TrainConfig:
         return replace(preset(self.preset), **self.model) if self.model else preset(self.preset)
 
     def mix_config(self, validation: bool = False) -> MixConfig:
-        """Crop, SNR and gain ranges of the training (or validation) mixtures."""
+        """Crop, SNR, gain and rumble share of the training mixtures (validation: the fixed set, never rumble)."""
         base = MIX_PRESETS[self.noise]
         snr_lo, snr_hi = self.snr_db or base.snr_db  # a config file may give lists
         gain_lo, gain_hi = self.gain_db or base.gain_db
@@ -75,6 +76,7 @@ class TrainConfig:
             crop_s=self.val_crop_s if validation else self.crop_s,
             snr_db=(snr_lo, snr_hi),
             gain_db=(gain_lo, gain_hi),
+            rumble_share=0.0 if validation else self.rumble_share,
         )
 
     def to_dict(self) -> dict:

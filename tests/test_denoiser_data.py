@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from denoiser_helpers import SR, make_datadir
@@ -97,3 +99,33 @@ def test_noise_clips_are_sized_by_the_loop_file_not_the_raw_cut(tmp_path) -> Non
     merge_manifest(data, "noise", rows)
     clips = noise_clips(data, "train")
     assert clips and all(c.frames == SR for c in clips)
+
+
+def test_rumble_is_drawn_only_when_asked_and_leaves_other_draws_alone(data) -> None:
+    """Runs without rumble draw exactly what they always drew; with it, the share and ranges are kept."""
+    plain = open_split(data, "train", CFG, seed=3)
+    some = open_split(data, "train", replace(CFG, rumble_share=0.5), seed=3)
+    drawn = [some.params(i) for i in range(200)]
+    assert all(plain.params(i).rumble_db is None for i in range(20))
+    with_rumble = [p for p in drawn if p.rumble_db is not None]
+    assert 70 <= len(with_rumble) <= 130
+    assert all(-6.0 <= p.rumble_db <= 15.0 and 15.0 <= p.rumble_hz <= 60.0 for p in with_rumble)
+    base = [replace(p, rumble_db=None, rumble_hz=0.0, rumble_seed=0) for p in drawn[:20]]
+    assert base == [plain.params(i) for i in range(20)]
+
+
+def test_added_rumble_sits_below_its_corner_at_its_level_and_the_snr_counts_it() -> None:
+    sr, n = 44100, 44100 * 2
+    clean = np.sin(2 * np.pi * 1000 * np.arange(n) / sr).astype(np.float32)
+    hiss = np.random.default_rng(1).standard_normal(n).astype(np.float32) * 0.01
+    p = MixParams(0, 0, 0, 0, 0, 0, snr_db=5.0, gain_db=0.0, rumble_db=10.0, rumble_hz=30.0, rumble_seed=7)
+    x, y = apply_mix(clean, hiss, p, sr)
+    added = x - y  # α(N + R)
+    assert abs(snr_db(y, x) - 5.0) < 1e-3
+    spec = np.abs(np.fft.rfft(added)) ** 2
+    f = np.fft.rfftfreq(n, 1 / sr)
+    low, high = spec[f < 60].sum(), spec[f >= 60].sum()
+    assert abs(10 * np.log10(low / high) - 10.0) < 1.0  # the rumble is 10 dB over the hiss, all of it below 60 Hz
+    assert spec[(f > 120) & (f < 20000)].sum() < 1.2 * high  # and nothing of it above twice the corner
+    again, _ = apply_mix(clean, hiss, p, sr)
+    assert np.array_equal(x, again)

@@ -219,3 +219,14 @@ def test_a_new_run_can_start_from_trained_weights(data, tmp_path) -> None:
             progress=False,
             init=tmp_path / "base" / "last.pt",
         )
+
+
+def test_rumble_reaches_the_training_mixtures_but_never_the_fixed_validation_set() -> None:
+    from noisekit.denoiser.train import TrainConfig, train_config
+    from noisekit.pipelines.options import TrainOptions
+
+    cfg = train_config("small", **TrainOptions(rumble_share=0.4).overrides())
+    assert cfg.mix_config().rumble_share == 0.4 and cfg.mix_config(validation=True).rumble_share == 0.0
+    assert TrainConfig.from_dict(cfg.to_dict()) == cfg
+    old = {k: v for k, v in TrainConfig().to_dict().items() if k != "rumble_share"}  # a checkpoint from before
+    assert TrainConfig.from_dict(old).rumble_share == 0.0

@@ -54,6 +54,12 @@ def _range(value: tuple[float, float] | None) -> tuple[float, float] | None:
 @click.option("--device-id", "devices", multiple=True, help="Only tape noise from these capture devices.")
 @click.option("--snr", nargs=2, type=float, help="SNR range in dB, e.g. --snr 2 20.")
 @click.option("--gain", nargs=2, type=float, help="Gain (β) range in dB, e.g. --gain -6 4.")
+@click.option(
+    "--rumble-share",
+    type=click.FloatRange(0.0, 1.0),
+    help="Share of training examples whose noise gets added low-frequency rumble (3 Hz to 15-60 Hz, -6 to "
+    "+15 dB over the noise): real run-ins are often rumble-dominated. Default 0.",
+)
 @click.option("--seed", type=int, default=TrainOptions.seed, help="Seed of the run (default 0).")
 @click.option("--ckpt-every", type=int, help="Checkpoint every N steps.")
 @click.option("--val-every", type=int, help="Validate every N steps.")
