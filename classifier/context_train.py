@@ -237,15 +237,18 @@ def build_examples(
     last = seeds.stop - 1 + cfg.short_sides
     if seeds.start not in TRAIN_SIDE_SEEDS or last not in TRAIN_SIDE_SEEDS:
         raise ConfigError(f"context sides {seeds.start}..{last} leave the training range {TRAIN_SIDE_SEEDS}")
-    jobs: list[tuple] = [("side", s, cfg.variants, cfg.truth, cfg.context.to_dict()) for s in seeds]
+    # only the band count shapes the features; the stage's width and depth do not, so they stay out of the
+    # jobs and a wider or deeper stage reuses the cached features
+    shape = ContextConfig(bands=cfg.context.bands).to_dict()
+    jobs: list[tuple] = [("side", s, cfg.variants, cfg.truth, shape) for s in seeds]
     jobs += [
-        ("short", s, cfg.variants, cfg.truth, cfg.context.to_dict(), short_side_s(s))
+        ("short", s, cfg.variants, cfg.truth, shape, short_side_s(s))
         for s in range(seeds.stop, seeds.stop + cfg.short_sides)
     ]
-    jobs += [("scene", i, cfg.context.to_dict()) for i in range(cfg.scenes)]
+    jobs += [("scene", i, shape) for i in range(cfg.scenes)]
     if cfg.material_sides:
         kept = material_indices(cfg)  # a missing or empty manifest fails here, before any rendering
-        jobs += [("material", i, cfg.context.to_dict(), str(cfg.material)) for i in kept]
+        jobs += [("material", i, shape, str(cfg.material)) for i in kept]
     elif cfg.exclude_packages:
         raise ConfigError("exclude_packages leaves material packages out: it needs material sides")
     work = partial(_example, base=base, cache=cache, base_sha=window_cnn_digest(base))

@@ -152,6 +152,13 @@ def test_the_feature_cache_is_read_back_and_keyed_by_the_labels(tmp_path, monkey
     for (f0, y0), (f1, y1) in zip(first, again, strict=True):
         np.testing.assert_array_equal(f0, f1)
         np.testing.assert_array_equal(y0, y1)
+    wider = replace(cfg, context=ContextConfig(hidden=8, dilations=(1, 2)))  # the stage's shape: the same features
+    for (f0, _), (f1, _) in zip(
+        first, ct.build_examples(wider, str(base), False, str(tmp_path / "cache")), strict=True
+    ):
+        np.testing.assert_array_equal(f0, f1)
+    with pytest.raises(AssertionError, match="rendered although"):  # another band count: other features
+        ct.build_examples(replace(cfg, context=ContextConfig(bands=8)), str(base), False, str(tmp_path / "cache"))
     with pytest.raises(ValueError, match="unknown truth 'loud'"):  # refused before anything is rendered
         ct.build_examples(replace(cfg, truth="loud"), str(base), progress=False, cache=str(tmp_path / "cache"))
     with pytest.raises(AssertionError, match="rendered although"):  # other labels: another key, a new render
