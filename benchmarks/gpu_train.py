@@ -165,6 +165,7 @@ def main() -> None:
     t.add_argument("--crop", type=float)
     t.add_argument("--workers", type=int, default=4)
     t.add_argument("--val-examples", type=int, help="validation mixtures (preset default if omitted)")
+    t.add_argument("--rumble-share", type=float, help="training mixtures with added rumble (noisekit train)")
     j = sub.add_parser("join")
     j.add_argument("--shards", type=Path, required=True)
     j.add_argument("--out", type=Path, required=True, help="stem of NAME.safetensors and NAME.json")
@@ -173,7 +174,7 @@ def main() -> None:
         print(json.dumps(pack(args.data, args.out, args.max_mib, args.music_s)))
     elif args.cmd == "train":
         overrides = {"batch_size": args.batch_size, "crop_s": args.crop, "workers": args.workers}
-        overrides["val_examples"] = args.val_examples
+        overrides |= {"val_examples": args.val_examples, "rumble_share": args.rumble_share}
         meta = train_pack(
             args.pack, args.out, args.minutes, args.preset, args.device, model={"widths": args.widths}, **overrides
         )

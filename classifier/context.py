@@ -1,4 +1,4 @@
-"""The side-context stage: a dilated temporal CNN over the whole file's window features.
+"""The side-context stage: a dilated temporal CNN over the whole file's window features (or the mean of several).
 
 A 1-s window cannot tell a pianissimo passage 10 dB under the surface noise from a pause, nor see where a
 reverberation tail ends; the file around it can. This stage reads, for every window, the window CNN's
@@ -103,3 +103,24 @@ class ContextNet(nn.Module):
             return base
         h = self.blocks(torch.relu(self.inp(feats.transpose(1, 2))))
         return base + self.out(h)[:, 0]
+
+
+class ContextEnsemble(nn.Module):
+    """Several context stages over the same window features; their logits are averaged (stages trained apart
+    err apart, so the mean is surer where they agree and more careful where they do not)."""
+
+    def __init__(self, embed: int, members: tuple[ContextConfig, ...]) -> None:
+        super().__init__()
+        if len({m.bands for m in members}) != 1:
+            raise ValueError("the members of a context ensemble must read the same bands")
+        self.members = nn.ModuleList([ContextNet(embed, m) for m in members])
+
+    @property
+    def cfg(self) -> ContextConfig:
+        """The first member's config: it gives the band count all members read."""
+        first = self.members[0]
+        assert isinstance(first, ContextNet)
+        return first.cfg
+
+    def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        return torch.stack([m(feats) for m in self.members]).mean(dim=0)

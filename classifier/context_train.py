@@ -32,6 +32,7 @@ import torch
 from tqdm import tqdm
 
 from noisekit.classifier.checkpoint import load_model, save_checkpoint
+from noisekit.classifier.combine import window_digest
 from noisekit.classifier.context import ContextConfig, chunk_bands, window_features
 from noisekit.classifier.metrics import window_labels
 from noisekit.classifier.model import ModelConfig, NoiseCNN, count_parameters
@@ -178,13 +179,7 @@ def _material_example(args: tuple, base: str | None) -> list[tuple[np.ndarray, n
 def window_cnn_digest(base: str | None) -> str:
     """SHA-256 of the window CNN's tensors in checkpoint ``base``: what the features depend on (a refitted
     context stage on the same CNN keeps the digest, so cached features stay valid)."""
-    model, _ = load_model(base)
-    digest = hashlib.sha256()
-    for name, tensor in sorted(model.state_dict().items()):
-        if not name.startswith("context."):
-            digest.update(name.encode())
-            digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-    return digest.hexdigest()
+    return window_digest(load_model(base)[0])
 
 
 def _example(job: tuple, base: str | None, cache: str | None, base_sha: str) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -324,12 +319,16 @@ def train_context(
     torch.set_num_threads(max(1, cfg.threads))
     torch.manual_seed(cfg.seed)
     window_model, doc = load_model(base)
-    mcfg = ModelConfig.from_dict({**window_model.cfg.to_dict(), "context": cfg.context.to_dict()})
+    mcfg = ModelConfig.from_dict(
+        {**window_model.cfg.to_dict(), "context": cfg.context.to_dict(), "context_members": []}
+    )
     model = NoiseCNN(mcfg)
     window_state = {k: v for k, v in window_model.state_dict().items() if not k.startswith("context.")}
     missing, unexpected = model.load_state_dict(window_state, strict=False)
     assert not unexpected and all(k.startswith("context.") for k in missing)  # a fresh stage on the same CNN
     if cfg.init == "base":
+        if window_model.cfg.context_members:
+            raise ConfigError("init=base needs a base checkpoint with one context stage, not an ensemble")
         if window_model.context is None or window_model.cfg.context != mcfg.context:
             raise ConfigError("init=base needs a base checkpoint whose context stage has this run's shape")
         assert model.context is not None

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
-from noisekit.classifier.context import ContextConfig, ContextNet, chunk_bands, window_features
+from noisekit.classifier.context import ContextConfig, ContextEnsemble, ContextNet, chunk_bands, window_features
 from noisekit.classifier.features import FeatureConfig, LogMel
 
 
@@ -26,15 +26,21 @@ class ModelConfig:
     dropout: float = 0.2
     features: FeatureConfig = field(default_factory=FeatureConfig)
     context: ContextConfig | None = None  # the side-context stage (noisekit.classifier.context); None: windows only
+    context_members: tuple[ContextConfig, ...] = ()  # several stages, logits averaged (``context`` is the first)
 
     def __post_init__(self) -> None:
         if self.context is not None and self.features.n_mels % self.context.bands:
             raise ValueError(f"n_mels {self.features.n_mels} is not a multiple of context bands {self.context.bands}")
+        if self.context_members and self.context != self.context_members[0]:
+            raise ValueError("an ensemble's context must be its first member")
+        if any(m.bands != self.context_members[0].bands for m in self.context_members):
+            raise ValueError("the members of a context ensemble must read the same bands")
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["channels"] = list(self.channels)
         d["context"] = self.context.to_dict() if self.context is not None else None
+        d["context_members"] = [m.to_dict() for m in self.context_members]
         return d
 
     @classmethod
@@ -44,9 +50,9 @@ class ModelConfig:
         feats = FeatureConfig(**d.pop("features", {}))
         ctx = d.pop("context", None)
         context = ContextConfig.from_dict(ctx) if ctx is not None else None
-        return cls(
-            channels=tuple(int(c) for c in d.pop("channels", cls.channels)), features=feats, context=context, **d
-        )
+        members = tuple(ContextConfig.from_dict(m) for m in d.pop("context_members", []))
+        channels = tuple(int(c) for c in d.pop("channels", cls.channels))
+        return cls(channels=channels, features=feats, context=context, context_members=members, **d)
 
 
 class ChunkEncoder(nn.Module):
@@ -87,7 +93,11 @@ class NoiseCNN(nn.Module):
             nn.Dropout(self.cfg.dropout),
             nn.Linear(self.cfg.hidden, 1),
         )
-        self.context = ContextNet(self.cfg.embed, self.cfg.context) if self.cfg.context is not None else None
+        self.context: ContextNet | ContextEnsemble | None = None
+        if self.cfg.context_members:
+            self.context = ContextEnsemble(self.cfg.embed, self.cfg.context_members)
+        elif self.cfg.context is not None:
+            self.context = ContextNet(self.cfg.embed, self.cfg.context)
 
     def embed_chunks(self, patches: torch.Tensor) -> torch.Tensor:
         """(batch, chunks, mels, frames) → (batch, chunks, embed)."""

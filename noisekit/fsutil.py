@@ -41,10 +41,13 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             continue
         except OSError as exc:
             raise storage_error(path, exc) from exc
+    mode = os.stat(tmp).st_mode & 0o777
     try:
         yield Path(tmp)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
+        if os.stat(tmp).st_mode & 0o777 != mode:  # a writer that made the file anew (safetensors: 0600)
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException as exc:
         with contextlib.suppress(OSError):

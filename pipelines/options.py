@@ -262,8 +262,8 @@ class TrainOptions:
 
     def overrides(self) -> dict:
         """The TrainConfig fields this run sets (None ones keep the preset's values)."""
-        names = ("steps", "batch_size", "lr", "lr_step", "crop_s", "noise", "devices", "snr_db", "gain_db")
-        names = (*names, "rumble_share", "seed")
+        mix = ("noise", "devices", "snr_db", "gain_db", "rumble_share")
+        names = ("steps", "batch_size", "lr", "lr_step", "crop_s", *mix, "seed")
         values = {n: getattr(self, n) for n in (*names, "ckpt_every", "val_every", "val_examples", "workers")}
         values["kinds"] = self.kinds or ((self.noise,) if self.noise else None)
         values["max_seconds"] = self.max_minutes * 60.0 if self.max_minutes else None

@@ -10,7 +10,7 @@ import pytest
 
 from noisekit.datadir import DataDir
 from noisekit.errors import UnsafePathError
-from noisekit.fsutil import atomic_write, check_safe_name, md5_file, safe_join, sha256_file
+from noisekit.fsutil import atomic_path, atomic_write, check_safe_name, md5_file, safe_join, sha256_file
 from noisekit.seeding import rng_for, stable_hash, unit_interval
 
 HOSTILE = [
@@ -104,6 +104,12 @@ def test_atomic_files_get_the_usual_permissions(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+    # a writer that makes the temporary anew with its own mode (safetensors does, 0600) does not change that
+    weights = tmp_path / "w.safetensors"
+    with atomic_path(weights) as tmp:
+        tmp.unlink()
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT, 0o600))
+    assert weights.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_temporaries_of_killed_writers_are_found_and_removed(tmp_path):

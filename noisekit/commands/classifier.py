@@ -1,5 +1,5 @@
-"""`noisekit classifier train|train-context|evaluate`: train the noise/no-noise CNN and its side-context stage,
-and score them against the energy rule."""
+"""`noisekit classifier train|train-context|combine-context|evaluate|find`: train the noise/no-noise CNN and its
+side-context stage, average stages, score them against the energy rule, and find noise in files."""
 
 from __future__ import annotations
 
@@ -342,6 +342,23 @@ def train_context_cmd(
         f"{cfg.scenes} scenes and {cfg.material_sides} material sides"
         f"{' (less ' + ', '.join(cfg.exclude_packages) + ')' if cfg.exclude_packages else ''}: "
         f"loss {res['first_loss']:.3f} → {res['final_loss']:.3f}; weights in {Path(out) / 'noise_cnn.safetensors'}"
+    )
+
+
+@classifier_group.command("combine-context")
+@click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for the combined checkpoint.")
+def combine_context_cmd(runs: tuple[str, ...], out: str) -> None:
+    """Average the context stages of two or more checkpoints over the same window CNN into one (an ensemble).
+
+    Stages trained apart err apart; their mean costs next to nothing at inference (the window CNN runs once).
+    Checkpoints over other window CNN weights, or trained with another --music-weight, are refused."""
+    from noisekit.classifier.combine import combine_context
+
+    meta = combine_context(runs, out)
+    summary(
+        f"context ensemble of {len(meta['context_ensemble'])} checkpoints; "
+        f"weights in {Path(out) / 'noise_cnn.safetensors'}"
     )
 
 
