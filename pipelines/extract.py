@@ -240,6 +240,7 @@ def settings_stamp(
     from noisekit.classifier.checkpoint import checkpoint_paths
     from noisekit.classifier.segmenter import SegmenterParams
     from noisekit.pipelines.cut_checks import CutRules
+    from noisekit.pipelines.noise_print import PrintRules
 
     if uses_classifier:
         weights = checkpoint_paths(model)[0]
@@ -250,6 +251,7 @@ def settings_stamp(
         "finder": finder_id,
         "segmenter": asdict(params or SegmenterParams()),
         "cut_rules": asdict(CutRules()),
+        "print_rules": asdict(PrintRules()),
         "rpm": rpm,
         "fractions": list(fractions),
     }

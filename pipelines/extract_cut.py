@@ -31,6 +31,7 @@ from noisekit.errors import AudioError, NoisekitError
 from noisekit.manifests import write_part
 from noisekit.pipelines.cut_checks import CutRules, FloorMeter, measure_cut, refusal
 from noisekit.pipelines.loop import LoopError, make_loop, min_loopable_samples
+from noisekit.pipelines.noise_print import PrintRules, block_levels, noise_print, split_by_print
 from noisekit.pipelines.silence import sound_spans
 from noisekit.pipelines.splits import DEFAULT_FRACTIONS, split_for
 from noisekit.seeding import stable_hash
@@ -117,6 +118,7 @@ class ExtractConfig:
     fractions: tuple[float, float, float] = DEFAULT_FRACTIONS
     block_s: float = BLOCK_S
     rules: CutRules = field(default_factory=CutRules)
+    print_rules: PrintRules = field(default_factory=PrintRules)
 
 
 @dataclass(frozen=True)
@@ -294,7 +296,10 @@ def extract_recording(task: RecordingTask, config: ExtractConfig) -> tuple[list[
                 too_short += 1
                 continue
             whole = read_span(task.abs_path, start, end)
-            for a, b, silent in _silence_split(whole, shortest):
+            block_db = block_levels(whole.mean(axis=0), SAMPLE_RATE, config.print_rules.block_s)
+            print_db = noise_print(block_db, config.print_rules)
+            pieces = split_by_print(block_db, print_db, end - start, SAMPLE_RATE, config.print_rules)
+            for a, b, silent in [p for p0, p1, why in pieces for p in _pieces(whole, p0, p1, why, shortest)]:
                 cut, cut_start, cut_end = whole[:, a:b], start + a, start + b
                 sid = segment_id(checksum, cut_start, cut_end)
                 if any(r["segment_id"] == sid for r in rows):
@@ -312,7 +317,8 @@ def extract_recording(task: RecordingTask, config: ExtractConfig) -> tuple[list[
                     "rms_dbfs": rms_dbfs(cut),
                 }
                 if silent:
-                    rows.append({**row, "status": "refused", "error": "digital silence: no surface noise to loop"})
+                    why = silent if isinstance(silent, str) else "digital silence: no surface noise to loop"
+                    rows.append({**row, "status": "refused", "error": why})
                     continue
                 try:
                     loop = make_loop(cut, config.rpm)
@@ -335,6 +341,13 @@ def extract_recording(task: RecordingTask, config: ExtractConfig) -> tuple[list[
     noise_s = sum(r["duration_s"] for r in ok)
     refused = len(rows) - len(ok)
     return rows, TaskSummary(task.part, True, len(ok), noise_s, info.duration_s, too_short, refused)
+
+
+def _pieces(whole: np.ndarray, a: int, b: int, why: str | None, shortest: int) -> list[tuple[int, int, bool | str]]:
+    """Samples [a, b) of a span: refused whole with ``why`` (unlike the noise print), else split at silence."""
+    if why is not None:
+        return [(a, b, why)]
+    return [(a + p, a + q, silent) for p, q, silent in _silence_split(whole[:, a:b], shortest)]
 
 
 def _silence_split(whole: np.ndarray, shortest: int) -> list[tuple[int, int, bool]]:
