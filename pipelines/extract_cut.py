@@ -296,10 +296,7 @@ def extract_recording(task: RecordingTask, config: ExtractConfig) -> tuple[list[
                 too_short += 1
                 continue
             whole = read_span(task.abs_path, start, end)
-            block_db = block_levels(whole.mean(axis=0), SAMPLE_RATE, config.print_rules.block_s)
-            print_db = noise_print(block_db, config.print_rules)
-            pieces = split_by_print(block_db, print_db, end - start, SAMPLE_RATE, config.print_rules)
-            for a, b, silent in [p for p0, p1, why in pieces for p in _pieces(whole, p0, p1, why, shortest)]:
+            for a, b, silent in _pieces(whole, shortest, floor, config):
                 cut, cut_start, cut_end = whole[:, a:b], start + a, start + b
                 sid = segment_id(checksum, cut_start, cut_end)
                 if any(r["segment_id"] == sid for r in rows):
@@ -343,11 +340,22 @@ def extract_recording(task: RecordingTask, config: ExtractConfig) -> tuple[list[
     return rows, TaskSummary(task.part, True, len(ok), noise_s, info.duration_s, too_short, refused)
 
 
-def _pieces(whole: np.ndarray, a: int, b: int, why: str | None, shortest: int) -> list[tuple[int, int, bool | str]]:
-    """Samples [a, b) of a span: refused whole with ``why`` (unlike the noise print), else split at silence."""
-    if why is not None:
-        return [(a, b, why)]
-    return [(a + p, a + q, silent) for p, q, silent in _silence_split(whole[:, a:b], shortest)]
+def _pieces(
+    whole: np.ndarray, shortest: int, floor: float | None, config: ExtractConfig
+) -> list[tuple[int, int, bool | str]]:
+    """(a, b, refusal) of a span in order: its digital silence (True), and its sound, split where a block
+    leaves the sound's own noise print (the reason; False for the rest). Sound that the level checks refuse
+    whole (a fade, near silence) is not split: it keeps that reason."""
+    out: list[tuple[int, int, bool | str]] = []
+    for a, b, silent in _silence_split(whole, shortest):
+        sound = whole[:, a:b]
+        if silent or refusal(measure_cut(sound, SAMPLE_RATE, floor, config.rules), floor, 0.0, config.rules):
+            out.append((a, b, silent))
+            continue
+        levels = block_levels(sound.mean(axis=0), SAMPLE_RATE, config.print_rules.block_s)
+        pieces = split_by_print(levels, noise_print(levels, config.print_rules), b - a, SAMPLE_RATE, config.print_rules)
+        out += [(a + p, a + q, why if why is not None else False) for p, q, why in pieces]
+    return out
 
 
 def _silence_split(whole: np.ndarray, shortest: int) -> list[tuple[int, int, bool]]:
