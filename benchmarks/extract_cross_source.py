@@ -1,7 +1,7 @@
 """Purity and recall of `noisekit extract` on sides the project never generated: real programme, other noise.
 
     python benchmarks/extract_cross_source.py [--material DIR] [--sides 48] [--seed 0] [--jobs 1]
-        [--model PATH] [--segmenter NAME=VALUE] [--packages A,B] [--json OUT.json]
+        [--model PATH] [--segmenter NAME=VALUE] [--compare LABEL:NAME=VALUE,...] [--packages A,B] [--json OUT.json]
 
 Sides come from `noisekit.classifier.material_sides`: real music, speech and effects from the valid and
 test splits of DIR/manifests/material.parquet (never the train split), laid out as run-in, pieces with
@@ -16,6 +16,8 @@ scored against each side's audible truth: purity (all programme, and counting on
 noise model, format and gap role, with the worst of each named, and where the leaked seconds lie.
 ``--packages`` keeps only the planned sides of those packages (the same sides as in the full plan): the
 scoring of a leave-one-source-out fold trained with `noisekit classifier train-context --exclude-package`.
+``--compare`` runs extract again on the same rendered sides with other segmenter settings and prints one row
+each beside the first: settings compared in one run, on the same audio.
 """
 
 from __future__ import annotations
@@ -176,6 +178,63 @@ def report(records: list[dict]) -> tuple[str, dict]:
     return "\n".join(out), summary
 
 
+def extract_records(sides: dict, data: Path, args: argparse.Namespace, segmenter: dict | None) -> list[dict]:
+    """Run the whole extract stage on the rendered ``sides`` into ``data`` and score each side's ok rows; failed
+    files are named and left out (a refused file is no detector's miss)."""
+    t0 = time.perf_counter()
+    result = extract(
+        DataDir(data), inputs=sorted(sides), model=args.model, jobs=args.jobs, segmenter=segmenter, progress=False
+    )
+    print(result.summary(), f"({time.perf_counter() - t0:.0f} s)")
+    score_manifest(result.table, {p: s.truth for p, (s, _) in sides.items()})  # refuses rows without a truth
+    cuts: dict[str, list] = defaultdict(list)
+    failed = {}
+    for row in result.table.to_pylist():
+        if row["status"] == "ok":
+            cuts[row["source"]].append((row["start_s"], row["end_s"]))
+        elif row["start_s"] is None:  # the file failed; a refused cut (with its span) is only not extracted
+            failed[row["source"]] = row["error"]
+        else:
+            span = f"{row['start_s']:.1f}-{row['end_s']:.1f} s"
+            print(f"refused cut: {Path(row['source']).name} {span}: {row['error']}")
+    for path, error in sorted(failed.items()):
+        print(f"FAILED, not scored: {Path(path).name} ({sides[path][1]}): {error}")
+    records = []
+    for path, (side, fmt) in sorted(sides.items()):
+        if path in failed:
+            continue
+        score, roles, leaks = side_rows(side, cuts[path])
+        records.append(
+            {
+                "file": Path(path).name,
+                "format": fmt,
+                "duration_s": side.audio.shape[1] / side.sr,
+                "score": score,
+                "roles": roles,
+                "leaks": leaks,
+                **{k: side.params[k] for k in ("package", "kind", "noise_model", "snr_db", "noise_dbfs")},
+            }
+        )
+    return records
+
+
+def overrides(items: list[str]) -> dict | None:
+    """Segmenter overrides from NAME=VALUE strings (None for the defaults)."""
+    return dict(t.split("=", 1) for t in items) or None
+
+
+def comparison(label: str, summary: dict) -> str:
+    """One row of the comparison table: pooled figures, worst package, and recall of pauses of 2-5 s."""
+    pooled, packages = summary["all"]["all"], summary["package"]
+    worst = min((p for p in packages if packages[p]["extracted"]), key=lambda p: packages[p]["purity"])
+    t, got = summary["roles"].get("pause 2-5 s", (0.0, 0.0))
+    pauses = f"{100 * got / t:.1f} %" if t else "-"
+    return (
+        f"| {label} | {100 * pooled['purity']:.1f} % | {100 * pooled['purity20']:.1f} % | "
+        f"{100 * pooled['recall']:.1f} % | {pauses} | {worst} {100 * packages[worst]['purity']:.1f} % |"
+    )
+
+
 def main() -> None:
     """Build the sides, run extract on them, score and print the tables."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -188,15 +247,27 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--model", default=None)
     ap.add_argument("--segmenter", action="append", default=[], metavar="NAME=VALUE")
+    ap.add_argument(
+        "--compare",
+        action="append",
+        default=[],
+        metavar="LABEL:NAME=VALUE[,NAME=VALUE]",
+        help="also run extract on the same sides with these segmenter overrides (repeatable); one row each",
+    )
     ap.add_argument("--packages", default=None, help="score only the planned sides of these packages (A,B)")
     ap.add_argument("--json", type=Path, default=None, help="write the summary and per-side records here")
     args = ap.parse_args()
+    compare = {}
+    for item in args.compare:
+        label, _, spec = item.partition(":")
+        if not label or "=" not in spec:
+            sys.exit(f"--compare: expected LABEL:NAME=VALUE[,NAME=VALUE], got {item!r}")
+        compare[label] = overrides(spec.split(","))
     rows = read_manifest(DataDir(args.material), "material").to_pylist()
     pool = programme_pool(rows, args.material, tuple(args.splits.split(",")))
     keep = set(args.packages.split(",")) if args.packages else set(pool)
     if keep - set(pool):
         sys.exit(f"--packages: no such package in the material: {', '.join(sorted(keep - set(pool)))}")
-    records = []
     with tempfile.TemporaryDirectory(prefix="cross-source-") as tmp:
         t0 = time.perf_counter()
         folder = Path(tmp) / "in"
@@ -213,48 +284,23 @@ def main() -> None:
             f"{len(sides)} sides ({sum(s.audio.shape[1] / s.sr for s, _ in sides.values()) / 60:.1f} min) "
             f"rendered in {time.perf_counter() - t0:.0f} s; packages: {', '.join(sorted(keep))}"
         )
-        t0 = time.perf_counter()
-        result = extract(
-            DataDir(Path(tmp) / "d"),
-            inputs=sorted(sides),
-            model=args.model,
-            jobs=args.jobs,
-            segmenter=dict(t.split("=", 1) for t in args.segmenter) or None,
-            progress=False,
-        )
-        print(result.summary(), f"({time.perf_counter() - t0:.0f} s)")
-        score_manifest(result.table, {p: s.truth for p, (s, _) in sides.items()})  # refuses rows without a truth
-        cuts: dict[str, list] = defaultdict(list)
-        failed = {}
-        for row in result.table.to_pylist():
-            if row["status"] == "ok":
-                cuts[row["source"]].append((row["start_s"], row["end_s"]))
-            elif row["start_s"] is None:  # the file failed; a refused cut (with its span) is only not extracted
-                failed[row["source"]] = row["error"]
-            else:
-                span = f"{row['start_s']:.1f}-{row['end_s']:.1f} s"
-                print(f"refused cut: {Path(row['source']).name} {span}: {row['error']}")
-        for path, error in sorted(failed.items()):  # not scored: a refused file is no detector's miss
-            print(f"FAILED, not scored: {Path(path).name} ({sides[path][1]}): {error}")
-        for path, (side, fmt) in sorted(sides.items()):
-            if path in failed:
-                continue
-            score, roles, leaks = side_rows(side, cuts[path])
-            records.append(
-                {
-                    "file": Path(path).name,
-                    "format": fmt,
-                    "duration_s": side.audio.shape[1] / side.sr,
-                    "score": score,
-                    "roles": roles,
-                    "leaks": leaks,
-                    **{k: side.params[k] for k in ("package", "kind", "noise_model", "snr_db", "noise_dbfs")},
-                }
-            )
-    text, summary = report(records)
-    print(text)
+        records = extract_records(sides, Path(tmp) / "d", args, overrides(args.segmenter))
+        text, summary = report(records)
+        print(text)
+        compared = {}
+        for k, (label, segmenter) in enumerate(compare.items()):
+            print(f"\n# {label}: {segmenter}")
+            compared[label] = report(extract_records(sides, Path(tmp) / f"d{k}", args, segmenter))[1]
+    if compare:
+        print("\n## segmenter settings on the same sides")
+        print("| settings | purity | purity (prog. >20 dB under excluded) | recall | pauses 2-5 s | worst package |")
+        print("|---|---|---|---|---|---|")
+        print(comparison("as given" if args.segmenter else "defaults", summary))
+        for label, other in compared.items():
+            print(comparison(label, other))
     if args.json:
         doc = {"args": {k: str(v) for k, v in vars(args).items()}, "summary": summary, "sides": records}
+        doc["compare"] = {label: {"segmenter": compare[label], "summary": s} for label, s in compared.items()}
         with atomic_path(args.json) as tmp:
             Path(tmp).write_text(json.dumps(doc, indent=1, default=float))
 

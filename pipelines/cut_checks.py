@@ -69,11 +69,12 @@ def frame_levels_db(mono: np.ndarray, hop: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class CutLevels:
-    """What the checks measure in a cut: its median frame level, its drift, its share of quiet frames."""
+    """What the checks measure in a cut: its median frame level, its drift, its share of quiet frames, its peak."""
 
     median_db: float
     drift_db: float  # median of the last third minus median of the first third (negative: fading out)
     quiet_fraction: float  # frames more than max_under_floor_db under the file's floor
+    peak: float = 0.0  # largest |sample| of any channel; over 1.0 only in a decoded lossy file
 
 
 def measure_cut(cut: np.ndarray, sr: int, floor_db: float | None, rules: CutRules) -> CutLevels:
@@ -86,11 +87,17 @@ def measure_cut(cut: np.ndarray, sr: int, floor_db: float | None, rules: CutRule
     third = max(1, len(levels) // 3)
     drift = float(np.median(levels[-third:]) - np.median(levels[:third]))
     quiet = float(np.mean(levels < floor_db - rules.max_under_floor_db)) if floor_db is not None else 0.0
-    return CutLevels(float(np.median(levels)), drift, quiet)
+    peak = float(np.abs(cut).max()) if np.size(cut) else 0.0
+    return CutLevels(float(np.median(levels)), drift, quiet, peak)
 
 
 def refusal(levels: CutLevels, floor_db: float | None, duration_s: float, rules: CutRules) -> str | None:
     """Why a cut with these levels is not surface noise, or None when it is."""
+    if levels.peak > 1.0:
+        return (
+            f"beyond full scale: peak {levels.peak:.4f} (a lossy decoder's overshoot of a peak at full scale); "
+            "the raw cut cannot be kept exactly in FLAC and a clipped click is no surface noise to learn"
+        )
     if floor_db is not None and levels.median_db < floor_db - rules.max_under_floor_db:
         return (
             f"near silence: the cut's level {levels.median_db:.1f} dBFS lies "

@@ -101,3 +101,28 @@ def test_extract_refuses_the_edited_ends_and_keeps_the_noise(tmp_path: Path) -> 
     write_part(data, "noise", "p", rows)  # the refused rows fit the noise schema
     table = read_manifest(data.root / "manifests" / "parts" / "noise" / "p.parquet", "noise")
     assert sorted(table.column("status").to_pylist()) == ["ok", "refused", "refused", "refused"]
+
+
+def test_a_cut_beyond_full_scale_is_refused_not_clipped() -> None:
+    cut = noise(3, -40)[None]
+    cut[0, SR] = 1.002  # a decoded MP3 overshooting a click at full scale
+    levels = measure_cut(cut, SR, -40.0, RULES)
+    assert levels.peak == pytest.approx(1.002)
+    assert refusal(levels, -40.0, 3.0, RULES).startswith("beyond full scale: peak 1.0020")
+    assert refusal(measure_cut(noise(3, -40)[None], SR, -40.0, RULES), -40.0, 3.0, RULES) is None
+
+
+def test_one_overshooting_cut_is_a_refused_row_and_the_recording_goes_on(tmp_path: Path) -> None:
+    x = np.concatenate([noise(5, -40, seed=1), 0.3 * np.sin(2 * np.pi * 440 * np.arange(20 * SR) / SR)])
+    x = np.concatenate([x, noise(5, -40, seed=4), x])
+    x[2 * SR] = -1.01  # the first run-in overshoots; the other noise runs do not
+    path = tmp_path / "in" / "decoded.wav"
+    path.parent.mkdir()
+    sf.write(str(path), x, SR, subtype="FLOAT")  # what a lossy decode gives: samples past full scale kept
+    data = DataDir(tmp_path / "data").ensure()
+    task = RecordingTask(source="decoded", source_path=path.as_posix(), abs_path=str(path), part="p")
+    rows, summary = extract_recording(task, ExtractConfig(str(data.root), finder=EnergyFinder()))
+    by_start = {round(r["start_s"]): r for r in rows}
+    assert by_start[0]["status"] == "refused" and "beyond full scale: peak 1.0100" in by_start[0]["error"]
+    assert by_start[25]["status"] == "ok" and by_start[25]["duration_s"] > 9.5  # the two runs of 25-35 s
+    assert summary.segments == 1 and summary.refused == 1
