@@ -74,7 +74,7 @@ class CutLevels:
     median_db: float
     drift_db: float  # median of the last third minus median of the first third (negative: fading out)
     quiet_fraction: float  # frames more than max_under_floor_db under the file's floor
-    peak: float = 0.0  # largest |sample| of any channel; over 1.0 only in a decoded lossy file
+    peak: float  # largest |sample| of any channel; over 1.0 only in a decoded lossy file
 
 
 def measure_cut(cut: np.ndarray, sr: int, floor_db: float | None, rules: CutRules) -> CutLevels:
