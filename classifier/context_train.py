@@ -47,6 +47,9 @@ CONTEXT_STREAM = "classifier-context"
 MATERIAL_SEED_START = 7_000_000  # build_side seeds of training material sides (the harness uses 0..)
 MATERIAL_MODELS = ("project", "independent")  # the real Air_Bach loop stays out of training
 MATERIAL_LAYOUTS = ((1, "full"), (2, "full"), (1, "acoustic"), (2, "lowpass"))  # (channels, band)
+#: labels of material sides: noise only where no programme comes within 30 dB (audible) or 20 dB (audible20)
+#: of the noise in any band; the cross-source harness scores purity both ways
+MATERIAL_TRUTHS = ("audible", "audible20")
 
 
 @dataclass
@@ -70,6 +73,7 @@ class ContextTrainConfig:
     material_sides: int = 0  # sides of real programme (packages in turn, MATERIAL_MODELS in turn)
     exclude_packages: tuple[str, ...] = ()  # material packages left out (leave-one-source-out folds)
     material_share: float = 0.0  # files of a batch drawn from the material sides; 0: every file equally likely
+    material_truth: str = "audible"  # labels of the material sides: MATERIAL_TRUTHS
     init: str = "fresh"  # "fresh" context stage, or "base": start from the base checkpoint's stage
     workers: int = 1
     threads: int = 1
@@ -162,7 +166,7 @@ def _material_example(args: tuple, base: str | None) -> list[tuple[np.ndarray, n
     (runs in a worker); a stereo side is heard as extract decodes it, the mean of its channels."""
     from noisekit.classifier.material_sides import build_side
 
-    index, ctx_dict, material = args
+    index, ctx_dict, material, *truth = args
     torch.set_num_threads(1)
     pool = _train_pool(material)
     packages = sorted(pool)
@@ -172,7 +176,8 @@ def _material_example(args: tuple, base: str | None) -> list[tuple[np.ndarray, n
     model, _ = load_model(base)
     feats = file_features(model, side.audio.mean(axis=0), ContextConfig.from_dict(ctx_dict)).numpy()
     cfg = model.cfg.features
-    labels = window_labels(np.arange(len(feats)) * cfg.hop_s, cfg.window_s, side.truth).astype(np.float32)
+    noise_only = side.truth20 if truth == ["audible20"] else side.truth
+    labels = window_labels(np.arange(len(feats)) * cfg.hop_s, cfg.window_s, noise_only).astype(np.float32)
     return [(feats, labels)]
 
 
@@ -224,6 +229,8 @@ def build_examples(
         raise ConfigError(f"material_share must be in [0, 1) and needs material sides, got {cfg.material_share}")
     if cfg.material_sides and (cfg.material is None or cfg.truth != "audible"):
         raise ConfigError("material sides need a material data directory and the audible truth (their only one)")
+    if cfg.material_truth not in MATERIAL_TRUTHS:
+        raise ConfigError(f"unknown material truth {cfg.material_truth!r}: choose one of {MATERIAL_TRUTHS}")
     from noisekit.synth.side import TRUTHS
 
     if cfg.truth not in TRUTHS:
@@ -243,7 +250,8 @@ def build_examples(
     jobs += [("scene", i, shape) for i in range(cfg.scenes)]
     if cfg.material_sides:
         kept = material_indices(cfg)  # a missing or empty manifest fails here, before any rendering
-        jobs += [("material", i, shape, str(cfg.material)) for i in kept]
+        labels = () if cfg.material_truth == "audible" else (cfg.material_truth,)  # keeps the cache keys of audible
+        jobs += [("material", i, shape, str(cfg.material), *labels) for i in kept]
     elif cfg.exclude_packages:
         raise ConfigError("exclude_packages leaves material packages out: it needs material sides")
     work = partial(_example, base=base, cache=cache, base_sha=window_cnn_digest(base))

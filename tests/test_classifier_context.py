@@ -249,6 +249,24 @@ def test_material_sides_come_from_the_train_split_labelled_by_their_audible_trut
         build_examples(replace(cfg, material=None), str(base), progress=False)
 
 
+def test_material_sides_labelled_at_20_db_call_more_windows_noise(tmp_path):
+    from noisekit.classifier.context_train import build_examples
+
+    base = tmp_path / "base"
+    torch.manual_seed(0)
+    save_checkpoint(NoiseCNN(SMALL).eval(), base)
+    root = _material_dir(tmp_path / "data")
+    cfg = ContextTrainConfig(sides=0, scenes=0, material=str(root), material_sides=3, steps=1)
+    at30 = build_examples(cfg, str(base), progress=False)
+    at20 = build_examples(replace(cfg, material_truth="audible20"), str(base), progress=False)
+    for (f30, y30), (f20, y20) in zip(at30, at20, strict=True):
+        assert np.array_equal(f30, f20)  # the same side and features: only the labels differ
+        assert np.all(y20 >= y30)  # a window noise only at 30 dB is noise only at 20 dB
+    assert sum(float((y20 - y30).sum()) for (_, y30), (_, y20) in zip(at30, at20, strict=True)) > 0
+    with pytest.raises(ValueError, match="unknown material truth 'loud'"):
+        build_examples(replace(cfg, material_truth="loud"), str(base), progress=False)
+
+
 def test_init_base_starts_from_the_checkpoints_own_stage(tmp_path):
     base = tmp_path / "base"
     torch.manual_seed(0)

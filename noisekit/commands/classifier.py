@@ -270,6 +270,13 @@ def evaluate_cmd(
 )
 @_defaulted(
     _context_defaults,
+    "--material-truth",
+    click.Choice(["audible", "audible20"]),
+    "Labels of the material sides: noise only where no programme comes within 30 dB (audible) or 20 dB "
+    "(audible20) of the noise in any band.",
+)
+@_defaulted(
+    _context_defaults,
     "--init",
     click.Choice(["fresh", "base"]),
     "Start the stage from scratch, or from the --model checkpoint's own stage (a fine-tune).",
@@ -316,6 +323,7 @@ def train_context_cmd(
     material_sides: int | None,
     exclude_packages: tuple[str, ...],
     material_share: float | None,
+    material_truth: str | None,
     init: str | None,
     lr: float | None,
     steps: int | None,
@@ -334,6 +342,7 @@ def train_context_cmd(
         **given(sides=sides, short_sides=short_sides, variants=variants, scenes=scenes, material=material),
         **given(material_sides=material_sides, init=init, lr=lr, steps=steps, seed=seed, truth=truth),
         **given(music_weight=music_weight, workers=workers, threads=threads, material_share=material_share),
+        **given(material_truth=material_truth),
         exclude_packages=tuple(exclude_packages),
     )
     res = train_context(cfg, out, base=model, command="noisekit " + " ".join(sys.argv[1:]), cache=cache)
