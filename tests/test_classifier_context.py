@@ -1,6 +1,7 @@
 """The side-context stage: its floor-relative features, checkpoint round trip, streaming, and training."""
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -231,14 +232,19 @@ def test_a_left_out_package_loses_its_material_sides_and_the_others_keep_their_i
         build_examples(replace(cfg, material_sides=0, sides=1, exclude_packages=("brass",)), None, progress=False)
 
 
-def test_material_sides_come_from_the_train_split_labelled_by_their_audible_truth(tmp_path):
-    from noisekit.classifier.context_train import build_examples
-
+def _material_run(tmp_path, sides: int) -> tuple[Path, ContextTrainConfig]:
+    """A small untrained base checkpoint and a config of ``sides`` material sides over one package of tones."""
     base = tmp_path / "base"
     torch.manual_seed(0)
     save_checkpoint(NoiseCNN(SMALL).eval(), base)
     root = _material_dir(tmp_path / "data")
-    cfg = ContextTrainConfig(sides=0, scenes=0, material=str(root), material_sides=2, steps=1)
+    return base, ContextTrainConfig(sides=0, scenes=0, material=str(root), material_sides=sides, steps=1)
+
+
+def test_material_sides_come_from_the_train_split_labelled_by_their_audible_truth(tmp_path):
+    from noisekit.classifier.context_train import build_examples
+
+    base, cfg = _material_run(tmp_path, 2)
     examples = build_examples(cfg, str(base), progress=False)
     assert len(examples) == 2
     for feats, labels in examples:
@@ -252,11 +258,7 @@ def test_material_sides_come_from_the_train_split_labelled_by_their_audible_trut
 def test_material_sides_labelled_at_20_db_call_more_windows_noise(tmp_path):
     from noisekit.classifier.context_train import build_examples
 
-    base = tmp_path / "base"
-    torch.manual_seed(0)
-    save_checkpoint(NoiseCNN(SMALL).eval(), base)
-    root = _material_dir(tmp_path / "data")
-    cfg = ContextTrainConfig(sides=0, scenes=0, material=str(root), material_sides=3, steps=1)
+    base, cfg = _material_run(tmp_path, 3)
     at30 = build_examples(cfg, str(base), progress=False)
     at20 = build_examples(replace(cfg, material_truth="audible20"), str(base), progress=False)
     for (f30, y30), (f20, y20) in zip(at30, at20, strict=True):
