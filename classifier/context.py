@@ -110,9 +110,7 @@ class ContextEnsemble(nn.Module):
     err apart, so the mean is surer where they agree and more careful where they do not)."""
 
     def __init__(self, embed: int, members: tuple[ContextConfig, ...]) -> None:
-        super().__init__()
-        if len({m.bands for m in members}) != 1:
-            raise ValueError("the members of a context ensemble must read the same bands")
+        super().__init__()  # ModelConfig has checked that the members read the same bands
         self.members = nn.ModuleList([ContextNet(embed, m) for m in members])
 
     @property

@@ -134,10 +134,12 @@ def test_train_context_with_nothing_to_train_on_is_a_usage_error(tmp_path):
 
 
 def test_truth_choices_match_the_side_truths():
-    from noisekit.commands.classifier import TRUTH_CHOICES
+    from noisekit.classifier.context_train import MATERIAL_TRUTHS
+    from noisekit.commands.classifier import MATERIAL_TRUTH_CHOICES, TRUTH_CHOICES
     from noisekit.synth.side import TRUTHS
 
     assert TRUTH_CHOICES == TRUTHS
+    assert MATERIAL_TRUTH_CHOICES == MATERIAL_TRUTHS
 
 
 def test_training_commands_use_the_configs_defaults(tmp_path, monkeypatch):

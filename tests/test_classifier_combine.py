@@ -75,6 +75,10 @@ def test_stages_over_other_features_or_another_bias_are_refused(stages, tmp_path
     save_checkpoint(load_model(b)[0], biased, {"logit_bias": 0.5})
     with pytest.raises(ConfigError, match="logit_bias differs"):
         combine_context([a, biased], tmp_path / "x")
+    coarse = tmp_path / "coarse"  # the same window CNN, a stage reading 8 bands instead of 16
+    save_checkpoint(_with_stage(load_model(a)[0], ContextConfig(bands=8), seed=6), coarse, {"logit_bias": 1.0})
+    with pytest.raises(ConfigError, match="different band counts"):
+        combine_context([a, coarse], tmp_path / "x")
     bare = tmp_path / "bare"
     save_checkpoint(NoiseCNN(WINDOWS).eval(), bare)
     with pytest.raises(ConfigError, match="no context stage"):

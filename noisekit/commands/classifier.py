@@ -14,6 +14,8 @@ from noisekit.commands.common import LibraryDefault, given, summary
 
 #: the kinds of noisekit.synth.side.TRUTHS, spelt out so that `--help` does not import the synthesisers
 TRUTH_CHOICES = ("audible", "exact")
+#: noisekit.classifier.context_train.MATERIAL_TRUTHS, spelt out for the same reason
+MATERIAL_TRUTH_CHOICES = ("audible", "audible20")
 
 
 def _train_defaults():  # noqa: ANN202 (its type lives in the torch module that `--help` must not import)
@@ -271,7 +273,7 @@ def evaluate_cmd(
 @_defaulted(
     _context_defaults,
     "--material-truth",
-    click.Choice(["audible", "audible20"]),
+    click.Choice(MATERIAL_TRUTH_CHOICES),
     "Labels of the material sides: noise only where no programme comes within 30 dB (audible) or 20 dB "
     "(audible20) of the noise in any band.",
 )
